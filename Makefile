@@ -1,0 +1,36 @@
+# Restorer — two commands for a fresh Debian/Ubuntu machine with Python 3.11.
+#   make run   create .venv, install the app, open the GUI on the bundled damaged sample
+#   make test  create .venv with the dev and train extras, run the whole suite offscreen
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+SAMPLE := resources/samples/damaged_portrait.jpg
+SAMPLE_MASK := resources/samples/damaged_portrait_mask.png
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.app-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,train]"
+	touch $@ $(VENV)/.app-installed
+
+run: $(VENV)/.app-installed
+	$(BIN)/restorer-gui $(SAMPLE) --mask $(SAMPLE_MASK)
+
+test: $(VENV)/.dev-installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	$(BIN)/lint-imports
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/fill_latency.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""Data shipped with Restorer (models, samples, icons), read through importlib.resources."""

@@ -1,0 +1,514 @@
+"""Reading and writing photographs without losing what makes them the user's file.
+
+Pixels are numpy arrays H x W x C (C = 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA) in the file's
+own precision (uint8 or uint16). The file's colour profile, EXIF (minus orientation,
+which is applied to the pixels), resolution and PNG text travel beside them in
+:class:`ImageInfo` so that a save can give them back.
+
+Pillow reads headers, metadata and 8-bit pixels (it detects truncated files reliably);
+OpenCV decodes 16-bit PNG/TIFF, which Pillow would truncate to 8 bits; tifffile writes
+16-bit TIFF with its ICC profile. Every write goes to a temporary file that is renamed
+over the target, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import tempfile
+import zlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .errors import ImageReadError, ImageTooLargeError, ImageWriteError, UnsupportedImageError
+
+# Restorer enforces its own pixel limit (``max_pixels``) before decoding; Pillow's global
+# decompression-bomb guard (179 MP) would otherwise refuse legitimate large scans.
+Image.MAX_IMAGE_PIXELS = None
+
+DEFAULT_MAX_PIXELS = 300_000_000
+
+#: Formats Restorer reads and writes, keyed by Pillow's format name.
+SUPPORTED_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
+_EXTENSIONS = {
+    ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF",
+    ".bmp": "BMP", ".webp": "WEBP",
+}
+#: Formats that can hold 16 bits per channel.
+_SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
+_ORIENTATION_TAG = 0x0112
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What a file carries besides its pixels."""
+
+    format: str
+    bit_depth: int
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    text: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RasterImage:
+    """Pixels plus the metadata needed to write them back faithfully."""
+
+    pixels: np.ndarray
+    info: ImageInfo
+    path: Path | None = None
+
+    @property
+    def height(self) -> int:
+        return self.pixels.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.pixels.shape[1]
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.pixels.shape[2] in (2, 4)
+
+    def with_pixels(self, pixels: np.ndarray) -> "RasterImage":
+        """A copy holding other pixels of the same shape and dtype, same metadata."""
+        if pixels.shape != self.pixels.shape or pixels.dtype != self.pixels.dtype:
+            raise ValueError("with_pixels needs an array of the same shape and dtype")
+        return RasterImage(pixels, self.info, self.path)
+
+
+def format_for_path(path: str | os.PathLike) -> str:
+    """The format a file name asks for, from its extension."""
+    suffix = Path(path).suffix.lower()
+    try:
+        return _EXTENSIONS[suffix]
+    except KeyError:
+        known = ", ".join(sorted(_EXTENSIONS))
+        raise UnsupportedImageError(
+            f"Restorer cannot write '{suffix or 'no extension'}' files; use one of {known}."
+        ) from None
+
+
+def image_file_filter() -> str:
+    """Extensions Restorer opens, as glob patterns (for dialogs and folder scans)."""
+    return " ".join(f"*{ext}" for ext in _EXTENSIONS)
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in _EXTENSIONS
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> RasterImage:
+    """Read a photograph with EXIF orientation applied.
+
+    Raises :class:`ImageReadError`, :class:`UnsupportedImageError` or
+    :class:`ImageTooLargeError` with a sentence naming the file.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    image = decode_image(data, name=path.name, max_pixels=max_pixels)
+    image.path = path
+    return image
+
+
+def decode_image(data: bytes, *, name: str = "image", max_pixels: int = DEFAULT_MAX_PIXELS) -> RasterImage:
+    """Decode an in-memory image file (see :func:`load_image`)."""
+    if not data:
+        raise ImageReadError(f"'{name}' is empty (0 bytes).")
+    try:
+        pil = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        if data[:4] in (b"II*\x00", b"MM\x00*"):
+            return _decode_tiff_fallback(data, name, max_pixels)
+        raise UnsupportedImageError(
+            f"'{name}' is not an image Restorer can open (supported: JPEG, PNG, TIFF, BMP, WebP)."
+        ) from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageReadError(f"'{name}' could not be read: {exc}.") from None
+    with pil:
+        if pil.format not in SUPPORTED_FORMATS:
+            raise UnsupportedImageError(
+                f"'{name}' is a {pil.format} file; Restorer opens JPEG, PNG, TIFF, BMP and WebP."
+            )
+        _check_pixel_limit(name, *pil.size, max_pixels)
+        sixteen = _is_sixteen_bit(pil)  # before anything that may decode the pixels
+        exif = _read_exif(pil)
+        orientation = int(exif.get(_ORIENTATION_TAG, 1) or 1)
+        if sixteen:
+            pixels = _decode_sixteen_bit(data, name)
+        else:
+            pixels = _decode_eight_bit(pil, name)
+        info = ImageInfo(
+            format=pil.format,
+            bit_depth=16 if sixteen else 8,
+            icc_profile=pil.info.get("icc_profile") or None,
+            exif=_exif_without_orientation(exif, pil.format),
+            dpi=_dpi(pil),
+            text=_png_text(pil),
+        )
+    pixels = apply_orientation(pixels, orientation)
+    return RasterImage(np.ascontiguousarray(pixels), info)
+
+
+def _check_pixel_limit(name: str, width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"'{name}' is {width}x{height} ({width * height / 1e6:.0f} MP), more than the "
+            f"limit of {max_pixels / 1e6:.0f} MP; raise the limit in the settings if you trust this file."
+        )
+    if width == 0 or height == 0:
+        raise ImageReadError(f"'{name}' has no pixels.")
+
+
+def _decode_tiff_fallback(data: bytes, name: str, max_pixels: int) -> RasterImage:
+    """TIFF layouts Pillow cannot open (16-bit gray+alpha): tifffile for tags, OpenCV for pixels."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(io.BytesIO(data)) as tif:
+            page = tif.pages[0]
+            height, width = page.imagelength, page.imagewidth
+            bits = int(page.bitspersample)
+            icc_tag = page.tags.get(34675)
+            icc = bytes(icc_tag.value) if icc_tag is not None else None
+            dpi = None
+            x_res, y_res = page.tags.get(282), page.tags.get(283)
+            if x_res is not None and y_res is not None and page.tags.get(296, None) is not None:
+                unit = int(page.tags[296].value)
+                to_inch = {2: 1.0, 3: 2.54}.get(unit)
+                if to_inch:
+                    dpi = tuple(float(v.value[0]) / float(v.value[1]) * to_inch for v in (x_res, y_res))
+    except Exception as exc:  # tifffile raises many types for damaged headers
+        raise ImageReadError(f"'{name}' could not be read as TIFF: {exc}.") from None
+    _check_pixel_limit(name, width, height, max_pixels)
+    if bits not in (8, 16):
+        raise UnsupportedImageError(f"'{name}' has {bits}-bit samples; Restorer handles 8- and 16-bit images.")
+    try:
+        pixels = tifffile.imread(io.BytesIO(data), key=0)
+    except Exception as exc:  # e.g. a compression tifffile cannot decode without imagecodecs
+        raise ImageReadError(f"'{name}' could not be decoded: {exc}.") from None
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.ndim != 3 or pixels.shape[2] > 4 or pixels.dtype not in (np.uint8, np.uint16):
+        raise UnsupportedImageError(f"'{name}' has a TIFF layout Restorer does not handle.")
+    info = ImageInfo(format="TIFF", bit_depth=bits, icc_profile=icc, dpi=dpi)
+    return RasterImage(np.ascontiguousarray(pixels), info)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ImageReadError(f"'{path}' does not exist.") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"'{path}' is a folder, not an image file.") from None
+    except PermissionError:
+        raise ImageReadError(f"Restorer is not allowed to read '{path}'.") from None
+    except OSError as exc:
+        raise ImageReadError(f"'{path}' could not be read: {exc.strerror or exc}.") from None
+
+
+def _is_sixteen_bit(pil: Image.Image) -> bool:
+    if pil.mode.startswith("I;16") or pil.mode == "I":
+        return True
+    # Pillow opens 48/64-bit RGB(A) PNG and TIFF as 8-bit modes; the raw mode tells the truth.
+    for tile in getattr(pil, "tile", []) or []:
+        args = tile.args if hasattr(tile, "args") else tile[3]
+        rawmode = args[0] if isinstance(args, tuple) else args
+        if isinstance(rawmode, str) and ";16" in rawmode:
+            return True
+    return False
+
+
+def _read_exif(pil: Image.Image) -> Image.Exif:
+    # PNG's getexif() decodes the whole image to look for a trailing eXIf chunk; a chunk
+    # before the pixel data (where writers put it) is already in ``info``.
+    if pil.format == "PNG":
+        exif = Image.Exif()
+        if pil.info.get("exif"):
+            exif.load(pil.info["exif"])
+        return exif
+    return pil.getexif()
+
+
+def _decode_eight_bit(pil: Image.Image, name: str) -> np.ndarray:
+    mode = pil.mode
+    try:
+        if mode == "P":
+            pil = pil.convert("RGBA" if "transparency" in pil.info else "RGB")
+        elif mode == "PA":
+            pil = pil.convert("RGBA")
+        elif mode == "1":
+            pil = pil.convert("L")
+        elif mode in ("CMYK", "F", "I", "HSV", "LAB"):
+            raise UnsupportedImageError(
+                f"'{name}' uses the {mode} colour mode; Restorer works on gray, RGB and RGBA photos."
+            )
+        elif mode not in ("L", "LA", "RGB", "RGBA"):
+            pil = pil.convert("RGBA" if "A" in mode else "RGB")
+        pil.load()
+        pixels = np.asarray(pil)
+    except UnsupportedImageError:
+        raise
+    except (OSError, ValueError, SyntaxError) as exc:
+        reason = "it is truncated or damaged" if "truncat" in str(exc).lower() else str(exc)
+        raise ImageReadError(f"'{name}' could not be decoded: {reason}.") from None
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    return pixels.astype(np.uint8, copy=False)
+
+
+def _decode_sixteen_bit(data: bytes, name: str) -> np.ndarray:
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    pixels = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    if pixels is None:
+        raise ImageReadError(f"'{name}' could not be decoded: it is truncated or damaged.")
+    if pixels.dtype == np.uint8:
+        pixels = pixels.astype(np.uint16) * 257
+    if pixels.dtype != np.uint16:
+        raise UnsupportedImageError(
+            f"'{name}' stores {pixels.dtype} samples; Restorer handles 8- and 16-bit images."
+        )
+    if pixels.ndim == 2:
+        return pixels[:, :, None]
+    if pixels.shape[2] == 3:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+    if pixels.shape[2] == 4:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA)
+    return pixels
+
+
+def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn pixels stored with EXIF orientation 1..8 into their upright view."""
+    ops = {
+        1: lambda a: a,
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1, :],
+        5: lambda a: a.transpose(1, 0, 2),
+        6: lambda a: a.transpose(1, 0, 2)[:, ::-1],
+        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+        8: lambda a: a.transpose(1, 0, 2)[::-1, :],
+    }
+    return ops.get(orientation, ops[1])(pixels)
+
+
+def _exif_without_orientation(exif: Image.Exif, fmt: str) -> bytes | None:
+    # For TIFF, Pillow's "EXIF" is the whole first IFD (strip offsets, sizes, ...), which
+    # must not be copied into another file; TIFF resolution and profile travel separately.
+    if fmt == "TIFF" or not len(exif):
+        return None
+    if _ORIENTATION_TAG in exif:
+        exif[_ORIENTATION_TAG] = 1
+    return exif.tobytes()
+
+
+def _dpi(pil: Image.Image) -> tuple[float, float] | None:
+    dpi = pil.info.get("dpi")
+    if not dpi:
+        return None
+    try:
+        x, y = float(dpi[0]), float(dpi[1])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (x, y) if x > 0 and y > 0 else None
+
+
+def _png_text(pil: Image.Image) -> dict[str, str]:
+    if pil.format != "PNG":
+        return {}
+    text = getattr(pil, "text", None) or {}
+    return {str(k): str(v) for k, v in text.items()}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def save_image(
+    image: RasterImage,
+    path: str | os.PathLike,
+    *,
+    jpeg_quality: int = 95,
+    extra_text: dict[str, str] | None = None,
+    protect: tuple[str | os.PathLike, ...] = (),
+) -> Path:
+    """Write ``image`` to ``path`` atomically, in the format its extension names.
+
+    PNG and TIFF keep 16 bits per channel; formats that cannot (JPEG, WebP, BMP) get the
+    nearest 8-bit values. The colour profile, EXIF and resolution are written back where the
+    format allows. ``protect`` lists paths that must never be overwritten (the original);
+    the image's own source path is always protected.
+    """
+    target = Path(path)
+    fmt = format_for_path(target)
+    guarded = [p for p in (image.path, *protect) if p is not None]
+    for original in guarded:
+        if _same_file(target, Path(original)):
+            raise ImageWriteError(
+                f"Refusing to overwrite the original '{Path(original).name}'; choose another file name."
+            )
+    pixels = _fit_pixels_to_format(image.pixels, fmt)
+    text = dict(image.info.text)
+    text.update(extra_text or {})
+    info = replace(image.info, text=text)
+
+    def write(handle: io.BufferedWriter) -> None:
+        if pixels.dtype == np.uint16:
+            handle.write(_encode_sixteen_bit(pixels, fmt, info))
+        else:
+            _encode_eight_bit(pixels, fmt, info, handle, jpeg_quality)
+
+    atomic_write(target, write)
+    return target
+
+
+def atomic_write(target: Path, write) -> None:
+    """Call ``write(handle)`` on a temporary file beside ``target``, then rename it over."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImageWriteError(f"The folder '{folder}' does not exist.")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise ImageWriteError(f"Cannot write into '{folder}': {exc.strerror or exc}.") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise ImageWriteError(f"Could not write '{target}': {exc.strerror or exc}.") from None
+        raise
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _fit_pixels_to_format(pixels: np.ndarray, fmt: str) -> np.ndarray:
+    if pixels.dtype == np.uint16 and fmt not in _SIXTEEN_BIT_FORMATS:
+        pixels = ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    channels = pixels.shape[2]
+    if fmt == "JPEG" and channels in (2, 4):  # JPEG has no alpha channel
+        pixels = pixels[:, :, : channels - 1]
+    elif fmt in ("BMP", "WEBP") and channels == 2:  # neither stores gray+alpha
+        pixels = pixels[:, :, [0, 0, 0, 1]]
+    return pixels
+
+
+def _encode_eight_bit(pixels: np.ndarray, fmt: str, info: ImageInfo, handle, jpeg_quality: int) -> None:
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[pixels.shape[2]]
+    array = pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
+    pil = Image.fromarray(np.ascontiguousarray(array), mode)
+    options: dict = {}
+    if info.icc_profile and fmt != "BMP":
+        options["icc_profile"] = info.icc_profile
+    if info.dpi:
+        options["dpi"] = info.dpi
+    if info.exif and fmt in ("JPEG", "PNG", "WEBP"):
+        options["exif"] = info.exif
+    if fmt == "JPEG":
+        options.update(quality=int(jpeg_quality), subsampling=0 if jpeg_quality >= 90 else 2)
+    elif fmt == "WEBP":
+        options.update(lossless=True)
+    elif fmt == "TIFF":
+        options.update(compression="tiff_lzw")
+        if info.text.get("Software"):
+            options["software"] = info.text["Software"]
+    elif fmt == "PNG":
+        from PIL.PngImagePlugin import PngInfo
+
+        png_info = PngInfo()
+        for key, value in info.text.items():
+            png_info.add_itxt(key, value)
+        options["pnginfo"] = png_info
+    try:
+        pil.save(handle, format=fmt, **options)
+    except (OSError, ValueError) as exc:
+        raise ImageWriteError(f"Could not encode the image as {fmt}: {exc}.") from None
+
+
+def _encode_sixteen_bit(pixels: np.ndarray, fmt: str, info: ImageInfo) -> bytes:
+    if fmt == "TIFF":
+        return _encode_tiff16(pixels, info)
+    channels = pixels.shape[2]
+    bgr = pixels if channels <= 2 else cv2.cvtColor(
+        pixels, cv2.COLOR_RGB2BGR if channels == 3 else cv2.COLOR_RGBA2BGRA
+    )
+    if channels == 2:  # OpenCV writes no gray+alpha PNG; widen to RGBA like most viewers do
+        gray, alpha = pixels[:, :, 0], pixels[:, :, 1]
+        bgr = np.dstack([gray, gray, gray, alpha])
+    ok, encoded = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    if not ok:
+        raise ImageWriteError("Could not encode the image as 16-bit PNG.")
+    return _add_png_chunks(encoded.tobytes(), info)
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def _add_png_chunks(png: bytes, info: ImageInfo) -> bytes:
+    """Insert colour profile, resolution, EXIF and text chunks right after IHDR."""
+    ihdr_end = 8 + 4 + 4 + 13 + 4
+    chunks = []
+    if info.icc_profile:
+        chunks.append(_png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(info.icc_profile)))
+    if info.dpi:
+        ppm = [max(1, round(d / 0.0254)) for d in info.dpi]
+        chunks.append(_png_chunk(b"pHYs", struct.pack(">IIB", ppm[0], ppm[1], 1)))
+    if info.exif:
+        exif = info.exif[6:] if info.exif.startswith(b"Exif\x00\x00") else info.exif
+        chunks.append(_png_chunk(b"eXIf", exif))
+    for key, value in info.text.items():
+        payload = key.encode("latin-1", "replace")[:79] + b"\x00\x00\x00\x00\x00" + value.encode("utf-8")
+        chunks.append(_png_chunk(b"iTXt", payload))
+    return png[:ihdr_end] + b"".join(chunks) + png[ihdr_end:]
+
+
+def _encode_tiff16(pixels: np.ndarray, info: ImageInfo) -> bytes:
+    import tifffile
+
+    channels = pixels.shape[2]
+    photometric = "minisblack" if channels <= 2 else "rgb"
+    array = pixels[:, :, 0] if channels == 1 else pixels
+    options: dict = {
+        "photometric": photometric,
+        "compression": "zlib",
+        "metadata": None,
+    }
+    if channels in (2, 4):
+        options["extrasamples"] = ("unassalpha",)
+    if info.icc_profile:
+        options["iccprofile"] = info.icc_profile
+    if info.dpi:
+        options["resolution"] = info.dpi
+        options["resolutionunit"] = "INCH"
+    if info.text.get("Software"):
+        options["software"] = info.text["Software"]
+    buffer = io.BytesIO()
+    try:
+        tifffile.imwrite(buffer, array, **options)
+    except Exception as exc:  # tifffile raises many types; report which step failed
+        raise ImageWriteError(f"Could not encode the image as 16-bit TIFF: {exc}.") from None
+    return buffer.getvalue()

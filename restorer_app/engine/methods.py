@@ -1,0 +1,153 @@
+"""Fill methods behind one interface.
+
+The pipeline hands each method one region (a box around a mask cluster with context) and
+pastes back only the masked pixels it returns. Methods stay small: classical OpenCV fills
+and the ONNX model runner.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+
+import cv2
+import numpy as np
+
+from .errors import ModelSignatureError, OutOfMemoryError
+from .progress import Progress
+from .regions import Box
+from .registry import LoadedModel, Prefill
+from . import tensors
+
+
+class ClassicalAlgorithm(enum.Enum):
+    TELEA = "telea"
+    NS = "ns"
+
+
+class FillMethod(abc.ABC):
+    """A way to fill holes. ``fill_box`` returns new pixels for ``box`` (same dtype/channels)."""
+
+    id: str
+    label: str
+    uses_text: bool = False
+    provider: str = "CPU"
+    #: Known pixels of context each region needs around its holes.
+    context_margin: int = 16
+
+    @abc.abstractmethod
+    def fill_box(self, pixels: np.ndarray, mask: np.ndarray, box: Box, embedding: np.ndarray | None,
+                 progress: Progress) -> np.ndarray:
+        """Fill the holes of ``mask`` inside ``box`` of ``pixels``."""
+
+
+class ClassicalFill(FillMethod):
+    """OpenCV's fast-marching fills (Telea 2004, Navier-Stokes/Bertalmio 2001).
+
+    The crop margin exceeds the fill radius, so results equal ``cv2.inpaint`` on the whole
+    image, bit for bit.
+    """
+
+    provider = "CPU (OpenCV)"
+
+    def __init__(self, algorithm: ClassicalAlgorithm, radius: int = 3) -> None:
+        self.algorithm = algorithm
+        self.radius = radius
+        self.id = algorithm.value
+        self.label = {"telea": "Telea (classical)", "ns": "Navier-Stokes (classical)"}[algorithm.value]
+        self.context_margin = 2 * radius + 2
+
+    def fill_box(self, pixels, mask, box, embedding, progress):
+        return classical_fill(pixels[box.slices], mask[box.slices], self.algorithm, self.radius)
+
+
+def classical_fill(pixels: np.ndarray, mask: np.ndarray, algorithm: ClassicalAlgorithm, radius: int = 3) -> np.ndarray:
+    """``cv2.inpaint`` on any of our layouts; alpha channels are left as they are."""
+    flag = cv2.INPAINT_TELEA if algorithm is ClassicalAlgorithm.TELEA else cv2.INPAINT_NS
+    binary = (mask > 0).astype(np.uint8)
+    channels = pixels.shape[2]
+    colour = 1 if channels in (1, 2) else 3
+    out = pixels.copy()
+    if pixels.dtype == np.uint8 and colour == 3:
+        out[:, :, :3] = cv2.inpaint(np.ascontiguousarray(pixels[:, :, :3]), binary, radius, flag)
+    else:  # OpenCV fills 16-bit images one channel at a time
+        for c in range(colour):
+            out[:, :, c] = cv2.inpaint(np.ascontiguousarray(pixels[:, :, c]), binary, radius, flag)
+    return out
+
+
+class OnnxFill(FillMethod):
+    """A learned inpainting model from the registry.
+
+    Each region is cropped with generous context, shrunk if it exceeds the model's
+    comfortable size, given the classical pre-fill the model expects, padded to the
+    model's size multiple, run, and converted back.
+    """
+
+    def __init__(self, model: LoadedModel) -> None:
+        self.model = model
+        entry = model.entry
+        expected = {"image", "mask"} | ({"text"} if entry.uses_text else set())
+        if {spec.name for spec in entry.inputs} != expected or [s.name for s in entry.outputs] != ["output"]:
+            raise ModelSignatureError(
+                f"Model '{entry.id}' is not an inpainting model Restorer can run: it needs inputs "
+                f"{sorted(expected)} and one output 'output'."
+            )
+        self.id = entry.id
+        self.label = f"{entry.name} {entry.version}"
+        self.uses_text = entry.uses_text
+        self.provider = model.runtime.provider
+        self.context_margin = 32
+
+    def fill_box(self, pixels, mask, box, embedding, progress):
+        entry = self.model.entry
+        height, width = pixels.shape[:2]
+        extra = max(self.context_margin, max(box.width, box.height) // 4)
+        crop_box = box.expanded(extra, height, width)
+        rgb = tensors.to_float_rgb(pixels[crop_box.slices])
+        hole = (mask[crop_box.slices] > 0).astype(np.uint8)
+        scale = min(1.0, entry.max_side / max(rgb.shape[:2]))
+        if scale < 1.0:
+            size = (max(8, round(rgb.shape[1] * scale)), max(8, round(rgb.shape[0] * scale)))
+            small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            small_hole = (cv2.resize(hole * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+        else:
+            small_rgb, small_hole = rgb, hole
+        filled = self._run(small_rgb, small_hole, embedding)
+        if scale < 1.0:
+            filled = cv2.resize(filled, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_CUBIC)
+        full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
+        oy, ox = box.y0 - crop_box.y0, box.x0 - crop_box.x0
+        return full[oy:oy + box.height, ox:ox + box.width]
+
+    def _run(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:
+        entry = self.model.entry
+        if entry.prefill is not Prefill.NONE:
+            algorithm = ClassicalAlgorithm.NS if entry.prefill is Prefill.NS else ClassicalAlgorithm.TELEA
+            # The pre-fill is only the network's starting point, so 8-bit precision is enough.
+            as8 = np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+            rgb = classical_fill(as8, hole, algorithm).astype(np.float32) / 255.0
+        else:
+            rgb = rgb * (1.0 - hole[:, :, None])
+        multiple = max(1, entry.size_multiple)
+        h, w = rgb.shape[:2]
+        pad_h, pad_w = (-h) % multiple, (-w) % multiple
+        padding = ((0, pad_h), (0, pad_w))
+        mode = "reflect" if h > pad_h and w > pad_w else "edge"
+        rgb_p = np.pad(rgb, padding + ((0, 0),), mode=mode)
+        hole_p = np.pad(hole, padding, mode=mode)
+        feeds = {"image": tensors.to_nchw(rgb_p), "mask": tensors.to_nchw(tensors.mask_to_float(hole_p))}
+        if entry.uses_text:
+            vector = embedding if embedding is not None else np.zeros(entry.text_embedding_size, np.float32)
+            feeds["text"] = vector.reshape(1, -1).astype(np.float32)
+        try:
+            (output,) = self.model.session.run(["output"], feeds)
+        except Exception as exc:  # ORT raises RuntimeException/Fail with the allocator message
+            if "memory" in str(exc).lower() or "alloc" in str(exc).lower():
+                raise OutOfMemoryError(
+                    f"The device ran out of memory filling a {w}x{h} region; close other programs, "
+                    "use the CPU, or fill smaller areas at a time."
+                ) from None
+            raise
+        out = tensors.from_nchw(output)[:h, :w]
+        return np.clip(out, 0.0, 1.0)

@@ -1,0 +1,142 @@
+"""Inpainting end to end: pick the method, fill region by region, paste back masked pixels only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import MaskError, ModelError
+from .imageio import RasterImage
+from .masks import check_mask_size
+from .methods import ClassicalAlgorithm, ClassicalFill, FillMethod, OnnxFill
+from .progress import Progress
+from .regions import regions_around_mask
+from .registry import ModelKind, ModelRegistry, ModelStatus, default_model_folders
+from .runtime import Device
+
+AUTO = "auto"
+CLASSICAL_IDS = tuple(a.value for a in ClassicalAlgorithm)
+
+
+@dataclass(frozen=True)
+class InpaintRequest:
+    """What the user asked for. ``method`` is ``auto``, ``telea``, ``ns`` or a model id."""
+
+    method: str = AUTO
+    prompt: str = ""
+    seed: int = 0
+    device: Device = Device.AUTO
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    id: str
+    label: str
+    uses_text: bool
+    available: bool
+    detail: str = ""
+
+
+@dataclass
+class FillResult:
+    pixels: np.ndarray
+    method_id: str
+    method_label: str
+    provider: str
+    changed_pixels: int
+    regions: int
+    seconds: float
+    notices: list[str] = field(default_factory=list)
+
+
+class Inpainter:
+    """Fills masked holes with the method a request names. Thread-safe for one job at a time
+    per instance; model sessions are shared through the registry's session factory."""
+
+    def __init__(self, registry: ModelRegistry | None = None) -> None:
+        self.registry = registry or ModelRegistry(default_model_folders())
+
+    # ----------------------------------------------------------------- method catalogue
+
+    def methods(self) -> list[MethodInfo]:
+        """Every method the user may pick, learned models first."""
+        infos = [MethodInfo(AUTO, "Automatic (best available)", self._auto_uses_text(), True)]
+        for entry in self.registry.entries(ModelKind.INPAINT):
+            status = self.registry.status(entry)
+            infos.append(MethodInfo(entry.id, f"{entry.name} {entry.version}", entry.uses_text,
+                                    status is ModelStatus.READY, status.value))
+        for algorithm in ClassicalAlgorithm:
+            method = ClassicalFill(algorithm)
+            infos.append(MethodInfo(method.id, method.label, False, True))
+        return infos
+
+    def _auto_uses_text(self) -> bool:
+        entry = self.registry.default_entry(ModelKind.INPAINT)
+        return bool(entry and entry.uses_text)
+
+    def resolve(self, request: InpaintRequest) -> tuple[FillMethod, list[str]]:
+        """The method to run, plus notices the user should see (fallbacks, ignored options)."""
+        method_id = request.method.strip()
+        if method_id.lower() in CLASSICAL_IDS:
+            return ClassicalFill(ClassicalAlgorithm(method_id.lower())), []
+        if method_id.lower() == AUTO:
+            entry = self.registry.default_entry(ModelKind.INPAINT)
+            if entry is None:
+                return ClassicalFill(ClassicalAlgorithm.TELEA), []
+            try:
+                return self._open(entry.id, request.device)
+            except ModelError as exc:
+                return ClassicalFill(ClassicalAlgorithm.TELEA), [f"{exc} Used the Telea fill instead."]
+        return self._open(method_id, request.device)
+
+    def _open(self, model_id: str, device: Device) -> tuple[FillMethod, list[str]]:
+        loaded = self.registry.open(model_id, device)
+        if loaded.entry.kind is not ModelKind.INPAINT:
+            raise ModelError(f"'{model_id}' is a {loaded.entry.kind.value} model, not an inpainting model.")
+        notices = [loaded.runtime.notice] if loaded.runtime.notice else []
+        return OnnxFill(loaded), notices
+
+    # ----------------------------------------------------------------------- filling
+
+    def inpaint(self, image: RasterImage, mask: np.ndarray, request: InpaintRequest,
+                progress: Progress | None = None) -> FillResult:
+        """Fill ``mask`` (255 = hole) in ``image``. Pixels outside the mask are returned
+        bit-identical; an empty mask returns a copy of the input."""
+        progress = progress or Progress()
+        started = time.perf_counter()
+        if mask.ndim != 2 or mask.dtype != np.uint8:
+            raise MaskError("A mask must be a single-channel 8-bit image.")
+        check_mask_size(mask, (image.height, image.width))
+        progress.check_cancelled()
+        method, notices = self.resolve(request)
+        if request.prompt.strip() and not method.uses_text:
+            notices.append(f"{method.label} does not use descriptions; the description was ignored.")
+        output = image.pixels.copy()
+        holes = mask > 0
+        changed = int(np.count_nonzero(holes))
+        boxes = regions_around_mask(mask, method.context_margin) if changed else []
+        embedding = None  # text embeddings arrive with the text encoder (learned models)
+        progress.report(0.0, f"Filling {len(boxes)} region(s) with {method.label}")
+        for index, box in enumerate(boxes):
+            progress.check_cancelled()
+            filled = method.fill_box(image.pixels, mask, box, embedding, progress.sub(
+                index / len(boxes), (index + 1) / len(boxes)))
+            region_holes = holes[box.slices]
+            output[box.slices][region_holes] = filled[region_holes]
+            progress.report((index + 1) / len(boxes), f"Region {index + 1} of {len(boxes)}")
+        if image.has_alpha:  # fills never touch alpha; guard against a method that did
+            output[:, :, -1] = image.pixels[:, :, -1]
+        progress.report(1.0, "Done")
+        return FillResult(
+            pixels=output,
+            method_id=method.id,
+            method_label=method.label,
+            provider=method.provider,
+            changed_pixels=changed,
+            regions=len(boxes),
+            seconds=time.perf_counter() - started,
+            notices=notices,
+        )
+

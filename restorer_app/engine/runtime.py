@@ -1,0 +1,112 @@
+"""One factory for ONNX Runtime sessions: explicit provider chains, honest reporting.
+
+onnxruntime-gpu lists CUDA as *available* even where it cannot start, so the provider
+actually used is always read back from ``session.get_providers()``.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DeviceUnavailableError, ModelCorruptError
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+class Device(enum.Enum):
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+    @classmethod
+    def parse(cls, text: str) -> "Device":
+        try:
+            return cls(text.lower())
+        except ValueError:
+            raise DeviceUnavailableError(f"Unknown device '{text}'; use auto, cpu or cuda.") from None
+
+
+@dataclass(frozen=True)
+class LoadedSession:
+    session: object  # onnxruntime.InferenceSession
+    provider: str
+    notice: str | None = None
+
+    @property
+    def device_label(self) -> str:
+        return "CUDA" if self.provider == CUDA else "CPU"
+
+
+_CUDA_NOTICE = (
+    "No usable NVIDIA GPU was found (the CUDA 13 and cuDNN 9 runtimes are needed); "
+    "Restorer is running on the CPU."
+)
+
+
+class SessionFactory:
+    """Creates and caches ONNX Runtime sessions keyed by model file and device."""
+
+    def __init__(self, cpu_threads: int | None = None) -> None:
+        self._cpu_threads = cpu_threads
+        self._cache: dict[tuple, LoadedSession] = {}
+        self._lock = threading.Lock()
+
+    def load(self, model_path: Path, device: Device) -> LoadedSession:
+        stat = model_path.stat()
+        key = (str(model_path.resolve()), stat.st_mtime_ns, stat.st_size, device)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is None:
+                cached = self._create(model_path, device)
+                self._cache[key] = cached
+            return cached
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def _create(self, model_path: Path, device: Device) -> LoadedSession:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        threads = self._cpu_threads or int(os.environ.get("RESTORER_CPU_THREADS", "0") or 0)
+        if threads:
+            options.intra_op_num_threads = threads
+        want_cuda = device in (Device.AUTO, Device.CUDA) and CUDA in ort.get_available_providers()
+        if device is Device.CUDA and not want_cuda:
+            raise DeviceUnavailableError(
+                "CUDA was requested, but this ONNX Runtime build has no CUDA support; use --device cpu."
+            )
+        chain = [CUDA, CPU] if want_cuda else [CPU]
+        try:
+            session = _quietly(lambda: ort.InferenceSession(str(model_path), sess_options=options, providers=chain))
+        except Exception as exc:  # ORT raises its own Fail/InvalidGraph/... types
+            raise ModelCorruptError(f"'{model_path.name}' could not be loaded by ONNX Runtime: {exc}") from None
+        provider = session.get_providers()[0]
+        notice = None
+        if want_cuda and provider != CUDA:
+            if device is Device.CUDA:
+                raise DeviceUnavailableError(
+                    "CUDA was requested but could not be started (an NVIDIA driver with CUDA 13 "
+                    "and cuDNN 9 is needed); use --device cpu or auto."
+                )
+            notice = _CUDA_NOTICE
+        return LoadedSession(session, provider, notice)
+
+
+def _quietly(create):
+    """Run ``create`` with ORT's global logger muted: a failed CUDA probe logs a red error
+    block to stderr that users cannot act on; we report the fallback ourselves."""
+    import onnxruntime as ort
+
+    ort.set_default_logger_severity(4)
+    try:
+        return create()
+    finally:
+        ort.set_default_logger_severity(2)
