@@ -133,7 +133,7 @@ def decode_image(data: bytes, *, name: str = "image", max_pixels: int = DEFAULT_
             f"'{name}' is not an image Restorer can open (supported: JPEG, PNG, TIFF, BMP, WebP)."
         ) from None
     except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageReadError(f"'{name}' could not be read: {exc}.") from None
+        raise ImageReadError(f"'{name}' could not be read: {_reason(exc)}.") from None
     with pil:
         if pil.format not in SUPPORTED_FORMATS:
             raise UnsupportedImageError(
@@ -256,15 +256,19 @@ def _decode_eight_bit(pil: Image.Image, name: str) -> np.ndarray:
         elif mode not in ("L", "LA", "RGB", "RGBA"):
             pil = pil.convert("RGBA" if "A" in mode else "RGB")
         pil.load()
-        pixels = np.asarray(pil)
+        pixels = np.array(pil)  # a writable copy: callers edit pixels in place
     except UnsupportedImageError:
         raise
     except (OSError, ValueError, SyntaxError) as exc:
-        reason = "it is truncated or damaged" if "truncat" in str(exc).lower() else str(exc)
-        raise ImageReadError(f"'{name}' could not be decoded: {reason}.") from None
+        raise ImageReadError(f"'{name}' could not be decoded: {_reason(exc)}.") from None
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     return pixels.astype(np.uint8, copy=False)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).rstrip(".")
+    return "it is truncated or damaged" if "truncat" in text.lower() else text
 
 
 def _decode_sixteen_bit(data: bytes, name: str) -> np.ndarray:

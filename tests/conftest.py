@@ -1,0 +1,29 @@
+"""Shared fixtures (the factories live in factories.py so tests can import them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from factories import build_tiny_inpaint_model, make_mask, make_photo, tiny_entry, write_manifest
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    return make_photo()
+
+
+@pytest.fixture
+def mask() -> np.ndarray:
+    return make_mask()
+
+
+@pytest.fixture
+def tiny_model_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    build_tiny_inpaint_model(folder / "tiny.onnx")
+    write_manifest(folder, [tiny_entry(folder)])
+    return folder

@@ -1,0 +1,106 @@
+"""The CLI through a real subprocess, as scripts use it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from factories import make_mask, make_photo
+
+
+def restorer(*args, cwd=None):
+    env = dict(os.environ, RESTORER_MODEL_PATH="")
+    return subprocess.run([sys.executable, "-m", "restorer_app.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+@pytest.fixture
+def scan(tmp_path):
+    photo, mask = make_photo(120, 160), make_mask(120, 160)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    return tmp_path, photo, mask
+
+
+def test_version():
+    done = restorer("--version")
+    assert done.returncode == 0 and done.stdout.startswith("restorer ")
+
+
+def test_single_telea_reproduces_opencv_and_keeps_every_other_pixel(scan):
+    folder, photo, mask = scan
+    before = (folder / "photo.png").read_bytes()
+    done = restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", folder / "out.png",
+                    "--method", "telea")
+    assert done.returncode == 0, done.stderr
+    out = np.asarray(Image.open(folder / "out.png"))
+    np.testing.assert_array_equal(out, cv2.inpaint(photo, mask, 3, cv2.INPAINT_TELEA))
+    np.testing.assert_array_equal(out[mask == 0], photo[mask == 0])
+    assert (folder / "photo.png").read_bytes() == before
+    assert "Telea" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["inpaint", "{f}/missing.png", "--mask", "{f}/mask.png", "-o", "{f}/o.png"], "does not exist"),
+        (["inpaint", "{f}/photo.png", "--mask", "{f}/notes.txt", "-o", "{f}/o.png"], "not an image"),
+        (["inpaint", "{f}/photo.png", "--mask", "{f}/small.png", "-o", "{f}/o.png"], "must have the photo's size"),
+        (["inpaint", "{f}/photo.png", "--mask", "{f}/mask.png", "-o", "{f}/photo.png"], "original"),
+        (["inpaint", "{f}/photo.png", "--mask", "{f}/mask.png", "-o", "{f}/o.gif"], "cannot write"),
+        (["inpaint", "{f}/photo.png", "--mask", "{f}/mask.png", "-o", "{f}/o.png", "--method", "nope"], "no model 'nope'"),
+        (["inpaint", "{f}/truncated.jpg", "--mask", "{f}/mask.png", "-o", "{f}/o.png"], "truncated"),
+        (["inpaint", "{f}/photo.png", "-o", "{f}/o.png"], "needs both"),
+    ],
+)
+def test_bad_input_gives_one_readable_line_and_nonzero_exit(scan, args, words):
+    folder, photo, _ = scan
+    (folder / "notes.txt").write_text("hello")
+    Image.new("L", (10, 10)).save(folder / "small.png")
+    Image.fromarray(photo).save(folder / "full.jpg")
+    (folder / "truncated.jpg").write_bytes((folder / "full.jpg").read_bytes()[:700])
+    done = restorer(*[a.format(f=folder) for a in args])
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert words in lines[0] and "Traceback" not in done.stderr
+    assert not (folder / "o.png").exists()
+
+
+def test_debug_shows_the_traceback(scan):
+    folder, _, _ = scan
+    done = restorer("--debug", "inpaint", folder / "nope.png", "--mask", folder / "mask.png", "-o", folder / "o.png")
+    assert done.returncode == 1 and "Traceback" in done.stderr
+
+
+def test_batch_goes_on_past_a_bad_file_and_reports_it(tmp_path):
+    images, masks_dir, out = tmp_path / "in", tmp_path / "masks", tmp_path / "out"
+    images.mkdir(), masks_dir.mkdir()
+    expected = {}
+    for index in range(3):
+        photo, mask = make_photo(64, 80, seed=index), make_mask(64, 80)
+        Image.fromarray(photo).save(images / f"p{index}.png")
+        Image.fromarray(mask).save(masks_dir / f"p{index}.png")
+        expected[f"p{index}.png"] = cv2.inpaint(photo, mask, 3, cv2.INPAINT_NS)
+    (images / "p1.png").write_bytes(b"garbage")
+    Image.fromarray(make_photo(64, 80)).save(images / "lonely.png")  # no mask for it
+    done = restorer("inpaint", *sorted(images.iterdir()), "--mask-dir", masks_dir, "--out-dir", out, "--method", "ns")
+    assert done.returncode == 1
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p2.png"]
+    for name in ("p0.png", "p2.png"):
+        np.testing.assert_array_equal(np.asarray(Image.open(out / name)), expected[name])
+    assert "2 of 4 images failed" in done.stderr
+    assert "p1.png" in done.stderr and "lonely" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_models_lists_the_classical_methods():
+    done = restorer("models")
+    assert done.returncode == 0
+    rows = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    assert {"telea", "ns"} <= set(rows)
+    assert done.stdout.splitlines()[0].split()[:4] == ["ID", "KIND", "VERSION", "STATUS"]

@@ -1,0 +1,87 @@
+import cv2
+import numpy as np
+import pytest
+
+from restorer_app.engine.errors import MaskError, OperationCancelled
+from restorer_app.engine.imageio import ImageInfo, RasterImage
+from restorer_app.engine.pipeline import InpaintRequest, Inpainter
+from restorer_app.engine.progress import RecordingProgress
+from restorer_app.engine.registry import ModelRegistry
+
+from factories import make_mask, make_photo
+
+
+def _raster(pixels):
+    return RasterImage(pixels, ImageInfo("PNG", 16 if pixels.dtype == np.uint16 else 8))
+
+
+@pytest.fixture
+def classical_only():
+    return Inpainter(ModelRegistry([]))
+
+
+@pytest.mark.parametrize("method, flag", [("telea", cv2.INPAINT_TELEA), ("ns", cv2.INPAINT_NS)])
+def test_classical_fill_equals_opencv_on_the_whole_image(classical_only, method, flag):
+    photo, mask = make_photo(150, 200), np.zeros((150, 200), np.uint8)
+    cv2.line(mask, (10, 10), (60, 40), 255, 3)  # a scratch, a blob and dust: several regions
+    cv2.circle(mask, (150, 100), 14, 255, -1)
+    mask[[20, 130, 140], [180, 20, 100]] = 255
+    result = classical_only.inpaint(_raster(photo), mask, InpaintRequest(method=method))
+    np.testing.assert_array_equal(result.pixels, cv2.inpaint(photo, mask, 3, flag))
+    assert result.changed_pixels == np.count_nonzero(mask)
+    assert result.regions == 5
+
+
+@pytest.mark.parametrize("channels, dtype", [(1, np.uint8), (2, np.uint8), (3, np.uint16), (4, np.uint16), (1, np.uint16)])
+@pytest.mark.parametrize("method", ["telea", "ns"])
+def test_outside_the_mask_every_pixel_is_bit_identical(classical_only, channels, dtype, method):
+    photo, mask = make_photo(90, 110, channels, dtype), make_mask(90, 110)
+    result = classical_only.inpaint(_raster(photo), mask, InpaintRequest(method=method))
+    keep = mask == 0
+    assert result.pixels.dtype == dtype and result.pixels.shape == photo.shape
+    np.testing.assert_array_equal(result.pixels[keep], photo[keep])
+    assert not np.array_equal(result.pixels[~keep], photo[~keep])
+    if channels in (2, 4):
+        np.testing.assert_array_equal(result.pixels[..., -1], photo[..., -1])
+
+
+def test_sixteen_bit_fill_uses_full_precision(classical_only):
+    photo, mask = make_photo(60, 60, 3, np.uint16), make_mask(60, 60)
+    filled = classical_only.inpaint(_raster(photo), mask, InpaintRequest(method="telea")).pixels[mask > 0]
+    assert np.any(filled % 257 != 0)  # not 8-bit values scaled up
+
+
+def test_empty_mask_returns_the_input_unchanged(classical_only):
+    photo = make_photo(30, 30)
+    result = classical_only.inpaint(_raster(photo), np.zeros((30, 30), np.uint8), InpaintRequest())
+    np.testing.assert_array_equal(result.pixels, photo)
+    assert result.changed_pixels == 0 and result.regions == 0
+
+
+def test_mask_of_another_size_is_refused(classical_only):
+    with pytest.raises(MaskError, match="size"):
+        classical_only.inpaint(_raster(make_photo(30, 30)), np.zeros((30, 31), np.uint8), InpaintRequest())
+
+
+def test_progress_is_reported_per_region_and_cancel_stops_between_regions(classical_only):
+    photo = make_photo(100, 400)
+    mask = np.zeros((100, 400), np.uint8)
+    for x in range(10, 400, 40):
+        mask[40:45, x:x + 5] = 255
+    progress = RecordingProgress()
+    classical_only.inpaint(_raster(photo), mask, InpaintRequest(method="telea"), progress)
+    fractions = [f for f, _ in progress.reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert sum("Region" in m for _, m in progress.reports) == 10
+
+    cancelling = RecordingProgress(cancel_after=3)
+    with pytest.raises(OperationCancelled):
+        classical_only.inpaint(_raster(photo), mask, InpaintRequest(method="telea"), cancelling)
+    assert sum("Region" in m for _, m in cancelling.reports) == 2
+
+
+def test_auto_without_models_uses_telea_and_prompt_is_noted(classical_only):
+    photo, mask = make_photo(40, 40), make_mask(40, 40)
+    result = classical_only.inpaint(_raster(photo), mask, InpaintRequest(prompt="clear sky"))
+    assert result.method_id == "telea"
+    assert any("description" in n for n in result.notices)

@@ -1,0 +1,138 @@
+import json
+
+import numpy as np
+import pytest
+
+from restorer_app.engine.errors import (
+    DeviceUnavailableError,
+    ModelCorruptError,
+    ModelMissingError,
+    ModelSignatureError,
+)
+from restorer_app.engine.imageio import ImageInfo, RasterImage
+from restorer_app.engine.methods import ClassicalAlgorithm, classical_fill
+from restorer_app.engine.pipeline import InpaintRequest, Inpainter
+from restorer_app.engine.registry import ModelKind, ModelRegistry, ModelStatus, bundled_models_folder
+from restorer_app.engine.runtime import CPU, Device
+
+from factories import TINY_SHIFT, build_tiny_inpaint_model, make_mask, make_photo, tiny_entry, write_manifest
+
+
+def test_open_verifies_and_reports_the_provider_actually_used(tiny_model_folder):
+    registry = ModelRegistry([tiny_model_folder])
+    loaded = registry.open("tiny", Device.CPU)
+    assert loaded.runtime.provider == CPU
+    assert loaded.runtime.provider == loaded.session.get_providers()[0]
+    assert loaded.runtime.notice is None
+    assert registry.open("tiny", Device.CPU).session is loaded.session  # cached
+
+
+def test_auto_device_reports_a_visible_notice_when_cuda_cannot_start(tiny_model_folder):
+    import onnxruntime
+
+    loaded = ModelRegistry([tiny_model_folder]).open("tiny", Device.AUTO)
+    actual = loaded.session.get_providers()[0]
+    assert loaded.runtime.provider == actual
+    cuda_listed = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    if cuda_listed and actual == CPU:
+        assert "CPU" in loaded.runtime.notice
+    else:
+        assert loaded.runtime.notice is None
+
+
+def test_explicit_cuda_without_a_gpu_is_a_typed_error(tiny_model_folder):
+    registry = ModelRegistry([tiny_model_folder])
+    try:
+        loaded = registry.open("tiny", Device.CUDA)
+    except DeviceUnavailableError as exc:
+        assert "--device cpu" in str(exc)
+    else:  # a machine with a working GPU
+        assert loaded.runtime.provider == "CUDAExecutionProvider"
+
+
+def test_hash_mismatch_is_reported_as_corrupt(tiny_model_folder):
+    path = tiny_model_folder / "tiny.onnx"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelCorruptError, match="damaged or was replaced"):
+        ModelRegistry([tiny_model_folder]).open("tiny")
+
+
+def test_missing_file_and_unknown_id(tiny_model_folder):
+    (tiny_model_folder / "tiny.onnx").unlink()
+    registry = ModelRegistry([tiny_model_folder])
+    assert registry.status(registry.get("tiny")) is ModelStatus.MISSING
+    with pytest.raises(ModelMissingError, match="missing"):
+        registry.open("tiny")
+    with pytest.raises(ModelMissingError, match="no model 'other'"):
+        registry.get("other")
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"inputs": [{"name": "image", "channels": 3}, {"name": "holes", "channels": 1}]}, "inputs"),
+        ({"outputs": [{"name": "output", "channels": 4}]}, "channels"),
+        ({"outputs": [{"name": "output", "dtype": "float16", "channels": 3}]}, "float16"),
+        ({"inputs": [{"name": "image", "layout": "NHWCX", "channels": 3}, {"name": "mask", "channels": 1}]}, "dimensions"),
+    ],
+)
+def test_signature_mismatch_is_reported(tiny_model_folder, overrides, words):
+    write_manifest(tiny_model_folder, [tiny_entry(tiny_model_folder, **overrides)])
+    with pytest.raises(ModelSignatureError, match=words):
+        ModelRegistry([tiny_model_folder]).open("tiny", Device.CPU)
+
+
+def test_broken_manifest_is_a_problem_not_a_crash(tmp_path):
+    (tmp_path / "manifest.json").write_text("{ not json")
+    registry = ModelRegistry([tmp_path])
+    assert registry.entries() == [] and "cannot be read" in registry.problems[0]
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": 1, "models": [{"id": "x"}]}))
+    assert "invalid" in ModelRegistry([tmp_path]).problems[0]
+
+
+def test_onnx_fill_runs_prefill_model_and_pastes_only_the_hole(tiny_model_folder):
+    registry = ModelRegistry([tiny_model_folder])
+    inpainter = Inpainter(registry)
+    photo, mask = make_photo(75, 93), make_mask(75, 93)  # not multiples of 8: exercises padding
+    result = inpainter.inpaint(RasterImage(photo, ImageInfo("PNG", 8)), mask, InpaintRequest(device=Device.CPU))
+    assert result.method_id == "tiny" and result.provider == CPU
+    keep = mask == 0
+    np.testing.assert_array_equal(result.pixels[keep], photo[keep])
+    # Inside the hole: the Navier-Stokes pre-fill of each region plus the model's shift.
+    prefill = classical_fill(photo, mask, ClassicalAlgorithm.NS).astype(int)
+    expected = np.clip(prefill + round(TINY_SHIFT * 255), 0, 255)
+    assert np.abs(result.pixels[~keep].astype(int) - expected[~keep]).mean() < 3.0
+
+
+def test_auto_falls_back_to_telea_with_a_notice_when_the_model_is_corrupt(tiny_model_folder):
+    path = tiny_model_folder / "tiny.onnx"
+    data = bytearray(path.read_bytes())
+    data[10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    photo, mask = make_photo(40, 40), make_mask(40, 40)
+    result = inpainter.inpaint(RasterImage(photo, ImageInfo("PNG", 8)), mask, InpaintRequest())
+    assert result.method_id == "telea"
+    assert any("Telea" in n and "tiny" in n for n in result.notices)
+
+
+def test_text_model_gets_an_embedding_input(tmp_path):
+    build_tiny_inpaint_model(tmp_path / "t.onnx", with_text=True)
+    entry = tiny_entry(tmp_path, "t.onnx", text_embedding_size=4)
+    entry["inputs"].append({"name": "text", "dtype": "float32", "layout": "NC", "channels": 4})
+    write_manifest(tmp_path, [entry])
+    inpainter = Inpainter(ModelRegistry([tmp_path]))
+    assert [m.uses_text for m in inpainter.methods()][:2] == [True, True]
+    photo, mask = make_photo(32, 32), make_mask(32, 32)
+    result = inpainter.inpaint(RasterImage(photo, ImageInfo("PNG", 8)), mask, InpaintRequest(device=Device.CPU))
+    assert result.method_id == "tiny"
+
+
+def test_bundled_manifest_is_valid_and_every_listed_model_verifies():
+    registry = ModelRegistry([bundled_models_folder()])
+    assert registry.problems == []
+    for entry in registry.entries():
+        registry.verify(entry)
+        assert entry.kind in (ModelKind.INPAINT, ModelKind.TEXT_ENCODER)

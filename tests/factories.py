@@ -1,0 +1,79 @@
+"""Generated test data: photo-like images, masks and a tiny ONNX inpainting model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def make_photo(height: int = 120, width: int = 160, channels: int = 3, dtype=np.uint8, seed: int = 0) -> np.ndarray:
+    """A smooth, photo-like test image with edges (not noise, so fills are meaningful)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    planes = [
+        0.5 + 0.4 * np.sin(xx / 17.0 + c) * np.cos(yy / 23.0 - c) + 0.05 * rng.standard_normal((height, width))
+        for c in range(channels)
+    ]
+    image = np.clip(np.stack(planes, axis=2), 0, 1)
+    image[height // 3: height // 2, :, :] *= 0.5  # a horizontal edge
+    top = 65535 if dtype == np.uint16 else 255
+    return np.round(image * top).astype(dtype)
+
+
+def make_mask(height: int = 120, width: int = 160) -> np.ndarray:
+    mask = np.zeros((height, width), np.uint8)
+    cv2.line(mask, (5, 10), (width - 20, height - 30), 255, 3)
+    cv2.circle(mask, (width - 30, 25), 9, 255, -1)
+    mask[height - 12: height - 8, 10:14] = 255
+    return mask
+
+
+TINY_SHIFT = 0.25
+
+
+def build_tiny_inpaint_model(path: Path, *, with_text: bool = False) -> None:
+    """output = image + TINY_SHIFT * mask (+ 0 * text): a real ONNX graph with dynamic H, W."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    inputs = [
+        helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"]),
+        helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 1, "H", "W"]),
+    ]
+    nodes = [
+        helper.make_node("Constant", [], ["shift"], value=helper.make_tensor("s", TensorProto.FLOAT, [], [TINY_SHIFT])),
+        helper.make_node("Mul", ["mask", "shift"], ["scaled"]),
+        helper.make_node("Add", ["image", "scaled"], ["output"]),
+    ]
+    if with_text:
+        inputs.append(helper.make_tensor_value_info("text", TensorProto.FLOAT, [1, 4]))
+    graph = helper.make_graph(nodes, "tiny", inputs,
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, "H", "W"])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def write_manifest(folder: Path, entries: list[dict]) -> None:
+    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": entries}, indent=1))
+
+
+def tiny_entry(folder: Path, file: str = "tiny.onnx", model_id: str = "tiny", **overrides) -> dict:
+    data = (folder / file).read_bytes()
+    entry = {
+        "id": model_id, "name": "Tiny test model", "version": "0.1", "kind": "inpaint", "file": file,
+        "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "licence": "Apache-2.0",
+        "prefill": "ns", "size_multiple": 8, "max_side": 1024, "default": True,
+        "inputs": [
+            {"name": "image", "dtype": "float32", "layout": "NCHW", "channels": 3, "range": [0, 1]},
+            {"name": "mask", "dtype": "float32", "layout": "NCHW", "channels": 1, "range": [0, 1]},
+        ],
+        "outputs": [{"name": "output", "dtype": "float32", "layout": "NCHW", "channels": 3, "range": [0, 1]}],
+    }
+    entry.update(overrides)
+    return entry
