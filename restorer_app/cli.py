@@ -6,7 +6,8 @@ Contract (scripts depend on it; keep it stable):
     restorer inpaint IMAGE... --mask-dir DIR --out-dir DIR [...]
     restorer models
     restorer --version
-Exit 0 on success, 1 when an input failed, 2 on usage errors, 130 when interrupted. Errors
+Every output gets embedded retouching tags and a ``OUT.restorer.json`` sidecar
+(source and output sha256, one record per operation). Exit 0 on success, 1 when an input failed, 2 on usage errors, 130 when interrupted. Errors
 are one readable line on stderr; ``--debug`` adds the traceback.
 """
 
@@ -21,10 +22,11 @@ from typing import Sequence, TextIO
 
 from . import __version__
 from .engine.errors import ImageWriteError, MaskError, OperationCancelled, RestorerError
-from .engine.imageio import DEFAULT_MAX_PIXELS, is_image_path, load_image, save_image
+from .engine.imageio import DEFAULT_MAX_PIXELS, ImageInfo, RasterImage, is_image_path, load_image, save_image
 from .engine.masks import load_mask
 from .engine.pipeline import AUTO, InpaintRequest, Inpainter
 from .engine.progress import Progress
+from .engine.provenance import embedded_tags, operation_for, write_sidecar
 from .engine.registry import ModelKind
 from .engine.runtime import Device
 
@@ -69,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--device", choices=[d.value for d in Device], default=Device.AUTO.value)
     inpaint.add_argument("--jpeg-quality", type=int, default=95, metavar="Q",
                          help="quality when the output is JPEG (lossy; default 95)")
+    inpaint.add_argument("--save-synthesized-mask", action="store_true",
+                         help="also write OUT's stem + '.synthesized.png': white where pixels were synthesized")
     inpaint.add_argument("--max-megapixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6, metavar="MP",
                          help="refuse images larger than this (default 300)")
     inpaint.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -144,8 +148,15 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if _same_path(job.output, job.image):
                 raise ImageWriteError(f"Refusing to overwrite the original '{job.image.name}'; choose another output.")
             result = inpainter.inpaint(image, mask, request, progress)
+            operation = operation_for(result, request, mask)
             save_image(image.with_pixels(result.pixels), job.output, jpeg_quality=args.jpeg_quality,
-                       protect=(job.image, job.mask))
+                       extra_text=embedded_tags([operation]), protect=(job.image, job.mask))
+            synthesized = None
+            if args.save_synthesized_mask:
+                synthesized = job.output.with_name(job.output.stem + ".synthesized.png")
+                save_image(RasterImage(mask[:, :, None], ImageInfo("PNG", 8)), synthesized,
+                           protect=(job.image, job.mask))
+            write_sidecar(job.output, job.image, [operation], synthesized)
         except OperationCancelled:
             raise
         except RestorerError as exc:

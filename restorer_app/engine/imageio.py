@@ -42,6 +42,8 @@ _EXTENSIONS = {
 #: Formats that can hold 16 bits per channel.
 _SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
 _ORIENTATION_TAG = 0x0112
+#: Text key under which the retouching history is embedded (see provenance.embedded_tags).
+HISTORY_KEY = "Restorer history"
 
 
 @dataclass(frozen=True)
@@ -429,7 +431,11 @@ def _encode_eight_bit(pixels: np.ndarray, fmt: str, info: ImageInfo, handle, jpe
         options["icc_profile"] = info.icc_profile
     if info.dpi:
         options["dpi"] = info.dpi
-    if info.exif and fmt in ("JPEG", "PNG", "WEBP"):
+    if fmt in ("JPEG", "WEBP"):
+        exif = _exif_with_history(info)
+        if exif:
+            options["exif"] = exif
+    elif info.exif and fmt == "PNG":
         options["exif"] = info.exif
     if fmt == "JPEG":
         options.update(quality=int(jpeg_quality), subsampling=0 if jpeg_quality >= 90 else 2)
@@ -439,6 +445,8 @@ def _encode_eight_bit(pixels: np.ndarray, fmt: str, info: ImageInfo, handle, jpe
         options.update(compression="tiff_lzw")
         if info.text.get("Software"):
             options["software"] = info.text["Software"]
+        if info.text.get(HISTORY_KEY):
+            options["description"] = info.text[HISTORY_KEY]
     elif fmt == "PNG":
         from PIL.PngImagePlugin import PngInfo
 
@@ -450,6 +458,21 @@ def _encode_eight_bit(pixels: np.ndarray, fmt: str, info: ImageInfo, handle, jpe
         pil.save(handle, format=fmt, **options)
     except (OSError, ValueError) as exc:
         raise ImageWriteError(f"Could not encode the image as {fmt}: {exc}.") from None
+
+
+def _exif_with_history(info: ImageInfo) -> bytes | None:
+    """EXIF for JPEG/WebP: the source's, plus Software and (if free) ImageDescription."""
+    software, history = info.text.get("Software"), info.text.get(HISTORY_KEY)
+    if not (software or history):
+        return info.exif
+    exif = Image.Exif()
+    if info.exif:
+        exif.load(info.exif)
+    if software:
+        exif[0x0131] = software
+    if history and not exif.get(0x010E):
+        exif[0x010E] = history
+    return exif.tobytes()
 
 
 def _encode_sixteen_bit(pixels: np.ndarray, fmt: str, info: ImageInfo) -> bytes:
@@ -510,6 +533,8 @@ def _encode_tiff16(pixels: np.ndarray, info: ImageInfo) -> bytes:
         options["resolutionunit"] = "INCH"
     if info.text.get("Software"):
         options["software"] = info.text["Software"]
+    if info.text.get(HISTORY_KEY):
+        options["description"] = info.text[HISTORY_KEY]
     buffer = io.BytesIO()
     try:
         tifffile.imwrite(buffer, array, **options)

@@ -16,7 +16,7 @@ import numpy as np
 from .errors import ModelSignatureError, OutOfMemoryError
 from .progress import Progress
 from .regions import Box
-from .registry import LoadedModel, Prefill
+from .registry import LoadedModel, ModelEntry, Prefill
 from . import tensors
 
 
@@ -34,6 +34,8 @@ class FillMethod(abc.ABC):
     provider: str = "CPU"
     #: Known pixels of context each region needs around its holes.
     context_margin: int = 16
+    #: The registry entry of a learned model (None for classical fills).
+    model_entry: ModelEntry | None = None
 
     @abc.abstractmethod
     def fill_box(self, pixels: np.ndarray, mask: np.ndarray, box: Box, embedding: np.ndarray | None,
@@ -86,7 +88,7 @@ class OnnxFill(FillMethod):
 
     def __init__(self, model: LoadedModel) -> None:
         self.model = model
-        entry = model.entry
+        entry = self.model_entry = model.entry
         expected = {"image", "mask"} | ({"text"} if entry.uses_text else set())
         if {spec.name for spec in entry.inputs} != expected or [s.name for s in entry.outputs] != ["output"]:
             raise ModelSignatureError(

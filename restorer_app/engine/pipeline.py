@@ -13,7 +13,7 @@ from .masks import check_mask_size
 from .methods import ClassicalAlgorithm, ClassicalFill, FillMethod, OnnxFill
 from .progress import Progress
 from .regions import regions_around_mask
-from .registry import ModelKind, ModelRegistry, ModelStatus, default_model_folders
+from .registry import ModelEntry, ModelKind, ModelRegistry, ModelStatus, default_model_folders
 from .runtime import Device
 
 AUTO = "auto"
@@ -49,6 +49,7 @@ class FillResult:
     regions: int
     seconds: float
     notices: list[str] = field(default_factory=list)
+    model: ModelEntry | None = None
 
 
 class Inpainter:
@@ -138,5 +139,6 @@ class Inpainter:
             regions=len(boxes),
             seconds=time.perf_counter() - started,
             notices=notices,
+            model=method.model_entry,
         )
 

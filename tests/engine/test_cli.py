@@ -91,7 +91,8 @@ def test_batch_goes_on_past_a_bad_file_and_reports_it(tmp_path):
     Image.fromarray(make_photo(64, 80)).save(images / "lonely.png")  # no mask for it
     done = restorer("inpaint", *sorted(images.iterdir()), "--mask-dir", masks_dir, "--out-dir", out, "--method", "ns")
     assert done.returncode == 1
-    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p2.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "p0.png", "p0.png.restorer.json", "p2.png", "p2.png.restorer.json"]
     for name in ("p0.png", "p2.png"):
         np.testing.assert_array_equal(np.asarray(Image.open(out / name)), expected[name])
     assert "2 of 4 images failed" in done.stderr
@@ -104,3 +105,40 @@ def test_models_lists_the_classical_methods():
     rows = [line.split()[0] for line in done.stdout.splitlines()[1:]]
     assert {"telea", "ns"} <= set(rows)
     assert done.stdout.splitlines()[0].split()[:4] == ["ID", "KIND", "VERSION", "STATUS"]
+
+
+def test_output_carries_provenance_tags_and_a_sidecar(scan):
+    import hashlib
+    import json
+
+    folder, photo, mask = scan
+    done = restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", folder / "out.png",
+                    "--method", "ns", "--seed", "7", "--save-synthesized-mask")
+    assert done.returncode == 0, done.stderr
+    with Image.open(folder / "out.png") as out:  # another library reads the embedded tags
+        assert out.text["Software"].startswith("Restorer ")
+        assert "1 fill" in out.text["Restorer history"] and f"{np.count_nonzero(mask)} pixels" in out.text["Restorer history"]
+    sidecar = json.loads((folder / "out.png.restorer.json").read_text())
+    sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    assert sidecar["source"] == {"name": "photo.png", "sha256": sha(folder / "photo.png")}
+    assert sidecar["output"] == {"name": "out.png", "sha256": sha(folder / "out.png")}
+    (operation,) = sidecar["operations"]
+    assert operation["method"] == "ns" and operation["seed"] == 7 and operation["model_id"] is None
+    assert operation["pixels_changed"] == np.count_nonzero(mask)
+    synthesized = np.asarray(Image.open(folder / "out.synthesized.png"))
+    np.testing.assert_array_equal(synthesized > 0, mask > 0)
+    assert sidecar["synthesized_mask"] == "out.synthesized.png"
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".tif", ".webp"])
+def test_provenance_tags_in_other_formats(scan, ext):
+    folder, _, _ = scan
+    out = folder / f"out{ext}"
+    done = restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", out, "--method", "telea")
+    assert done.returncode == 0, done.stderr
+    with Image.open(out) as image:
+        exif = image.getexif()
+        assert exif[0x0131].startswith("Restorer ")
+        assert exif[0x010E].startswith("Retouched with Restorer")
+    if ext == ".jpg":
+        assert "lossy" in done.stderr

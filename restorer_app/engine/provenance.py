@@ -1,0 +1,106 @@
+"""What archivists must be able to document: which pixels were synthesized, how, and by what.
+
+Every exported image gets embedded tags (software and a one-line history) and a sidecar JSON
+beside it with checksums of the source and the output and one record per operation.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .imageio import HISTORY_KEY, atomic_write
+from .registry import sha256_file
+
+SIDECAR_SUFFIX = ".restorer.json"
+SIDECAR_FORMAT = 1
+
+
+def _version() -> str:
+    from restorer_app import __version__
+
+    return __version__
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One fill, as it must be recorded."""
+
+    method: str
+    method_label: str
+    model_id: str | None
+    model_version: str | None
+    model_sha256: str | None
+    description: str
+    seed: int
+    device: str
+    time: str
+    mask_sha256: str
+    pixels_changed: int
+
+
+def operation_for(result, request, mask: np.ndarray) -> Operation:
+    """The record of one :class:`~restorer_app.engine.pipeline.FillResult`."""
+    model = result.model
+    return Operation(
+        method=result.method_id,
+        method_label=result.method_label,
+        model_id=model.id if model else None,
+        model_version=model.version if model else None,
+        model_sha256=model.sha256 if model else None,
+        description=request.prompt,
+        seed=request.seed,
+        device=result.provider,
+        time=now_iso(),
+        mask_sha256=mask_sha256(mask),
+        pixels_changed=result.changed_pixels,
+    )
+
+
+def mask_sha256(mask: np.ndarray) -> str:
+    """Checksum of a mask's content (shape + binary values), independent of file format."""
+    digest = hashlib.sha256(f"{mask.shape[0]}x{mask.shape[1]}:".encode())
+    digest.update(np.packbits(mask > 0).tobytes())
+    return digest.hexdigest()
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def embedded_tags(operations: list[Operation]) -> dict[str, str]:
+    """Text tags written into the output file itself (PNG text, TIFF/EXIF Software + description)."""
+    methods = sorted({op.method_label for op in operations})
+    count = len(operations)
+    history = (
+        f"Retouched with Restorer {_version()}: {count} fill{'s' if count != 1 else ''} "
+        f"({', '.join(methods)}), {sum(op.pixels_changed for op in operations)} pixels synthesized."
+    )
+    return {"Software": f"Restorer {_version()}", HISTORY_KEY: history}
+
+
+def sidecar_path(output: Path) -> Path:
+    return output.with_name(output.name + SIDECAR_SUFFIX)
+
+
+def write_sidecar(output: Path, source: Path | None, operations: list[Operation],
+                  synthesized_mask: Path | None = None) -> Path:
+    """Write ``<output>.restorer.json`` atomically and return its path."""
+    record = {
+        "format": SIDECAR_FORMAT,
+        "software": f"Restorer {_version()}",
+        "created": now_iso(),
+        "source": {"name": source.name, "sha256": sha256_file(source)} if source else None,
+        "output": {"name": output.name, "sha256": sha256_file(output)},
+        "synthesized_mask": synthesized_mask.name if synthesized_mask else None,
+        "operations": [asdict(op) for op in operations],
+    }
+    path = sidecar_path(output)
+    payload = json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    atomic_write(path, lambda handle: handle.write(payload))
+    return path
