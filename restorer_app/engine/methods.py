@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import ModelSignatureError, OutOfMemoryError
 from .progress import Progress
-from .regions import Box
+from .regions import Region
 from .registry import LoadedModel, ModelEntry, Prefill
 from . import tensors
 
@@ -38,16 +38,17 @@ class FillMethod(abc.ABC):
     model_entry: ModelEntry | None = None
 
     @abc.abstractmethod
-    def fill_box(self, pixels: np.ndarray, mask: np.ndarray, box: Box, embedding: np.ndarray | None,
-                 progress: Progress) -> np.ndarray:
-        """Fill the holes of ``mask`` inside ``box`` of ``pixels``."""
+    def fill_region(self, pixels: np.ndarray, mask: np.ndarray, region: Region, embedding: np.ndarray | None,
+                    progress: Progress) -> np.ndarray:
+        """New pixels for ``region.box`` (same dtype/channels); the caller keeps only ``region.holes``."""
 
 
 class ClassicalFill(FillMethod):
     """OpenCV's fast-marching fills (Telea 2004, Navier-Stokes/Bertalmio 2001).
 
-    The crop margin exceeds the fill radius, so results equal ``cv2.inpaint`` on the whole
-    image, bit for bit.
+    Both fill each pixel from known pixels within ``radius``; the context margin exceeds it
+    and other clusters' holes are farther away, so filling one cluster at a time gives
+    ``cv2.inpaint`` on the whole image, bit for bit.
     """
 
     provider = "CPU (OpenCV)"
@@ -59,8 +60,8 @@ class ClassicalFill(FillMethod):
         self.label = {"telea": "Telea (classical)", "ns": "Navier-Stokes (classical)"}[algorithm.value]
         self.context_margin = 2 * radius + 2
 
-    def fill_box(self, pixels, mask, box, embedding, progress):
-        return classical_fill(pixels[box.slices], mask[box.slices], self.algorithm, self.radius)
+    def fill_region(self, pixels, mask, region, embedding, progress):
+        return classical_fill(pixels[region.box.slices], region.holes, self.algorithm, self.radius)
 
 
 def classical_fill(pixels: np.ndarray, mask: np.ndarray, algorithm: ClassicalAlgorithm, radius: int = 3) -> np.ndarray:
@@ -101,7 +102,10 @@ class OnnxFill(FillMethod):
         self.provider = model.runtime.provider
         self.context_margin = 32
 
-    def fill_box(self, pixels, mask, box, embedding, progress):
+    def fill_region(self, pixels, mask, region, embedding, progress):
+        # The network sees every hole in its crop as a hole (damaged pixels are no context),
+        # even those another region will paste.
+        box = region.box
         entry = self.model.entry
         height, width = pixels.shape[:2]
         extra = max(self.context_margin, max(box.width, box.height) // 4)

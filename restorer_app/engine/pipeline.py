@@ -115,18 +115,19 @@ class Inpainter:
         if request.prompt.strip() and not method.uses_text:
             notices.append(f"{method.label} does not use descriptions; the description was ignored.")
         output = image.pixels.copy()
-        holes = mask > 0
-        changed = int(np.count_nonzero(holes))
-        boxes = regions_around_mask(mask, method.context_margin) if changed else []
+        regions = regions_around_mask(mask, method.context_margin) if mask.any() else []
+        total = sum(region.hole_count for region in regions)
         embedding = None  # text embeddings arrive with the text encoder (learned models)
-        progress.report(0.0, f"Filling {len(boxes)} region(s) with {method.label}")
-        for index, box in enumerate(boxes):
+        progress.report(0.0, f"Filling {len(regions)} region(s) with {method.label}")
+        done = 0
+        for index, region in enumerate(regions):
             progress.check_cancelled()
-            filled = method.fill_box(image.pixels, mask, box, embedding, progress.sub(
-                index / len(boxes), (index + 1) / len(boxes)))
-            region_holes = holes[box.slices]
-            output[box.slices][region_holes] = filled[region_holes]
-            progress.report((index + 1) / len(boxes), f"Region {index + 1} of {len(boxes)}")
+            share = region.hole_count
+            filled = method.fill_region(image.pixels, mask, region, embedding,
+                                        progress.sub(done / total, (done + share) / total))
+            output[region.box.slices][region.holes] = filled[region.holes]
+            done += share
+            progress.report(done / total, f"Region {index + 1} of {len(regions)}")
         if image.has_alpha:  # fills never touch alpha; guard against a method that did
             output[:, :, -1] = image.pixels[:, :, -1]
         progress.report(1.0, "Done")
@@ -135,8 +136,8 @@ class Inpainter:
             method_id=method.id,
             method_label=method.label,
             provider=method.provider,
-            changed_pixels=changed,
-            regions=len(boxes),
+            changed_pixels=total,
+            regions=len(regions),
             seconds=time.perf_counter() - started,
             notices=notices,
             model=method.model_entry,

@@ -37,36 +37,47 @@ class Box:
         return Box(max(self.x0 - margin, 0), max(self.y0 - margin, 0),
                    min(self.x1 + margin, width), min(self.y1 + margin, height))
 
-    def overlaps(self, other: "Box") -> bool:
-        return self.x0 < other.x1 and other.x0 < self.x1 and self.y0 < other.y1 and other.y0 < self.y1
 
 
-def regions_around_mask(mask: np.ndarray, margin: int, cell: int = 8) -> list[Box]:
-    """Disjoint boxes that cover every mask pixel with at least ``margin`` pixels of context.
+@dataclass(frozen=True, eq=False)
+class Region:
+    """One cluster of holes: its box (holes plus context) and which hole pixels it owns."""
 
-    Clusters whose context would overlap share one box, so no box contains another box's
-    hole pixels: each hole pixel is filled in exactly one box, from known pixels only.
-    The search runs on a grid of ``cell``-pixel cells (boxes snap outwards to it), which
-    keeps it fast on 60 MP scans with thousands of dust specks. Boxes are ordered top to
-    bottom, left to right.
+    box: Box
+    holes: np.ndarray  # bool, box-shaped
+
+    @property
+    def hole_count(self) -> int:
+        return int(np.count_nonzero(self.holes))
+
+
+def regions_around_mask(mask: np.ndarray, margin: int, cell: int = 8) -> list[Region]:
+    """Split the mask into clusters of holes, each boxed with at least ``margin`` pixels of
+    context. Every hole pixel belongs to exactly one region.
+
+    Clusters are holes closer than about twice the margin. Boxes of different clusters may
+    overlap (a long diagonal scratch has a large box), but a region only fills the holes it
+    owns, and holes of other clusters are farther away than ``margin``. The search runs on a
+    grid of ``cell``-pixel cells (boxes snap outwards to it), which keeps it fast on 60 MP
+    scans with thousands of dust specks. Regions are ordered top to bottom, left to right.
     """
     height, width = mask.shape[:2]
-    grid = _coarse_any(mask > 0, cell)
+    holes = mask > 0
+    grid = _coarse_any(holes, cell)
     reach = -(-margin // cell)  # ceil: at least ``margin`` pixels of context
     if reach > 0:
         grid = cv2.dilate(grid, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
-    # Replace each cluster by its bounding rectangle until the rectangles stop touching.
-    while True:
-        count, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
-        cells = [(int(x), int(y), int(x + w), int(y + h)) for x, y, w, h, _ in stats[1:count]]
-        filled = np.zeros_like(grid)
-        for x0, y0, x1, y1 in cells:
-            filled[y0:y1, x0:x1] = 1
-        if np.array_equal(filled, grid):
-            break
-        grid = filled
-    boxes = [Box(x0 * cell, y0 * cell, min(x1 * cell, width), min(y1 * cell, height)) for x0, y0, x1, y1 in cells]
-    return sorted(boxes, key=lambda b: (b.y0, b.x0))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
+    regions = []
+    for label in range(1, count):
+        cx, cy, cw, ch = (int(v) for v in stats[label][:4])
+        box = Box(cx * cell, cy * cell, min((cx + cw) * cell, width), min((cy + ch) * cell, height))
+        cells = labels[cy:cy + ch, cx:cx + cw] == label
+        owned = np.repeat(np.repeat(cells, cell, axis=0), cell, axis=1)[: box.height, : box.width]
+        own_holes = holes[box.slices] & owned
+        if own_holes.any():
+            regions.append(Region(box, own_holes))
+    return sorted(regions, key=lambda r: (r.box.y0, r.box.x0))
 
 
 def _coarse_any(binary: np.ndarray, cell: int) -> np.ndarray:

@@ -47,30 +47,33 @@ def test_grow_shrink_invert_feather():
     assert 0 < soft[20, 13] < 255 and soft[20, 5] == 0
 
 
-def test_regions_cover_every_hole_pixel_and_never_overlap():
+def test_every_hole_pixel_belongs_to_exactly_one_region_with_its_context():
     mask = make_mask(200, 300)
     rng = np.random.default_rng(3)
     for y, x in rng.integers(0, (200, 300), size=(60, 2)):
         mask[y, x] = 255
-    boxes = regions_around_mask(mask, 8)
-    covered = np.zeros(mask.shape, int)
-    for box in boxes:
-        covered[box.slices] += 1
-    assert covered.max() == 1
-    assert (covered[mask > 0] == 1).all()
+    regions = regions_around_mask(mask, 8)
+    owners = np.zeros(mask.shape, int)
+    for region in regions:
+        owners[region.box.slices] += region.holes
+        assert region.hole_count > 0
+    np.testing.assert_array_equal(owners, (mask > 0).astype(int))
     height, width = mask.shape
-    for box in boxes:  # the holes in a box keep 8 px of context inside it, unless at the border
-        ys, xs = np.nonzero(mask[box.slices])
+    for region in regions:  # each region's holes keep 8 px of context inside its box
+        ys, xs = np.nonzero(region.holes)
+        box = region.box
         assert ys.min() >= 8 or box.y0 == 0
         assert xs.min() >= 8 or box.x0 == 0
         assert ys.max() < box.height - 8 or box.y1 == height
         assert xs.max() < box.width - 8 or box.x1 == width
 
 
-def test_regions_separate_distant_holes_and_merge_close_ones():
-    mask = np.zeros((100, 100), np.uint8)
-    mask[10, 10] = mask[10, 14] = 255  # close: one region
-    mask[80, 80] = 255  # far: its own region
-    boxes = regions_around_mask(mask, 4)
-    assert len(boxes) == 2
+def test_distant_holes_are_separate_regions_even_inside_a_long_scratchs_box():
+    mask = np.zeros((300, 300), np.uint8)
+    mask[np.arange(300), np.arange(300)] = 255  # a diagonal scratch: its box is the whole image
+    mask[250, 30] = 255  # dust far from the scratch
+    mask[10, 12] = mask[10, 16] = 255  # dust close to the scratch joins it
+    regions = regions_around_mask(mask, 8)
+    assert len(regions) == 2
+    assert sorted(r.hole_count for r in regions) == [1, 302]
     assert regions_around_mask(np.zeros((5, 5), np.uint8), 4) == []
