@@ -1,0 +1,81 @@
+"""Every command of the window as a QAction, with its shortcut, icon and tip.
+
+Menus, the toolbar and the tool panel all show these same actions, so a shortcut is
+shown wherever the command is, and enabling an action enables every button for it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+from . import icons
+
+
+def _action(parent: QObject, text: str, shortcuts=(), *, icon: str | None = None, tip: str = "",
+            checkable: bool = False) -> QAction:
+    action = QAction(text, parent)
+    keys: list[QKeySequence] = []
+    for shortcut in shortcuts:
+        for key in (QKeySequence.keyBindings(shortcut) if isinstance(shortcut, QKeySequence.StandardKey)
+                    else [QKeySequence(shortcut)]):
+            if key not in keys:  # a key bound twice to one action would be "ambiguous" and do nothing
+                keys.append(key)
+    if keys:
+        action.setShortcuts(keys)
+    if icon:
+        action.setIcon(icons.icon(icon))
+    if tip or keys:
+        shown = keys[0].toString(QKeySequence.SequenceFormat.NativeText) if keys else ""
+        action.setToolTip(f"{tip or text.replace('…', '')}  ({shown})" if shown else tip)
+        action.setStatusTip(tip)
+    action.setCheckable(checkable)
+    return action
+
+
+class WindowActions:
+    """The window's actions, grouped by menu."""
+
+    def __init__(self, parent: QObject) -> None:
+        a = lambda *args, **kw: _action(parent, *args, **kw)  # noqa: E731 - keeps the table readable
+        # File
+        self.open = a("&Open…", [QKeySequence.StandardKey.Open], icon="open", tip="Open a photograph")
+        self.open_sample = a("Open &Sample Photo", tip="Open the bundled damaged portrait with its mask")
+        self.save = a("&Save", [QKeySequence.StandardKey.Save], icon="save",
+                      tip="Save the restored photograph (never over the original)")
+        self.save_as = a("Save &As…", ["Ctrl+Shift+S"], tip="Save the restored photograph under a new name")
+        self.quit = a("&Quit", ["Ctrl+Q"], tip="Quit Restorer")
+        # Edit
+        self.undo = a("&Undo", [QKeySequence.StandardKey.Undo], icon="undo", tip="Undo")
+        self.redo = a("&Redo", ["Ctrl+Shift+Z", QKeySequence.StandardKey.Redo], icon="redo", tip="Redo")
+        # Mask tools
+        self.brush = a("&Brush", ["B"], icon="brush", tip="Paint over damage to mark it for filling",
+                       checkable=True)
+        self.eraser = a("&Eraser", ["E"], icon="eraser", tip="Remove marking from the mask", checkable=True)
+        self.tools = QActionGroup(parent)
+        for tool in (self.brush, self.eraser):
+            self.tools.addAction(tool)
+        self.brush.setChecked(True)
+        self.size_down = a("Smaller Brush", ["["], tip="Make the brush smaller")
+        self.size_up = a("Larger Brush", ["]"], tip="Make the brush larger")
+        self.mask_grow = a("&Grow Mask", tip="Widen the marked area by the given number of pixels")
+        self.mask_shrink = a("&Shrink Mask", tip="Narrow the marked area by the given number of pixels")
+        self.mask_clear = a("&Clear Mask", ["Ctrl+Shift+Backspace"], tip="Remove all marking")
+        self.mask_invert = a("&Invert Mask", ["Ctrl+I"], tip="Mark everything that is not marked, and vice versa")
+        self.mask_load = a("&Load Mask…", tip="Replace the mask with a mask image of the same size")
+        self.mask_save = a("Save Mask &As…", tip="Save the mask as a PNG (white = fill)")
+        self.show_mask = a("Show &Mask", ["M"], tip="Show or hide the mask overlay", checkable=True)
+        self.show_mask.setChecked(True)
+        # Repair
+        self.fill = a("&Fill", ["Ctrl+Return", "F"], icon="fill", tip="Fill the marked damage")
+        self.cancel_fill = a("&Cancel Fill", ["Esc"], icon="cancel", tip="Stop the running fill")
+        self.accept = a("&Accept Fill", ["Return", "Enter"], icon="accept", tip="Keep the filled result")
+        self.discard = a("&Discard Fill", ["Esc"], icon="discard", tip="Throw the filled result away")
+        # View
+        self.split = a("&Split Before/After", ["Y"], icon="split",
+                       tip="Compare before (left) and after (right) with a draggable divider", checkable=True)
+        self.zoom_fit = a("&Fit to Window", ["Ctrl+0"], icon="fit", tip="Show the whole photograph")
+        self.zoom_actual = a("&Actual Pixels (100 %)", ["Ctrl+1"], icon="actual-size",
+                             tip="One photo pixel per screen pixel")
+        self.zoom_in = a("Zoom &In", [QKeySequence.StandardKey.ZoomIn, "Ctrl+="], tip="Zoom in")
+        self.zoom_out = a("Zoom &Out", [QKeySequence.StandardKey.ZoomOut], tip="Zoom out")

@@ -1,0 +1,428 @@
+"""The canvas: photo layers, mask overlay and brush in a QGraphicsView.
+
+Layers, bottom to top: 'before' image, 'after' image (clipped to the right of the divider
+in split view, hidden while the compare key is held), mask overlay, divider, brush cursor.
+The window decides what 'before' and 'after' are. The canvas never edits the mask itself;
+it reports strokes in image coordinates and repaints the boxes it is told changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (QBrush, QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
+                           QTransform, QWheelEvent)
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
+
+from restorer_app.engine.regions import Box
+
+from .canvas_items import BrushCursorItem, MaskOverlayItem, RasterItem, SplitDividerItem, box_rect
+from .display import DisplayBuffer
+
+CANVAS_BACKGROUND = QColor(38, 38, 40)
+MASK_COLOUR = QColor(255, 45, 85, 125)
+MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
+_FIT_PADDING = 24  # screen pixels around a fitted photo
+_DIVIDER_GRAB = 10  # screen pixels either side of the divider that pick it up
+
+
+class CanvasView(QGraphicsView):
+    stroke_started = Signal(float, float)
+    stroke_moved = Signal(float, float)
+    stroke_finished = Signal()
+    zoom_changed = Signal(float)
+    split_moved = Signal(float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self._before = RasterItem()
+        self._after_clip = QGraphicsRectItem()
+        self._after_clip.setPen(QPen(Qt.PenStyle.NoPen))
+        self._after_clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self._after = RasterItem(self._after_clip)
+        self._overlay = MaskOverlayItem(MASK_COLOUR)
+        self._divider = SplitDividerItem()
+        self._cursor = BrushCursorItem()
+        for z, item in enumerate((self._before, self._after_clip, self._overlay, self._divider, self._cursor)):
+            item.setZValue(z)
+            self.scene().addItem(item)
+        self._divider.hide()
+        self._cursor.hide()
+
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setBackgroundBrush(CANVAS_BACKGROUND)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setMouseTracking(True)
+        self.viewport().setAcceptDrops(False)  # drops go to the window, which opens them
+
+        self._painting_enabled = True
+        self._stroking = False
+        self._panning = False
+        self._pan_last = QPointF()
+        self._space_held = False
+        self._dragging_divider = False
+        self._fit_mode = True
+        self._split = False
+        self._split_fraction = 0.5
+        self._before_held = False
+        self._has_alpha = False
+        self._brush_diameter = 20.0
+
+    # ------------------------------------------------------------------ content
+
+    @property
+    def has_image(self) -> bool:
+        return not self._before.image.isNull()
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(width, height) of the photo shown."""
+        return self._before.image.width(), self._before.image.height()
+
+    def set_images(self, before: DisplayBuffer, after: DisplayBuffer, *, has_alpha: bool = False,
+                   fit: bool = True) -> None:
+        """Show a new photo ('before' under 'after'); both must have the same size."""
+        self.set_before(before)
+        self.set_after(after)
+        self._has_alpha = has_alpha
+        width, height = before.image.width(), before.image.height()
+        self.scene().setSceneRect(QRectF(0, 0, width, height))
+        self._divider.set_height(height)
+        self._update_split_geometry()
+        if fit:
+            self.fit()
+
+    def set_before(self, display: DisplayBuffer) -> None:
+        self._before.set_image(display.image, owner=display)
+
+    def set_after(self, display: DisplayBuffer) -> None:
+        self._after.set_image(display.image, owner=display)
+
+    def clear(self) -> None:
+        self._before.set_image(QImage())
+        self._after.set_image(QImage())
+        self._overlay.set_mask(None)
+        self.scene().setSceneRect(QRectF())
+        self.viewport().update()
+
+    def refresh_box(self, box: Box) -> None:
+        """Repaint photo pixels of ``box`` after they changed in place."""
+        rect = box_rect(box)
+        self._before.update(rect)
+        self._after.update(rect)
+
+    def set_mask(self, mask: np.ndarray | None) -> None:
+        self._overlay.set_mask(mask)
+
+    def refresh_mask(self, box: Box) -> None:
+        self._overlay.update_box(box)
+
+    def set_mask_visible(self, visible: bool) -> None:
+        self._overlay.setVisible(visible)
+
+    @property
+    def mask_visible(self) -> bool:
+        return self._overlay.isVisible()
+
+    # ------------------------------------------------------------------- compare
+
+    def hold_before(self, held: bool) -> None:
+        """Show only the 'before' layer while the compare key is held."""
+        self._before_held = held
+        self._after_clip.setVisible(not held)
+        self.viewport().update()
+
+    @property
+    def showing_before(self) -> bool:
+        return self._before_held
+
+    def set_split(self, enabled: bool) -> None:
+        self._split = enabled
+        self._divider.setVisible(enabled and self.has_image)
+        self._update_split_geometry()
+        self._update_viewport_cursor()
+        self.viewport().update()
+
+    @property
+    def split(self) -> bool:
+        return self._split
+
+    @property
+    def split_fraction(self) -> float:
+        return self._split_fraction
+
+    def set_split_fraction(self, fraction: float) -> None:
+        self._split_fraction = min(max(float(fraction), 0.0), 1.0)
+        self._update_split_geometry()
+        self.split_moved.emit(self._split_fraction)
+        self.viewport().update()
+
+    def _update_split_geometry(self) -> None:
+        width, height = self.image_size
+        x = width * self._split_fraction if self._split else 0.0
+        self._after_clip.setRect(QRectF(x, 0, width - x, height))
+        self._divider.setPos(x, 0)
+
+    # ------------------------------------------------------------------- brush
+
+    def set_brush_diameter(self, diameter: float) -> None:
+        self._brush_diameter = float(diameter)
+        self._cursor.set_diameter(diameter)
+        self._update_viewport_cursor()
+
+    def set_painting_enabled(self, enabled: bool) -> None:
+        if not enabled and self._stroking:
+            self._end_stroke()
+        self._painting_enabled = enabled
+        self._cursor.setVisible(enabled and self._cursor.isVisible())
+        self._update_viewport_cursor()
+
+    # -------------------------------------------------------------------- zoom
+
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        """Zoom so the whole photo shows, and keep fitting when the window resizes."""
+        width, height = self.image_size
+        if not width or not height:
+            return
+        view = self.viewport().size()
+        zoom = min((view.width() - 2 * _FIT_PADDING) / width, (view.height() - 2 * _FIT_PADDING) / height)
+        self._apply_zoom(zoom, None)
+        self.centerOn(width / 2, height / 2)
+        self._fit_mode = True
+
+    def zoom_actual(self) -> None:
+        """100 %: one photo pixel per screen pixel, keeping the view centre."""
+        self.set_zoom(1.0)
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the scene point under ``anchor`` (viewport coords; centre if None) fixed."""
+        self._fit_mode = False
+        self._apply_zoom(zoom, anchor)
+
+    def _apply_zoom(self, zoom: float, anchor: QPointF | None) -> None:
+        zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        if anchor is None:
+            anchor = QPointF(self.viewport().rect().center())
+        scene_point = self._to_scene(anchor)
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        moved = self.viewportTransform().map(scene_point) - anchor
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(moved.x()))
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(moved.y()))
+        # Zoomed in, restorers inspect single pixels: show them crisp, not blurred.
+        for item in (self._before, self._after):
+            item.smooth = zoom < 1.0
+        self._cursor.set_zoom(zoom)
+        self._divider.set_zoom(zoom)
+        self._update_viewport_cursor()
+        self.viewport().update()
+        self.zoom_changed.emit(zoom)
+
+    def _to_scene(self, viewport_point: QPointF) -> QPointF:
+        inverse, _ = self.viewportTransform().inverted()
+        return inverse.map(viewport_point)
+
+    # ------------------------------------------------------------------ events
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if not self.has_image:
+            return
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.set_zoom(self.zoom * (1.25 ** steps), event.position())
+        event.accept()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit_mode:
+            self.fit()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.viewport().update()  # the before/after tags are fixed to the viewport
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space_held):
+            self._panning = True
+            self._pan_last = pos
+        elif button == Qt.MouseButton.LeftButton and self._split and (
+                self._near_divider(pos) or not self._painting_enabled):
+            self._dragging_divider = True
+            self._drag_divider_to(pos)
+        elif button == Qt.MouseButton.LeftButton and self._painting_enabled and self.has_image:
+            self._stroking = True
+            point = self._to_scene(pos)
+            self.stroke_started.emit(point.x(), point.y())
+        else:
+            super().mousePressEvent(event)
+            return
+        self._update_viewport_cursor()
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        point = self._to_scene(pos)
+        self._cursor.setPos(point)
+        if self._painting_enabled and self.has_image and not self._cursor.isVisible():
+            self._cursor.show()
+        if self._panning:
+            delta = pos - self._pan_last
+            self._pan_last = pos
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
+        elif self._dragging_divider:
+            self._drag_divider_to(pos)
+        elif self._stroking:
+            self.stroke_moved.emit(point.x(), point.y())
+        self._update_viewport_cursor(pos)
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._panning and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._panning = False
+        elif self._dragging_divider and event.button() == Qt.MouseButton.LeftButton:
+            self._dragging_divider = False
+        elif self._stroking and event.button() == Qt.MouseButton.LeftButton:
+            self._end_stroke()
+        else:
+            super().mouseReleaseEvent(event)
+        self._update_viewport_cursor(event.position())
+        event.accept()
+
+    def _end_stroke(self) -> None:
+        self._stroking = False
+        self.stroke_finished.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._space_held = True
+                self._update_viewport_cursor()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._space_held = False
+                self._panning = False
+                self._update_viewport_cursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self._space_held = False  # a release we never saw must not leave panning stuck on
+        super().focusOutEvent(event)
+
+    def enterEvent(self, event) -> None:
+        self._cursor.setPos(self._to_scene(event.position()))
+        self._cursor.setVisible(self._painting_enabled and self.has_image)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self._cursor.hide()
+        super().leaveEvent(event)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _near_divider(self, pos: QPointF) -> bool:
+        divider_x = self.viewportTransform().map(self._divider.pos()).x()
+        return abs(pos.x() - divider_x) <= _DIVIDER_GRAB
+
+    def _drag_divider_to(self, pos: QPointF) -> None:
+        width, _ = self.image_size
+        if width:
+            self.set_split_fraction(self._to_scene(pos).x() / width)
+
+    def _update_viewport_cursor(self, pos: QPointF | None = None) -> None:
+        shape = Qt.CursorShape.ArrowCursor
+        if self._panning:
+            shape = Qt.CursorShape.ClosedHandCursor
+        elif self._space_held:
+            shape = Qt.CursorShape.OpenHandCursor
+        elif self._dragging_divider or (self._split and (
+                not self._painting_enabled or (pos is not None and self._near_divider(pos)))):
+            shape = Qt.CursorShape.SplitHCursor
+        elif self._painting_enabled and self.has_image:
+            # The ring is the cursor; a tiny brush keeps the crosshair so it stays findable.
+            big = self._brush_diameter * self.zoom >= 10
+            shape = Qt.CursorShape.BlankCursor if big else Qt.CursorShape.CrossCursor
+        brush_visible = shape in (Qt.CursorShape.BlankCursor, Qt.CursorShape.CrossCursor)
+        if not brush_visible:
+            self._cursor.hide()
+        self.viewport().setCursor(shape)
+
+    # ---------------------------------------------------------------- drawing
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawBackground(painter, rect)
+        if not self.has_image:
+            return
+        width, height = self.image_size
+        image_rect = QRectF(0, 0, width, height)
+        painter.save()
+        device_rect = self.viewportTransform().mapRect(image_rect)
+        painter.resetTransform()
+        # A soft edge lifts the photo off the background without a hard frame.
+        for grow, alpha in ((3, 30), (2, 50), (1, 90)):
+            painter.fillRect(device_rect.adjusted(-grow, -grow, grow, grow), QColor(0, 0, 0, alpha))
+        if self._has_alpha:  # transparency shows as the usual checkerboard
+            painter.fillRect(device_rect, _checkerboard())
+        painter.restore()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.save()
+        painter.resetTransform()
+        if not self.has_image:
+            painter.setPen(QColor(150, 150, 155))
+            font = QFont(self.font())
+            font.setPointSizeF(font.pointSizeF() * 1.25)
+            painter.setFont(font)
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter,
+                             "Open a photograph (Ctrl+O) or drop one here\n"
+                             "To try Restorer, choose File ▸ Open Sample Photo")
+        else:
+            # Tags sit just inside the photo's top edge (or the view's, when scrolled past it).
+            photo = self.viewportTransform().mapRect(QRectF(0, 0, *self.image_size))
+            top = max(photo.top(), 0.0) + 10
+            if self._before_held:
+                self._draw_tag(painter, QPointF(max(photo.left(), 0.0) + 10, top), "Before", left=True)
+            elif self._split:
+                x = self.viewportTransform().map(self._divider.pos()).x()
+                self._draw_tag(painter, QPointF(x - 10, top), "Before", left=False)
+                self._draw_tag(painter, QPointF(x + 10, top), "After", left=True)
+        painter.restore()
+
+    def _draw_tag(self, painter: QPainter, anchor: QPointF, text: str, *, left: bool) -> None:
+        metrics = painter.fontMetrics()
+        width = metrics.horizontalAdvance(text) + 16
+        height = metrics.height() + 6
+        x = anchor.x() if left else anchor.x() - width
+        tag = QRectF(x, anchor.y(), width, height)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 160))
+        painter.drawRoundedRect(tag, 4, 4)
+        painter.setPen(QColor(240, 240, 240))
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def _checkerboard() -> QBrush:
+    tile = QImage(16, 16, QImage.Format.Format_RGB32)
+    tile.fill(QColor(200, 200, 200))
+    painter = QPainter(tile)
+    painter.fillRect(0, 0, 8, 8, QColor(150, 150, 150))
+    painter.fillRect(8, 8, 8, 8, QColor(150, 150, 150))
+    painter.end()
+    return QBrush(tile)

@@ -1,0 +1,89 @@
+"""One fill at a time for the window: starts the worker thread, relays its signals, and
+makes sure nothing from an old job arrives after the window moved on."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
+
+from restorer_app.engine.imageio import RasterImage
+from restorer_app.engine.pipeline import FillResult, Inpainter, InpaintRequest
+
+from .fill_worker import FillJob, FillWorker
+
+
+class FillController(QObject):
+    progress = Signal(float, str)
+    returned = Signal(object, object)  # FillResult, the mask it was computed from
+    errored = Signal(object)
+    cancelled = Signal()
+    #: The job's thread has ended; always last, whatever the outcome.
+    done = Signal()
+
+    def __init__(self, inpainter: Inpainter, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.inpainter = inpainter
+        self.job: FillJob | None = None
+        self._mask: np.ndarray | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def start(self, image: RasterImage, mask: np.ndarray, request: InpaintRequest) -> None:
+        if self.job is not None:
+            raise RuntimeError("A fill is already running.")
+        self._mask = mask.copy()  # the result belongs to this mask, whatever is painted next
+        worker = FillWorker(self.inpainter, image, self._mask, request)
+        job = FillJob(worker, self)
+        # Bound methods of this (GUI-thread) object, so Qt queues the calls to this thread.
+        worker.progress.connect(self._relay_progress)
+        worker.returned.connect(self._relay_returned)
+        worker.errored.connect(self._relay_errored)
+        worker.cancelled.connect(self._relay_cancelled)
+        job.done.connect(self._finish)
+        self.job = job
+        job.start()
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def stop(self) -> None:
+        """Cancel, wait for the thread, and deliver its last signals now (before quitting
+        or opening another photo)."""
+        if self.job is None:
+            return
+        self.job.cancel()
+        self.job.wait()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
+        if self.job is not None:  # its done signal was not among the delivered events
+            self._finish()
+
+    def _from_current_job(self) -> bool:
+        return self.job is not None and self.sender() is self.job.worker
+
+    def _relay_progress(self, fraction: float, message: str) -> None:
+        if self._from_current_job():
+            self.progress.emit(fraction, message)
+
+    def _relay_returned(self, result: FillResult) -> None:
+        if self._from_current_job():
+            self.returned.emit(result, self._mask)
+
+    def _relay_errored(self, error: BaseException) -> None:
+        if self._from_current_job():
+            self.errored.emit(error)
+
+    def _relay_cancelled(self) -> None:
+        if self._from_current_job():
+            self.cancelled.emit()
+
+    def _finish(self) -> None:
+        if self.sender() is not None and self.sender() is not self.job:
+            return  # a stale job's late signal; stop() already finished it
+        job, self.job = self.job, None
+        self._mask = None
+        if job is not None:
+            job.deleteLater()
+        self.done.emit()

@@ -1,0 +1,115 @@
+"""Runs a fill off the GUI thread and reports through signals.
+
+The contract follows superqt's workers: ``started``, ``progress(fraction, message)``,
+then exactly one of ``returned(result)``, ``errored(exception)`` or ``cancelled()``, and
+``finished()`` always last. ``returned`` never fires once a cancel was asked for.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+
+from restorer_app.engine.errors import OperationCancelled
+from restorer_app.engine.imageio import RasterImage
+from restorer_app.engine.pipeline import Inpainter, InpaintRequest
+from restorer_app.engine.progress import Progress
+
+# Every thread a job started, so tests (and quitting) can check none is left running.
+_threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+
+
+def running_threads() -> list[QThread]:
+    return [thread for thread in list(_threads) if thread.isRunning()]
+
+
+class SignalProgress(Progress):
+    """The engine's progress token, turned into a callback; each report is also a cancel point."""
+
+    def __init__(self, emit: Callable[[float, str], None]) -> None:
+        super().__init__()
+        self._emit = emit
+
+    def report(self, fraction: float, message: str = "") -> None:
+        self.check_cancelled()
+        self._emit(float(fraction), message)
+
+
+class FillWorker(QObject):
+    """Calls :meth:`Inpainter.inpaint` once; lives in the job's thread."""
+
+    started = Signal()
+    progress = Signal(float, str)
+    returned = Signal(object)
+    errored = Signal(object)
+    cancelled = Signal()
+    finished = Signal()
+
+    def __init__(self, inpainter: Inpainter, image: RasterImage, mask: np.ndarray, request: InpaintRequest) -> None:
+        super().__init__()
+        self._inpainter = inpainter
+        self._image = image
+        self._mask = mask
+        self._request = request
+        self._token = SignalProgress(self.progress.emit)
+
+    def cancel(self) -> None:
+        """Ask the fill to stop at its next cancellation point (safe from any thread)."""
+        self._token.cancel()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._token.cancelled
+
+    @Slot()
+    def run(self) -> None:
+        self.started.emit()
+        try:
+            result = self._inpainter.inpaint(self._image, self._mask, self._request, self._token)
+        except OperationCancelled:
+            self.cancelled.emit()
+        except Exception as exc:  # routed to the window's one error dialog, never swallowed
+            self.errored.emit(exc)
+        else:
+            if self._token.cancelled:  # a cancel that arrived after the last check still wins
+                self.cancelled.emit()
+            else:
+                self.returned.emit(result)
+        finally:
+            self.finished.emit()
+
+
+class FillJob(QObject):
+    """Owns a worker and the QThread it runs in; keep it alive until ``done`` fires."""
+
+    done = Signal()
+
+    def __init__(self, worker: FillWorker, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName("restorer-fill")
+        _threads.add(self.thread)
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+        # Direct: quit must not wait for the GUI event loop, or wait() on close would deadlock.
+        worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        self.thread.finished.connect(self.done)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def cancel(self) -> None:
+        self.worker.cancel()
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()
+
+    def wait(self, milliseconds: int = -1) -> bool:
+        """Block until the thread ended; True if it did."""
+        if milliseconds < 0:
+            return self.thread.wait()
+        return self.thread.wait(milliseconds)

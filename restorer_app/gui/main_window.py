@@ -1,0 +1,495 @@
+"""The main window: wires the editor, canvas, tool panel, fill worker and menus together.
+
+It holds no photo state of its own (that is the Editor's Document); it decides what the
+canvas shows, which actions are enabled, and routes every error to ``dialogs.show_error``.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLineEdit, QMainWindow,
+                               QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget)
+
+from restorer_app import __version__
+from restorer_app.engine.errors import RestorerError
+from restorer_app.engine.imageio import is_image_path
+from restorer_app.engine.pipeline import AUTO, CLASSICAL_IDS, FillResult, Inpainter, InpaintRequest, MethodInfo
+from restorer_app.engine.registry import ModelKind
+from restorer_app.engine.runtime import Device
+
+from . import dialogs
+from .actions import WindowActions
+from .canvas import CanvasView
+from .display import DisplayBuffer
+from .document import Document, restored_name
+from .editor import Editor
+from .fill_controller import FillController
+from .fill_worker import FillJob
+from .menus import build_menus, build_toolbar
+from .notice_bar import NoticeBar
+from .recent_files import RecentFiles
+from .status_bar import StatusFields, device_label
+from .tool_panel import ToolPanel
+
+SAMPLE_IMAGE = "damaged_portrait.jpg"
+SAMPLE_MASK = "damaged_portrait_mask.png"
+_TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QTextEdit)
+
+
+def sample_paths() -> tuple[Path, Path]:
+    """The bundled damaged portrait and its mask (reachable in wheels and frozen builds)."""
+    folder = importlib.resources.files("restorer_app.resources") / "samples"
+    return Path(str(folder / SAMPLE_IMAGE)), Path(str(folder / SAMPLE_MASK))
+
+
+class MainWindow(QMainWindow):
+    #: Emitted after a fill job ended and the window is back in a steady state.
+    fill_done = Signal()
+
+    def __init__(self, settings: QSettings | None = None, inpainter: Inpainter | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.recent = RecentFiles(self.settings)
+        self.inpainter = inpainter or Inpainter()
+        self.editor = Editor(self)
+        self.fills = FillController(self.inpainter, self)
+        self.actions_ = WindowActions(self)
+        self._displays: dict[str, DisplayBuffer] = {}
+        self._actual_device: str | None = None
+
+        self.canvas = CanvasView()
+        self.notice_bar = NoticeBar()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.notice_bar)
+        column.addWidget(self.canvas, 1)
+        self.setCentralWidget(central)
+
+        self.panel = ToolPanel(self.actions_)
+        self.dock = QDockWidget("Tools", self)
+        self.dock.setObjectName("toolsDock")
+        self.dock.setWidget(self.panel)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.status = StatusFields(self.statusBar())
+
+        self.recent_menu = build_menus(self, self.actions_, self.dock, self._show_about)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        build_toolbar(self, self.actions_)
+        self._connect()
+        methods = self.inpainter.methods()
+        self.panel.set_methods(methods, any(m.uses_text and m.available for m in methods))
+        self.panel.set_brush_size(int(self.settings.value("brush/size", 24)))
+        self.canvas.set_brush_diameter(self.panel.brush_size)
+        self.setAcceptDrops(True)
+        self.resize(1280, 820)
+        self.restoreGeometry(self.settings.value("window/geometry", b""))
+        self.restoreState(self.settings.value("window/state", b""))
+        QApplication.instance().installEventFilter(self)
+        self._on_document_changed()
+        # A broken model folder is worth knowing about, but must not stop the app.
+        self.notice_bar.show_notices(list(self.inpainter.registry.problems))
+
+    # ------------------------------------------------------------------ building
+
+    def _connect(self) -> None:
+        a, canvas, editor, panel = self.actions_, self.canvas, self.editor, self.panel
+        a.open.triggered.connect(lambda: self.open_path())
+        a.open_sample.triggered.connect(self.open_sample)
+        a.save.triggered.connect(self.save)
+        a.save_as.triggered.connect(lambda: self.save_as())
+        a.quit.triggered.connect(self.close)
+        a.undo.triggered.connect(editor.undo_stack.undo)
+        a.redo.triggered.connect(editor.undo_stack.redo)
+        a.size_down.triggered.connect(lambda: panel.set_brush_size(_smaller(panel.brush_size)))
+        a.size_up.triggered.connect(lambda: panel.set_brush_size(_larger(panel.brush_size)))
+        a.mask_grow.triggered.connect(lambda: self._run(editor.grow_mask, panel.grow_amount))
+        a.mask_shrink.triggered.connect(lambda: self._run(editor.shrink_mask, panel.grow_amount))
+        a.mask_clear.triggered.connect(lambda: self._run(editor.clear_mask))
+        a.mask_invert.triggered.connect(lambda: self._run(editor.invert_mask))
+        a.mask_load.triggered.connect(lambda: self.load_mask())
+        a.mask_save.triggered.connect(lambda: self.save_mask())
+        a.show_mask.toggled.connect(lambda _: self._show_layers())
+        a.fill.triggered.connect(self.fill)
+        a.cancel_fill.triggered.connect(self.cancel_fill)
+        a.accept.triggered.connect(self.accept_fill)
+        a.discard.triggered.connect(self.discard_fill)
+        a.split.toggled.connect(canvas.set_split)
+        a.zoom_fit.triggered.connect(canvas.fit)
+        a.zoom_actual.triggered.connect(canvas.zoom_actual)
+        a.zoom_in.triggered.connect(lambda: canvas.set_zoom(canvas.zoom * 1.25))
+        a.zoom_out.triggered.connect(lambda: canvas.set_zoom(canvas.zoom / 1.25))
+
+        self.fills.progress.connect(panel.set_progress)
+        self.fills.returned.connect(self._on_fill_returned)
+        self.fills.errored.connect(self._on_fill_errored)
+        self.fills.cancelled.connect(self._on_fill_cancelled)
+        self.fills.done.connect(self._on_fill_done)
+
+        canvas.stroke_started.connect(self._begin_stroke)
+        canvas.stroke_moved.connect(editor.continue_stroke)
+        canvas.stroke_finished.connect(editor.end_stroke)
+        canvas.zoom_changed.connect(self.status.show_zoom)
+        panel.brush_size_changed.connect(canvas.set_brush_diameter)
+        panel.method_changed.connect(self._on_method_changed)
+
+        editor.document_changed.connect(self._on_document_changed)
+        editor.mask_changed.connect(self._on_mask_changed)
+        editor.pixels_changed.connect(self._on_pixels_changed)
+        editor.pending_changed.connect(self._on_pending_changed)
+        editor.modified_changed.connect(self.setWindowModified)
+        stack = editor.undo_stack
+        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
+            signal.connect(self._update_actions)
+
+    # -------------------------------------------------------------- open & save
+
+    def open_path(self, path: str | Path | None = None, mask_path: str | Path | None = None) -> bool:
+        """Open a photograph (asking for it when ``path`` is None), optionally with a mask."""
+        if not self._confirm_unsaved():
+            return False
+        if path is None:
+            folder = str(self.editor.document.path.parent) if self.editor.document and self.editor.document.path else ""
+            path = dialogs.choose_image_to_open(self, folder)
+            if path is None:
+                return False
+        self.fills.stop()
+        try:
+            document = Document.open(path, mask_path)
+        except RestorerError as error:
+            dialogs.show_error(self, error)
+            return False
+        self.editor.set_document(document)
+        self.recent.add(Path(path))
+        self.statusBar().showMessage(f"Opened {document.display_name}", 4000)
+        return True
+
+    def open_sample(self) -> bool:
+        image, mask = sample_paths()
+        return self.open_path(image, mask)
+
+    def save(self) -> bool:
+        """Save to the last Save-As target, or ask for one."""
+        document = self.editor.document
+        if document is None:
+            return False
+        if document.save_target is None:
+            return self.save_as()
+        return self._write(document.save_target)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        document = self.editor.document
+        if document is None:
+            return False
+        if path is None:
+            suggested = document.save_target or (restored_name(document.path) if document.path
+                                                 else Path("restored.png"))
+            path = dialogs.choose_save_path(self, suggested)
+            if path is None:
+                return False
+        path = Path(path)
+        if not path.suffix and document.path:
+            path = path.with_suffix(document.path.suffix)
+        return self._write(path)
+
+    def _write(self, path: Path) -> bool:
+        try:
+            written = self.editor.save(path)
+        except RestorerError as error:  # includes the engine's refusal to overwrite the original
+            dialogs.show_error(self, error)
+            return False
+        self.statusBar().showMessage(f"Saved {written.name}", 5000)
+        return True
+
+    def load_mask(self, path: str | Path | None = None) -> bool:
+        document = self.editor.document
+        if document is None or not self.editor.can_edit_mask:
+            return False
+        if path is None:
+            path = dialogs.choose_mask_to_open(self, str(document.path.parent) if document.path else "")
+            if path is None:
+                return False
+        return self._run(self.editor.load_mask, path)
+
+    def save_mask(self, path: str | Path | None = None) -> bool:
+        document = self.editor.document
+        if document is None:
+            return False
+        if path is None:
+            base = document.path or Path("photo.png")
+            path = dialogs.choose_mask_save_path(self, base.with_name(f"{base.stem}_mask.png"))
+            if path is None:
+                return False
+        try:
+            written = document.save_mask(path)
+        except RestorerError as error:
+            dialogs.show_error(self, error)
+            return False
+        self.statusBar().showMessage(f"Saved mask {written.name}", 5000)
+        return True
+
+    def _confirm_unsaved(self) -> bool:
+        """True when it is fine to drop the current document (saved, or the user agreed)."""
+        if not self.editor.is_modified:
+            return True
+        choice = dialogs.ask_save_changes(self, self.editor.document.display_name)
+        if choice is dialogs.SaveChoice.SAVE:
+            return self.save()
+        return choice is dialogs.SaveChoice.DISCARD
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        for index, path in enumerate(paths, 1):
+            action = self.recent_menu.addAction(f"&{index % 10}  {path.name}")
+            action.setToolTip(str(path))
+            action.setStatusTip(str(path))
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not paths:
+            self.recent_menu.addAction("No recent photographs").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Menu", self.recent.clear)
+
+    def _run(self, operation, *args) -> bool:
+        """Call an editor operation, showing an engine error instead of raising it."""
+        try:
+            operation(*args)
+        except RestorerError as error:
+            dialogs.show_error(self, error)
+            return False
+        return True
+
+    # --------------------------------------------------------------------- fill
+
+    def fill(self) -> bool:
+        """Start filling the mask in a worker thread; False if nothing was started."""
+        document = self.editor.document
+        if document is None or self.fills.running or document.pending is not None:
+            return False
+        if self.editor.mask_is_empty:
+            self.statusBar().showMessage("Nothing to fill: paint over the damage with the brush first.", 6000)
+            return False
+        method = self.panel.method
+        request = InpaintRequest(method=method.id if method else AUTO, prompt=self.panel.description_text,
+                                 device=Device.AUTO)
+        self.editor.locked = True
+        self.notice_bar.hide()
+        self.panel.set_filling(True)
+        self.fills.start(document.image, document.mask, request)
+        self._update_actions()
+        return True
+
+    @property
+    def fill_job(self) -> FillJob | None:
+        return self.fills.job
+
+    def cancel_fill(self) -> None:
+        if self.fills.running:
+            self.fills.cancel()
+            self.panel.set_progress(self.panel.progress_bar.value() / 1000, "Cancelling…")
+
+    def _on_fill_returned(self, result: FillResult, mask) -> None:
+        self.editor.set_pending(result, mask)
+        self._actual_device = device_label(result.provider)
+        self.status.show_device(self._actual_device, expected=False)
+        self.notice_bar.show_notices(result.notices)
+        self.statusBar().showMessage(
+            f"Filled {result.changed_pixels:,} pixels in {result.regions} region(s) with {result.method_label} "
+            f"in {result.seconds:.1f} s. Enter accepts, Esc discards.", 10000)
+
+    def _on_fill_errored(self, error: BaseException) -> None:
+        dialogs.show_error(self, error)
+
+    def _on_fill_cancelled(self) -> None:
+        self.statusBar().showMessage("Fill cancelled; the photograph is unchanged.", 5000)
+
+    def _on_fill_done(self) -> None:
+        document = self.editor.document
+        self.editor.locked = bool(document and document.pending is not None)
+        self.panel.set_filling(False)
+        self._update_actions()
+        self.fill_done.emit()
+
+    def accept_fill(self) -> None:
+        self.editor.accept_pending()
+        self.statusBar().showMessage("Fill accepted. Ctrl+Z undoes it.", 4000)
+
+    def discard_fill(self) -> None:
+        self.editor.discard_pending()
+        self.statusBar().showMessage("Fill discarded.", 4000)
+
+    # ---------------------------------------------------------- editor signals
+
+    def _on_document_changed(self) -> None:
+        document = self.editor.document
+        self._displays.clear()
+        self._actual_device = None
+        self.notice_bar.hide()
+        if document is None:
+            self.canvas.clear()
+        else:
+            self._displays["original"] = DisplayBuffer(document.original)
+            self._displays["current"] = DisplayBuffer(document.image.pixels)
+            self.canvas.set_images(self._displays["original"], self._displays["current"],
+                                   has_alpha=document.image.has_alpha)
+        self._show_layers()
+        self.status.show_image(document.image if document else None)
+        self.status.show_zoom(self.canvas.zoom if document else None)
+        self._on_method_changed(self.panel.method)
+        self._on_mask_changed(None)
+        self.setWindowTitle(f"{document.display_name}[*] — Restorer" if document else "Restorer")
+        self.setWindowModified(self.editor.is_modified)
+        self._update_actions()
+        if document is not None:
+            self.canvas.setFocus()
+
+    def _on_pending_changed(self) -> None:
+        document = self.editor.document
+        pending = document.pending if document else None
+        if pending is not None:
+            self._displays["pending"] = DisplayBuffer(pending.result.pixels)
+        else:
+            self._displays.pop("pending", None)
+            self.notice_bar.hide()
+        self.editor.locked = pending is not None or self.fills.running
+        self._show_layers()
+        self._update_actions()
+
+    def _show_layers(self) -> None:
+        """Decide what 'before' and 'after' are: under review, the photo without and with the
+        fill; otherwise the photo as opened and as it is now."""
+        document = self.editor.document
+        if document is None:
+            return
+        reviewing = "pending" in self._displays
+        if reviewing:
+            self.canvas.set_before(self._displays["current"])
+            self.canvas.set_after(self._displays["pending"])
+        else:
+            self.canvas.set_before(self._displays["original"])
+            self.canvas.set_after(self._displays["current"])
+        # Under review the mask would hide the very pixels being judged.
+        self.canvas.set_mask(document.mask)
+        self.canvas.set_mask_visible(self.actions_.show_mask.isChecked() and not reviewing)
+
+    def _on_mask_changed(self, box) -> None:
+        if box is not None:
+            self.canvas.refresh_mask(box)
+        document = self.editor.document
+        self.status.show_coverage(self.editor.coverage if document else None)
+
+    def _on_pixels_changed(self, box) -> None:
+        display = self._displays.get("current")
+        if display is not None:
+            display.refresh(box)
+        self.canvas.refresh_box(box)
+
+    def _on_method_changed(self, method: MethodInfo | None) -> None:
+        # Until a fill with this method ran, all we can show is where it is expected to run.
+        self._actual_device = None
+        self.status.show_device(self._expected_device(method), expected=True)
+
+    def _begin_stroke(self, x: float, y: float) -> None:
+        self.editor.begin_stroke(x, y, self.panel.brush_size, erase=self.actions_.eraser.isChecked())
+
+    # ----------------------------------------------------------------- helpers
+
+    def _expected_device(self, method: MethodInfo | None) -> str:
+        method_id = method.id if method else AUTO
+        if method_id in CLASSICAL_IDS:
+            return "CPU (OpenCV)"
+        if method_id == AUTO and self.inpainter.registry.default_entry(ModelKind.INPAINT) is None:
+            return "CPU (OpenCV)"
+        import onnxruntime  # only needed once a learned model is in play
+
+        return "CUDA" if "CUDAExecutionProvider" in onnxruntime.get_available_providers() else "CPU"
+
+    def _update_actions(self) -> None:
+        a = self.actions_
+        document = self.editor.document
+        has_doc = document is not None
+        filling = self.fills.running
+        reviewing = has_doc and document.pending is not None
+        editing = has_doc and not filling and not reviewing
+        stack = self.editor.undo_stack
+        a.undo.setEnabled(editing and stack.canUndo())
+        a.redo.setEnabled(editing and stack.canRedo())
+        a.undo.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
+        a.redo.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
+        for action in (a.save, a.save_as, a.mask_grow, a.mask_shrink, a.mask_clear, a.mask_invert,
+                       a.mask_load, a.fill):
+            action.setEnabled(editing)
+        for action in (a.mask_save, a.split, a.zoom_fit, a.zoom_actual, a.zoom_in, a.zoom_out, a.show_mask,
+                       a.brush, a.eraser, a.size_down, a.size_up):
+            action.setEnabled(has_doc)
+        a.cancel_fill.setEnabled(filling)
+        a.accept.setEnabled(reviewing)
+        a.discard.setEnabled(reviewing)
+        self.panel.set_reviewing(reviewing)
+        self.canvas.set_painting_enabled(editing)
+
+    def _show_about(self) -> None:
+        dialogs.tell(self, "About Restorer",
+                     f"Restorer {__version__}\n\nRepairs damaged photographs on this computer; "
+                     "nothing is ever sent to a server.")
+
+    # ------------------------------------------------------------------ events
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Holding backslash shows 'before' wherever focus is, except while typing text.
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(watched, QWidget) \
+                and watched.window() is self and event.key() == Qt.Key.Key_Backslash \
+                and not isinstance(QApplication.focusWidget(), _TEXT_INPUTS):
+            if not event.isAutoRepeat() and self.editor.document is not None:
+                self.canvas.hold_before(event.type() == QEvent.Type.KeyPress)
+            return True
+        return super().eventFilter(watched, event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_image(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = _dropped_image(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_path(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_unsaved():
+            event.ignore()
+            return
+        self.fills.stop()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("brush/size", self.panel.brush_size)
+        QApplication.instance().removeEventFilter(self)
+        super().closeEvent(event)
+
+
+def _dropped_image(event) -> Path | None:
+    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+    for url in urls:
+        if url.isLocalFile() and is_image_path(url.toLocalFile()):
+            return Path(url.toLocalFile())
+    return None
+
+
+def _larger(size: int) -> int:
+    return max(size + 1, round(size * 1.2))
+
+
+def _smaller(size: int) -> int:
+    return max(1, min(size - 1, round(size / 1.2)))

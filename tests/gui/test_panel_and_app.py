@@ -1,0 +1,65 @@
+"""The tool panel's method and description boxes, the entry point, and the error hook."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtGui import QStandardItemModel
+
+from restorer_app.engine.pipeline import MethodInfo
+from restorer_app.gui import app, dialogs
+from restorer_app.gui.tool_panel import NO_TEXT_MODEL_TIP
+
+
+def test_description_is_disabled_with_a_reason_when_the_method_ignores_text(window):
+    assert window.panel.select_method("telea")
+    assert not window.panel.description.isEnabled()
+    assert "no text-capable model is installed" in window.panel.description.toolTip().lower()
+    assert window.panel.description.toolTip() == NO_TEXT_MODEL_TIP
+    window.panel.description.setText("clear sky")
+    assert window.panel.description_text == ""  # never sent to a method that ignores it
+
+
+def test_text_models_enable_the_description_and_unavailable_methods_are_disabled(window):
+    methods = [
+        MethodInfo("sky", "Sky model 1", True, True),
+        MethodInfo("broken", "Broken model 1", False, False, "missing"),
+        MethodInfo("telea", "Telea (classical)", False, True),
+    ]
+    window.panel.set_methods(methods, text_model_installed=True)
+    assert window.panel.method.id == "sky"
+    assert window.panel.description.isEnabled()
+    model = window.panel.method_combo.model()
+    assert isinstance(model, QStandardItemModel)
+    assert not model.item(1).isEnabled() and "missing" in window.panel.method_combo.itemText(1)
+    assert not window.panel.select_method("broken")
+    window.panel.select_method("telea")
+    assert not window.panel.description.isEnabled()
+    assert "does not use descriptions" in window.panel.description.toolTip()
+
+
+def test_status_bar_describes_the_photo_and_expected_device(opened):
+    fields = opened.status
+    assert fields.size.text() == "128 × 96 px"
+    assert fields.depth.text() == "8-bit RGB"
+    assert fields.device.text() == "Expected device: CPU (OpenCV)"
+    assert fields.coverage.text().startswith("Mask ")
+
+
+def test_entry_point_opens_image_and_mask_then_quits(qapp, photo_file, mask_file, monkeypatch, dialog_recorder):
+    monkeypatch.setattr(dialogs, "_headless", False)  # main() switches it on; restore it afterwards
+    assert app.main([str(photo_file), "--mask", str(mask_file), "--self-test-quit"]) == 0
+    assert app.main([str(photo_file.with_name("missing.png")), "--self-test-quit"]) == 1
+    assert dialog_recorder.errors == [f"'{photo_file.with_name('missing.png')}' does not exist."]
+
+
+def test_excepthook_shows_unexpected_errors_in_the_error_box(qapp, monkeypatch, dialog_recorder, capsys):
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    dialogs.install_excepthook()
+    try:
+        raise ValueError("boom")
+    except ValueError as error:
+        sys.excepthook(type(error), error, error.__traceback__)
+    assert len(dialog_recorder.errors) == 1
+    assert "ValueError: boom" in dialog_recorder.errors[0] and "Traceback" not in dialog_recorder.errors[0]
+    assert "Traceback" in capsys.readouterr().err  # developers still get it on stderr
