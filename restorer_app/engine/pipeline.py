@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import MaskError, ModelError
+from .errors import MaskError, ModelError, RestorerError
 from .imageio import RasterImage
 from .masks import check_mask_size
 from .methods import ClassicalAlgorithm, ClassicalFill, FillMethod, OnnxFill
 from .progress import Progress
 from .regions import regions_around_mask
 from .registry import ModelEntry, ModelKind, ModelRegistry, ModelStatus, default_model_folders
-from .runtime import Device
+from .runtime import CUDA, Device
 
 AUTO = "auto"
 CLASSICAL_IDS = tuple(a.value for a in ClassicalAlgorithm)
@@ -72,6 +72,16 @@ class Inpainter:
             method = ClassicalFill(algorithm)
             infos.append(MethodInfo(method.id, method.label, False, True))
         return infos
+
+    def expected_provider(self, method_id: str, device: Device = Device.AUTO) -> str:
+        """Where a fill with ``method_id`` would run ("CPU (OpenCV)", "CPU", "CUDA"), loading
+        (and caching) the model's session if needed, so the answer is the real one."""
+        try:
+            method, _ = self.resolve(InpaintRequest(method=method_id, device=device))
+        except RestorerError:
+            return "unavailable"
+        return method.provider if method.model_entry is None else (
+            "CUDA" if method.provider == CUDA else "CPU")
 
     def _auto_uses_text(self) -> bool:
         entry = self.registry.default_entry(ModelKind.INPAINT)

@@ -17,8 +17,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLin
 from restorer_app import __version__
 from restorer_app.engine.errors import RestorerError
 from restorer_app.engine.imageio import is_image_path
-from restorer_app.engine.pipeline import AUTO, CLASSICAL_IDS, FillResult, Inpainter, InpaintRequest, MethodInfo
-from restorer_app.engine.registry import ModelKind
+from restorer_app.engine.pipeline import AUTO, FillResult, Inpainter, InpaintRequest, MethodInfo
 from restorer_app.engine.runtime import Device
 
 from . import dialogs
@@ -403,14 +402,7 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- helpers
 
     def _expected_device(self, method: MethodInfo | None) -> str:
-        method_id = method.id if method else AUTO
-        if method_id in CLASSICAL_IDS:
-            return "CPU (OpenCV)"
-        if method_id == AUTO and self.inpainter.registry.default_entry(ModelKind.INPAINT) is None:
-            return "CPU (OpenCV)"
-        import onnxruntime  # only needed once a learned model is in play
-
-        return "CUDA" if "CUDAExecutionProvider" in onnxruntime.get_available_providers() else "CPU"
+        return self.inpainter.expected_provider(method.id if method else AUTO)
 
     def _update_actions(self) -> None:
         a = self.actions_

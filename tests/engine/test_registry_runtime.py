@@ -136,3 +136,12 @@ def test_bundled_manifest_is_valid_and_every_listed_model_verifies():
     for entry in registry.entries():
         registry.verify(entry)
         assert entry.kind in (ModelKind.INPAINT, ModelKind.TEXT_ENCODER)
+
+
+def test_expected_provider_names_where_a_fill_would_run(tiny_model_folder):
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    assert inpainter.expected_provider("telea") == "CPU (OpenCV)"
+    loaded = inpainter.registry.open("tiny", Device.AUTO)
+    expected = "CUDA" if loaded.runtime.provider == "CUDAExecutionProvider" else "CPU"
+    assert inpainter.expected_provider("auto") == expected == inpainter.expected_provider("tiny")
+    assert inpainter.expected_provider("no-such-model") == "unavailable"
