@@ -13,6 +13,7 @@ import enum
 import cv2
 import numpy as np
 
+from .blend import harmonize_fill
 from .errors import ModelSignatureError, OutOfMemoryError
 from .progress import Progress
 from .regions import Region
@@ -87,8 +88,9 @@ class OnnxFill(FillMethod):
     model's size multiple, run, and converted back.
     """
 
-    def __init__(self, model: LoadedModel) -> None:
+    def __init__(self, model: LoadedModel, harmonize: bool = True) -> None:
         self.model = model
+        self.harmonize = harmonize
         entry = self.model_entry = model.entry
         expected = {"image", "mask"} | ({"text"} if entry.uses_text else set())
         if {spec.name for spec in entry.inputs} != expected or [s.name for s in entry.outputs] != ["output"]:
@@ -122,6 +124,8 @@ class OnnxFill(FillMethod):
         filled = self._run(small_rgb, small_hole, embedding)
         if scale < 1.0:
             filled = cv2.resize(filled, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_CUBIC)
+        if self.harmonize:
+            filled = harmonize_fill(rgb, filled, hole > 0)
         full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         oy, ox = box.y0 - crop_box.y0, box.x0 - crop_box.x0
         return full[oy:oy + box.height, ox:ox + box.width]

@@ -28,6 +28,8 @@ class InpaintRequest:
     prompt: str = ""
     seed: int = 0
     device: Device = Device.AUTO
+    #: Match a learned fill's colour and brightness to its surroundings (see blend.py).
+    harmonize: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,17 +99,17 @@ class Inpainter:
             if entry is None:
                 return ClassicalFill(ClassicalAlgorithm.TELEA), []
             try:
-                return self._open(entry.id, request.device)
+                return self._open(entry.id, request)
             except ModelError as exc:
                 return ClassicalFill(ClassicalAlgorithm.TELEA), [f"{exc} Used the Telea fill instead."]
-        return self._open(method_id, request.device)
+        return self._open(method_id, request)
 
-    def _open(self, model_id: str, device: Device) -> tuple[FillMethod, list[str]]:
-        loaded = self.registry.open(model_id, device)
+    def _open(self, model_id: str, request: InpaintRequest) -> tuple[FillMethod, list[str]]:
+        loaded = self.registry.open(model_id, request.device)
         if loaded.entry.kind is not ModelKind.INPAINT:
             raise ModelError(f"'{model_id}' is a {loaded.entry.kind.value} model, not an inpainting model.")
         notices = [loaded.runtime.notice] if loaded.runtime.notice else []
-        return OnnxFill(loaded), notices
+        return OnnxFill(loaded, harmonize=request.harmonize), notices
 
     # ----------------------------------------------------------------------- filling
 
