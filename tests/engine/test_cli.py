@@ -141,3 +141,33 @@ def test_provenance_tags_in_other_formats(scan, ext):
         assert exif[0x010E].startswith("Retouched with Restorer")
     if ext == ".jpg":
         assert "lossy" in done.stderr
+
+
+@pytest.mark.parametrize("ext", [".tif", ".png"])
+def test_sixteen_bit_scan_with_profile_comes_back_sixteen_bit_with_the_same_profile(tmp_path, ext):
+    import json
+
+    import tifffile
+    from PIL import ImageCms
+
+    from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image, save_image
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    scan = make_photo(90, 120, 3, np.uint16)
+    mask = make_mask(90, 120)
+    save_image(RasterImage(scan, ImageInfo("TIFF", 16, icc_profile=profile, dpi=(1200.0, 1200.0))), tmp_path / f"scan{ext}")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    done = restorer("inpaint", tmp_path / f"scan{ext}", "--mask", tmp_path / "mask.png", "-o", tmp_path / f"out{ext}")
+    assert done.returncode == 0, done.stderr
+    out = load_image(tmp_path / f"out{ext}")
+    assert out.pixels.dtype == np.uint16 and out.info.icc_profile == profile
+    np.testing.assert_array_equal(out.pixels[mask == 0], scan[mask == 0])
+    assert np.any(out.pixels[mask > 0] != scan[mask > 0])
+    if ext == ".tif":  # tags readable by another TIFF library
+        with tifffile.TiffFile(tmp_path / "out.tif") as tif:
+            tags = tif.pages[0].tags
+            assert tags["InterColorProfile"].value == profile
+            assert tags["Software"].value.startswith("Restorer")
+            assert tags["BitsPerSample"].value == (16, 16, 16)
+    sidecar = json.loads((tmp_path / f"out{ext}.restorer.json").read_text())
+    assert sidecar["operations"][0]["pixels_changed"] == np.count_nonzero(mask)
