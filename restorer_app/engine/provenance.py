@@ -89,13 +89,20 @@ def sidecar_path(output: Path) -> Path:
 
 
 def write_sidecar(output: Path, source: Path | None, operations: list[Operation],
-                  synthesized_mask: Path | None = None) -> Path:
-    """Write ``<output>.restorer.json`` atomically and return its path."""
+                  synthesized_mask: Path | None = None, *, source_sha256: str | None = None) -> Path:
+    """Write ``<output>.restorer.json`` atomically and return its path.
+
+    ``source_sha256``, when given, is the checksum of the source as it was read (an editor
+    that opened it long ago knows it, even if the file has since moved); otherwise the
+    source file is hashed now.
+    """
+    if source is not None and source_sha256 is None:
+        source_sha256 = sha256_file(source)
     record = {
         "format": SIDECAR_FORMAT,
         "software": f"Restorer {_version()}",
         "created": now_iso(),
-        "source": {"name": source.name, "sha256": sha256_file(source)} if source else None,
+        "source": {"name": source.name, "sha256": source_sha256} if source else None,
         "output": {"name": output.name, "sha256": sha256_file(output)},
         "synthesized_mask": synthesized_mask.name if synthesized_mask else None,
         "operations": [asdict(op) for op in operations],

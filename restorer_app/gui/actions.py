@@ -39,11 +39,18 @@ class WindowActions:
     def __init__(self, parent: QObject) -> None:
         a = lambda *args, **kw: _action(parent, *args, **kw)  # noqa: E731 - keeps the table readable
         # File
-        self.open = a("&Open…", [QKeySequence.StandardKey.Open], icon="open", tip="Open a photograph")
+        self.open = a("&Open…", [QKeySequence.StandardKey.Open], icon="open", tip="Open a photograph or a project")
+        self.open_project = a("Open &Project…", ["Ctrl+Alt+O"],
+                              tip="Reopen a saved project with its mask and undo history")
         self.open_sample = a("Open &Sample Photo", tip="Open the bundled damaged portrait with its mask")
         self.save = a("&Save", [QKeySequence.StandardKey.Save], icon="save",
                       tip="Save the restored photograph (never over the original)")
         self.save_as = a("Save &As…", ["Ctrl+Shift+S"], tip="Save the restored photograph under a new name")
+        self.save_project = a("Save Pro&ject…", ["Ctrl+Alt+S"],
+                              tip="Save the mask and every accepted fill, with undo history, to continue later")
+        self.export_synthesized = a("Also Export Synthesized-Pixels &Mask",
+                                    tip="With each saved photograph, also write a PNG beside it (name.synthesized.png) "
+                                        "that is white wherever a fill created the pixels", checkable=True)
         self.quit = a("&Quit", ["Ctrl+Q"], tip="Quit Restorer")
         # Edit
         self.undo = a("&Undo", [QKeySequence.StandardKey.Undo], icon="undo", tip="Undo")

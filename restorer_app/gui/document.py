@@ -16,8 +16,11 @@ import numpy as np
 
 from restorer_app.engine import masks
 from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image, save_image
-from restorer_app.engine.pipeline import FillResult
+from restorer_app.engine.pipeline import FillResult, InpaintRequest
+from restorer_app.engine.project import FillStep
+from restorer_app.engine.provenance import Operation, embedded_tags, operation_for, write_sidecar
 from restorer_app.engine.regions import Box
+from restorer_app.engine.registry import sha256_file
 
 _fill_ids = itertools.count(1)
 
@@ -33,23 +36,57 @@ def restored_name(path: Path) -> Path:
     return path.with_name(f"{path.stem}_restored{path.suffix}")
 
 
+def synthesized_mask_name(output: Path) -> Path:
+    """Where the synthesized-pixels mask of ``output`` goes: ``<stem>.synthesized.png`` beside it."""
+    return output.with_name(f"{output.stem}.synthesized.png")
+
+
+def next_fill_id() -> int:
+    return next(_fill_ids)
+
+
 @dataclass(frozen=True)
 class PendingFill:
-    """A fill result shown for review, with the mask it was made from."""
+    """A fill result shown for review, with the mask and the request it was made from."""
 
     result: FillResult
     mask: np.ndarray
+    request: InpaintRequest
 
 
 @dataclass(frozen=True)
 class FillPatch:
-    """An accepted fill, kept as small as the damage: pixels and mask inside ``box``."""
+    """An accepted fill, kept as small as the damage: pixels and mask inside ``box``, and
+    the provenance record every export of the photo must carry while the fill is applied.
+
+    ``mask_before`` is the mask the fill was computed from (the mask is locked from the
+    start of a fill until it is accepted), so its nonzero pixels are the synthesized ones.
+    """
 
     id: int
     box: Box
     old_pixels: np.ndarray
     new_pixels: np.ndarray
     mask_before: np.ndarray
+    operation: Operation
+
+
+def fill_step(patch: FillPatch) -> FillStep:
+    """The patch as a project stores it. Only the synthesized pixels matter when a step is
+    replayed, so the rest of the box is zeroed: a fill over scratches all across a scan
+    then costs the scratches, not the whole photo, in every autosave."""
+    holes = patch.mask_before > 0
+    pixels = np.where(holes[:, :, None], patch.new_pixels, 0).astype(patch.new_pixels.dtype, copy=False)
+    return FillStep(patch.box, pixels, holes, patch.operation)
+
+
+@dataclass(frozen=True)
+class SavedFiles:
+    """What one export wrote."""
+
+    image: Path
+    sidecar: Path
+    synthesized_mask: Path | None
 
 
 class Document:
@@ -70,14 +107,24 @@ class Document:
             self.replace_mask(mask)
         self.pending: PendingFill | None = None
         self.save_target: Path | None = None
-        self._applied: list[int] = []
+        self.save_quality = 95  # JPEG quality of the last export, reused by Save
+        #: The project file this session was last saved to or opened from.
+        self.project_path: Path | None = None
+        #: Checksum of the source file as it was read; projects and sidecars name it.
+        self.source_sha256: str | None = None
+        self._applied: list[FillPatch] = []
         self._saved: list[int] = []
 
     @classmethod
     def open(cls, path: str | os.PathLike, mask_path: str | os.PathLike | None = None) -> "Document":
         image = load_image(path)
         mask = masks.load_mask(mask_path, (image.height, image.width)) if mask_path else None
-        return cls(image, mask)
+        document = cls(image, mask)
+        try:
+            document.source_sha256 = sha256_file(Path(path))
+        except OSError:  # read a moment ago; a checksum is only needed for projects, asked again then
+            pass
+        return document
 
     # ------------------------------------------------------------------ describing
 
@@ -101,7 +148,36 @@ class Document:
     @property
     def is_modified(self) -> bool:
         """True when the pixels differ from the last save (or from the file, if never saved)."""
-        return self._applied != self._saved
+        return [patch.id for patch in self._applied] != self._saved
+
+    def source_checksum(self) -> str | None:
+        """sha256 of the source as read (hashed now if that was not possible at open)."""
+        if self.source_sha256 is None and self.path is not None:
+            try:
+                self.source_sha256 = sha256_file(self.path)
+            except OSError:
+                return None
+        return self.source_sha256
+
+    def mark_saved(self) -> None:
+        """The accepted fills as they are now are safe in a file (an export or a project)."""
+        self._saved = [patch.id for patch in self._applied]
+
+    @property
+    def applied_fills(self) -> list[FillPatch]:
+        """Accepted fills that are in the pixels now, oldest first (undone ones are not)."""
+        return list(self._applied)
+
+    @property
+    def operations(self) -> list[Operation]:
+        return [patch.operation for patch in self._applied]
+
+    def synthesized_mask(self) -> np.ndarray:
+        """255 wherever an applied fill synthesized pixels."""
+        synthesized = np.zeros(self.size, np.uint8)
+        for patch in self._applied:
+            synthesized[patch.box.slices][patch.mask_before > 0] = masks.FILL
+        return synthesized
 
     # ----------------------------------------------------------------------- mask
 
@@ -118,10 +194,10 @@ class Document:
 
     # ---------------------------------------------------------------------- fills
 
-    def set_pending(self, result: FillResult, mask: np.ndarray) -> None:
+    def set_pending(self, result: FillResult, mask: np.ndarray, request: InpaintRequest) -> None:
         if result.pixels.shape != self.image.pixels.shape or result.pixels.dtype != self.image.pixels.dtype:
             raise ValueError("A fill result must have the photograph's shape and precision.")
-        self.pending = PendingFill(result, mask)
+        self.pending = PendingFill(result, mask, request)
 
     def take_pending_patch(self) -> FillPatch | None:
         """Turn the fill under review into a patch to accept (None if it changed nothing)."""
@@ -132,33 +208,46 @@ class Document:
         if box is None:
             return None
         return FillPatch(
-            id=next(_fill_ids),
+            id=next_fill_id(),
             box=box,
             old_pixels=self.image.pixels[box.slices].copy(),
             new_pixels=pending.result.pixels[box.slices].copy(),
             mask_before=self.mask[box.slices].copy(),
+            operation=operation_for(pending.result, pending.request, pending.mask),
         )
 
     def apply_fill(self, patch: FillPatch) -> None:
         """Write an accepted fill into the pixels; its damage is repaired, so its mask clears."""
         self.image.pixels[patch.box.slices] = patch.new_pixels
         self.mask[patch.box.slices] = 0
-        self._applied.append(patch.id)
+        self._applied.append(patch)
 
     def revert_fill(self, patch: FillPatch) -> None:
         self.image.pixels[patch.box.slices] = patch.old_pixels
         self.mask[patch.box.slices] = patch.mask_before
-        if patch.id in self._applied:
-            self._applied.remove(patch.id)
+        self._applied = [applied for applied in self._applied if applied.id != patch.id]
 
     # ---------------------------------------------------------------------- files
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the current pixels; the original file is never overwritten (the engine refuses)."""
-        written = save_image(self.image, path, protect=tuple(p for p in (self.path,) if p))
+    def save(self, path: str | os.PathLike, *, jpeg_quality: int = 95,
+             synthesized_mask: bool = False) -> SavedFiles:
+        """Export the current pixels with their provenance: retouching tags inside the file,
+        a sidecar JSON listing every applied fill beside it and, if asked, the mask of the
+        synthesized pixels. The original file is never overwritten (the engine refuses)."""
+        protect = tuple(p for p in (self.path,) if p)
+        operations = self.operations
+        written = save_image(self.image, path, jpeg_quality=jpeg_quality, extra_text=embedded_tags(operations),
+                             protect=protect)
+        mask_path = None
+        if synthesized_mask:
+            mask_image = RasterImage(self.synthesized_mask()[:, :, None], ImageInfo(format="PNG", bit_depth=8))
+            mask_path = save_image(mask_image, synthesized_mask_name(written), protect=protect)
+        sidecar = write_sidecar(written, self.path, operations, mask_path,
+                                source_sha256=self.source_checksum() or "unavailable")
         self.save_target = written
-        self._saved = list(self._applied)
-        return written
+        self.save_quality = jpeg_quality
+        self.mark_saved()
+        return SavedFiles(written, sidecar, mask_path)
 
     def save_mask(self, path: str | os.PathLike) -> Path:
         mask_image = RasterImage(self.mask[:, :, None], ImageInfo(format="PNG", bit_depth=8))

@@ -14,11 +14,12 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from restorer_app.engine import masks
-from restorer_app.engine.pipeline import FillResult
+from restorer_app.engine.pipeline import FillResult, InpaintRequest
+from restorer_app.engine.project import Project, ProjectError
 from restorer_app.engine.regions import Box
 
 from .brush_stroke import BrushStroke, MaskPatch
-from .document import Document, FillPatch, mask_bounds
+from .document import Document, FillPatch, mask_bounds, next_fill_id
 from .undo_commands import AcceptFillCommand, MaskPatchCommand
 
 
@@ -137,8 +138,8 @@ class Editor(QObject):
 
     # --------------------------------------------------------------------- fills
 
-    def set_pending(self, result: FillResult, mask: np.ndarray) -> None:
-        self.document.set_pending(result, mask)
+    def set_pending(self, result: FillResult, mask: np.ndarray, request: InpaintRequest) -> None:
+        self.document.set_pending(result, mask, request)
         self.pending_changed.emit()
 
     def accept_pending(self) -> None:
@@ -149,6 +150,58 @@ class Editor(QObject):
         self.pending_changed.emit()
         if patch is not None:
             self.undo_stack.push(AcceptFillCommand(self, f"Fill ({label})", patch))
+
+    def fill_commands(self) -> tuple[list[AcceptFillCommand], int]:
+        """Every accepted fill the undo stack holds, oldest first, and how many are applied.
+
+        The stack has no undo limit, so it holds every fill since the photo was opened;
+        replaying them on the source therefore rebuilds the pixels exactly."""
+        stack = self.undo_stack
+        commands, applied = [], 0
+        for index in range(stack.count()):
+            command = stack.command(index)
+            if isinstance(command, AcceptFillCommand):
+                commands.append(command)
+                applied += index < stack.index()
+        return commands, applied
+
+    def project(self, mask: np.ndarray | None = None) -> Project:
+        """The session as a project: source reference, ``mask`` (default: a copy of the
+        current one) and every accepted fill with the undo position."""
+        document = self.document
+        if document is None or document.path is None:
+            raise ProjectError("Only a photograph opened from a file can be saved as a project.")
+        checksum = document.source_checksum()
+        if checksum is None:
+            raise ProjectError(f"'{document.path.name}' can no longer be read, so the project cannot refer to it.")
+        commands, applied = self.fill_commands()
+        return Project(document.path, checksum, document.mask.copy() if mask is None else mask,
+                       [command.step for command in commands], applied)
+
+    def set_document_from_project(self, document: Document, project: Project, *, saved: bool) -> None:
+        """Show ``document`` (the project's source, freshly read) with the project's history:
+        every accepted fill becomes an undoable command, ``steps[:position]`` are applied and
+        the mask is the project's. ``saved``: the fills count as saved (a project file), or
+        not (a recovered autosave). Raises ProjectError, before anything changes, when the
+        project does not fit the photograph."""
+        check_project_fits(project, document)
+        self.set_document(document)
+        replay = document.original.copy()
+        patches = []
+        for step in project.steps:
+            old = replay[step.box.slices].copy()
+            step.apply(replay)
+            patches.append(FillPatch(next_fill_id(), step.box, old, replay[step.box.slices].copy(),
+                                     np.where(step.holes, np.uint8(masks.FILL), np.uint8(0)), step.operation))
+        for patch in patches:
+            self.undo_stack.push(AcceptFillCommand(self, f"Fill ({patch.operation.method_label})", patch))
+        self.undo_stack.setIndex(project.position)
+        document.replace_mask(project.mask)
+        self._mask_count = int(np.count_nonzero(document.mask))
+        if saved:
+            document.mark_saved()
+        self.mask_changed.emit(document.full_box)
+        self.modified_changed.emit(self.is_modified)
 
     def discard_pending(self) -> None:
         if self.document is None or self.document.pending is None:
@@ -174,7 +227,27 @@ class Editor(QObject):
 
     # --------------------------------------------------------------------- files
 
-    def save(self, path: str | os.PathLike):
-        written = self.document.save(path)
+    def save(self, path: str | os.PathLike, *, jpeg_quality: int = 95, synthesized_mask: bool = False):
+        saved = self.document.save(path, jpeg_quality=jpeg_quality, synthesized_mask=synthesized_mask)
         self.modified_changed.emit(self.is_modified)
-        return written
+        return saved
+
+    def mark_saved(self) -> None:
+        self.document.mark_saved()
+        self.modified_changed.emit(self.is_modified)
+
+
+def check_project_fits(project: Project, document: Document) -> None:
+    """Raise ProjectError unless the project's mask and fills fit the document's photograph."""
+    height, width = document.size
+    pixels = document.original
+    mask = project.mask
+    if mask.shape != (height, width):
+        raise ProjectError(f"The project's mask is {mask.shape[1]}x{mask.shape[0]} but '{document.display_name}' "
+                           f"is {width}x{height}; the project belongs to another photograph.")
+    for step in project.steps:
+        box = step.box
+        inside = 0 <= box.x0 <= box.x1 <= width and 0 <= box.y0 <= box.y1 <= height
+        if not inside or step.pixels.shape[2:] != pixels.shape[2:] or step.pixels.dtype != pixels.dtype:
+            raise ProjectError(f"The project's repairs do not fit '{document.display_name}' "
+                               "(size, channels or bit depth differ); it belongs to another photograph.")

@@ -14,7 +14,7 @@ from .fill_worker import FillJob, FillWorker
 
 class FillController(QObject):
     progress = Signal(float, str)
-    returned = Signal(object, object)  # FillResult, the mask it was computed from
+    returned = Signal(object, object, object)  # FillResult, the mask and the request it was computed from
     errored = Signal(object)
     cancelled = Signal()
     #: The job's thread has ended; always last, whatever the outcome.
@@ -25,6 +25,7 @@ class FillController(QObject):
         self.inpainter = inpainter
         self.job: FillJob | None = None
         self._mask: np.ndarray | None = None
+        self._request: InpaintRequest | None = None
 
     @property
     def running(self) -> bool:
@@ -34,6 +35,7 @@ class FillController(QObject):
         if self.job is not None:
             raise RuntimeError("A fill is already running.")
         self._mask = mask.copy()  # the result belongs to this mask, whatever is painted next
+        self._request = request  # and to this request, which its provenance record names
         worker = FillWorker(self.inpainter, image, self._mask, request)
         job = FillJob(worker, self)
         # Bound methods of this (GUI-thread) object, so Qt queues the calls to this thread.
@@ -69,7 +71,7 @@ class FillController(QObject):
 
     def _relay_returned(self, result: FillResult) -> None:
         if self._from_current_job():
-            self.returned.emit(result, self._mask)
+            self.returned.emit(result, self._mask, self._request)
 
     def _relay_errored(self, error: BaseException) -> None:
         if self._from_current_job():
@@ -83,7 +85,7 @@ class FillController(QObject):
         if self.sender() is not None and self.sender() is not self.job:
             return  # a stale job's late signal; stop() already finished it
         job, self.job = self.job, None
-        self._mask = None
+        self._mask = self._request = None
         if job is not None:
             job.deleteLater()
         self.done.emit()

@@ -6,6 +6,7 @@ canvas shows, which actions are enabled, and routes every error to ``dialogs.sho
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 from pathlib import Path
 
@@ -18,24 +19,29 @@ from restorer_app import __version__
 from restorer_app.engine.errors import RestorerError
 from restorer_app.engine.imageio import is_image_path
 from restorer_app.engine.pipeline import AUTO, FillResult, Inpainter, InpaintRequest, MethodInfo
+from restorer_app.engine.project import PROJECT_SUFFIX, Project, ProjectError, load_project
+from restorer_app.engine.project import save_project as write_project
 from restorer_app.engine.runtime import Device
 
 from . import dialogs
 from .actions import WindowActions
+from .autosave import Autosaver, find_orphans
 from .canvas import CanvasView
 from .display import DisplayBuffer
-from .document import Document, restored_name
-from .editor import Editor
+from .document import Document, SavedFiles, restored_name
+from .editor import Editor, check_project_fits
 from .fill_controller import FillController
 from .fill_worker import FillJob
 from .menus import build_menus, build_toolbar
 from .notice_bar import NoticeBar
+from .project_flow import document_for_project, is_project_path, recovery_summary
 from .recent_files import RecentFiles
 from .status_bar import StatusFields, device_label
 from .tool_panel import ToolPanel
 
 SAMPLE_IMAGE = "damaged_portrait.jpg"
 SAMPLE_MASK = "damaged_portrait_mask.png"
+_JPEG_SUFFIXES = (".jpg", ".jpeg")
 _TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QTextEdit)
 
 
@@ -56,7 +62,10 @@ class MainWindow(QMainWindow):
         self.inpainter = inpainter or Inpainter()
         self.editor = Editor(self)
         self.fills = FillController(self.inpainter, self)
+        self.autosaver = Autosaver(self.editor, self)
+        self._autosave_failing = False
         self.actions_ = WindowActions(self)
+        self.actions_.export_synthesized.setChecked(self.settings.value("export/synthesized_mask", False, type=bool))
         self._displays: dict[str, DisplayBuffer] = {}
         self._actual_device: str | None = None
 
@@ -104,6 +113,9 @@ class MainWindow(QMainWindow):
         a.open_sample.triggered.connect(self.open_sample)
         a.save.triggered.connect(self.save)
         a.save_as.triggered.connect(lambda: self.save_as())
+        a.open_project.triggered.connect(lambda: self.open_project())
+        a.save_project.triggered.connect(lambda: self.save_project())
+        a.export_synthesized.toggled.connect(lambda on: self.settings.setValue("export/synthesized_mask", on))
         a.quit.triggered.connect(self.close)
         a.undo.triggered.connect(editor.undo_stack.undo)
         a.redo.triggered.connect(editor.undo_stack.redo)
@@ -144,6 +156,8 @@ class MainWindow(QMainWindow):
         editor.pixels_changed.connect(self._on_pixels_changed)
         editor.pending_changed.connect(self._on_pending_changed)
         editor.modified_changed.connect(self.setWindowModified)
+        self.autosaver.failed.connect(self._on_autosave_failed)
+        self.autosaver.saved.connect(self._on_autosaved)
         stack = editor.undo_stack
         for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
             signal.connect(self._update_actions)
@@ -151,14 +165,15 @@ class MainWindow(QMainWindow):
     # -------------------------------------------------------------- open & save
 
     def open_path(self, path: str | Path | None = None, mask_path: str | Path | None = None) -> bool:
-        """Open a photograph (asking for it when ``path`` is None), optionally with a mask."""
+        """Open a photograph (asking for it when ``path`` is None), optionally with a mask, or a project."""
         if not self._confirm_unsaved():
             return False
         if path is None:
-            folder = str(self.editor.document.path.parent) if self.editor.document and self.editor.document.path else ""
-            path = dialogs.choose_image_to_open(self, folder)
+            path = dialogs.choose_image_to_open(self, self._folder())
             if path is None:
                 return False
+        if is_project_path(path):
+            return self._open_project_file(Path(path))
         self.fills.stop()
         try:
             document = Document.open(path, mask_path)
@@ -169,6 +184,10 @@ class MainWindow(QMainWindow):
         self.recent.add(Path(path))
         self.statusBar().showMessage(f"Opened {document.display_name}", 4000)
         return True
+
+    def _folder(self) -> str:
+        document = self.editor.document
+        return str(document.path.parent) if document and document.path else ""
 
     def open_sample(self) -> bool:
         image, mask = sample_paths()
@@ -181,9 +200,10 @@ class MainWindow(QMainWindow):
             return False
         if document.save_target is None:
             return self.save_as()
-        return self._write(document.save_target)
+        return self._write(document.save_target, document.save_quality)
 
-    def save_as(self, path: str | Path | None = None) -> bool:
+    def save_as(self, path: str | Path | None = None, *, jpeg_quality: int | None = None) -> bool:
+        """Export under a new name; a JPEG name asks for the quality and warns that JPEG is lossy."""
         document = self.editor.document
         if document is None:
             return False
@@ -196,16 +216,127 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if not path.suffix and document.path:
             path = path.with_suffix(document.path.suffix)
-        return self._write(path)
+        if path.suffix.lower() in _JPEG_SUFFIXES and jpeg_quality is None:
+            remembered = self.settings.value("export/jpeg_quality", dialogs.DEFAULT_JPEG_QUALITY, type=int)
+            jpeg_quality = dialogs.ask_jpeg_quality(self, remembered)
+            if jpeg_quality is None:
+                return False
+            self.settings.setValue("export/jpeg_quality", jpeg_quality)
+        return self._write(path, jpeg_quality or dialogs.DEFAULT_JPEG_QUALITY)
 
-    def _write(self, path: Path) -> bool:
+    def _write(self, path: Path, jpeg_quality: int) -> bool:
         try:
-            written = self.editor.save(path)
+            saved = self.editor.save(path, jpeg_quality=jpeg_quality,
+                                     synthesized_mask=self.actions_.export_synthesized.isChecked())
         except RestorerError as error:  # includes the engine's refusal to overwrite the original
             dialogs.show_error(self, error)
             return False
-        self.statusBar().showMessage(f"Saved {written.name}", 5000)
+        self.statusBar().showMessage(_saved_message(saved), 6000)
         return True
+
+    # ----------------------------------------------------------------- projects
+
+    def save_project(self, path: str | Path | None = None) -> bool:
+        """Write the session (source reference, mask, accepted fills with undo position) to a project."""
+        document = self.editor.document
+        if document is None:
+            return False
+        if path is None:
+            suggested = document.project_path or (document.path or Path("photo")).with_suffix(PROJECT_SUFFIX)
+            path = dialogs.choose_project_save_path(self, suggested)
+            if path is None:
+                return False
+        try:
+            with _busy_cursor():
+                written = write_project(self.editor.project(), Path(path))
+        except RestorerError as error:
+            dialogs.show_error(self, error)
+            return False
+        document.project_path = written
+        self.editor.mark_saved()
+        self.recent.add(written)
+        self.statusBar().showMessage(f"Saved project {written.name}", 5000)
+        return True
+
+    def open_project(self, path: str | Path | None = None) -> bool:
+        """Reopen a project: the photograph with its mask and every accepted fill, undoable."""
+        if not self._confirm_unsaved():
+            return False
+        if path is None:
+            path = dialogs.choose_project_to_open(self, self._folder())
+            if path is None:
+                return False
+        return self._open_project_file(Path(path))
+
+    def _open_project_file(self, path: Path) -> bool:
+        try:
+            with _busy_cursor():
+                project = load_project(path)
+        except RestorerError as error:  # ProjectError: damaged, unsafe (zip-slip) or oversized
+            dialogs.show_error(self, error)
+            return False
+        if not self._show_project(project, path):
+            return False
+        self.recent.add(path)
+        fills = project.position
+        self.statusBar().showMessage(f"Opened project {path.name} ({fills} accepted fill{'s' if fills != 1 else ''})",
+                                     5000)
+        return True
+
+    def _show_project(self, project: Project, project_file: Path | None) -> bool:
+        """Replace the document by the project's; ``project_file`` None means a recovered autosave."""
+        try:
+            document = document_for_project(self, project, project_file)
+            if document is None:
+                return False
+            check_project_fits(project, document)
+        except RestorerError as error:
+            dialogs.show_error(self, error)
+            return False
+        self.fills.stop()
+        document.project_path = project_file
+        self.editor.set_document_from_project(document, project, saved=project_file is not None)
+        if project_file is not None:
+            self.autosaver.mark_clean()  # the project file holds exactly this state
+        return True
+
+    def offer_recovery(self) -> bool:
+        """At start: offer to restore work left by sessions that did not quit cleanly, newest
+        first. True when one was restored."""
+        orphans = find_orphans(self.autosaver.folder)
+        adopted = None
+        try:
+            for orphan in orphans:
+                try:
+                    project = load_project(orphan.path)
+                except RestorerError as error:
+                    orphan.set_aside()
+                    dialogs.show_error(self, ProjectError(f"An autosaved session could not be read and was set aside: {error}"))
+                    continue
+                choice = dialogs.ask_restore_session(self, recovery_summary(project, orphan.saved))
+                if choice is dialogs.RecoveryChoice.DISCARD:
+                    orphan.delete()
+                elif choice is dialogs.RecoveryChoice.RESTORE and self._show_project(project, None):
+                    adopted = orphan
+                    self.autosaver.adopt(orphan)
+                    self.statusBar().showMessage("Recovered the autosaved work. Save it to keep it.", 8000)
+                    return True
+        finally:
+            for orphan in orphans:
+                if orphan is not adopted:
+                    orphan.release()  # no-op for those already deleted or set aside
+        return False
+
+    def _on_autosave_failed(self, error: BaseException) -> None:
+        if not self._autosave_failing:  # once per failing streak, not every few seconds
+            self._autosave_failing = True
+            self.notice_bar.show_notices([f"Autosave failed, so recent work is not backed up: "
+                                          f"{dialogs.error_sentence(error)}"])
+
+    def _on_autosaved(self, _path) -> None:
+        if self._autosave_failing:
+            self._autosave_failing = False
+            self.notice_bar.hide()
 
     def load_mask(self, path: str | Path | None = None) -> bool:
         document = self.editor.document
@@ -295,8 +426,8 @@ class MainWindow(QMainWindow):
             self.fills.cancel()
             self.panel.set_progress(self.panel.progress_bar.value() / 1000, "Cancelling…")
 
-    def _on_fill_returned(self, result: FillResult, mask) -> None:
-        self.editor.set_pending(result, mask)
+    def _on_fill_returned(self, result: FillResult, mask, request: InpaintRequest) -> None:
+        self.editor.set_pending(result, mask, request)
         self._actual_device = device_label(result.provider)
         self.status.show_device(self._actual_device, expected=False)
         self.notice_bar.show_notices(result.notices)
@@ -416,8 +547,8 @@ class MainWindow(QMainWindow):
         a.redo.setEnabled(editing and stack.canRedo())
         a.undo.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
         a.redo.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
-        for action in (a.save, a.save_as, a.mask_grow, a.mask_shrink, a.mask_clear, a.mask_invert,
-                       a.mask_load, a.fill):
+        for action in (a.save, a.save_as, a.save_project, a.mask_grow, a.mask_shrink, a.mask_clear,
+                       a.mask_invert, a.mask_load, a.fill):
             action.setEnabled(editing)
         for action in (a.mask_save, a.split, a.zoom_fit, a.zoom_actual, a.zoom_in, a.zoom_out, a.show_mask,
                        a.brush, a.eraser, a.size_down, a.size_up):
@@ -446,13 +577,13 @@ class MainWindow(QMainWindow):
         return super().eventFilter(watched, event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _dropped_image(event) is not None:
+        if _dropped_file(event) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = _dropped_image(event)
+        path = _dropped_file(event)
         if path is None:
             event.ignore()
             return
@@ -464,6 +595,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.fills.stop()
+        self.autosaver.shutdown()  # a clean quit leaves no autosave to recover
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("brush/size", self.panel.brush_size)
@@ -471,12 +603,29 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _dropped_image(event) -> Path | None:
+def _dropped_file(event) -> Path | None:
+    """The first dropped photograph or project."""
     urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
     for url in urls:
-        if url.isLocalFile() and is_image_path(url.toLocalFile()):
-            return Path(url.toLocalFile())
+        local = url.toLocalFile() if url.isLocalFile() else ""
+        if local and (is_image_path(local) or is_project_path(local)):
+            return Path(local)
     return None
+
+
+@contextlib.contextmanager
+def _busy_cursor():
+    """A wait cursor for the few file operations that run on the GUI thread."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        yield
+    finally:
+        QApplication.restoreOverrideCursor()
+
+
+def _saved_message(saved: SavedFiles) -> str:
+    extra = f" and the synthesized-pixels mask {saved.synthesized_mask.name}" if saved.synthesized_mask else ""
+    return f"Saved {saved.image.name} with its provenance record {saved.sidecar.name}{extra}"
 
 
 def _larger(size: int) -> int:

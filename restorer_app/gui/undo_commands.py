@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
+from restorer_app.engine.project import FillStep
+
 from .brush_stroke import MaskPatch
-from .document import FillPatch
+from .document import FillPatch, fill_step
 
 if TYPE_CHECKING:
     from .editor import Editor
@@ -43,3 +46,8 @@ class AcceptFillCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._editor.revert_fill_patch(self.patch)
+
+    @cached_property
+    def step(self) -> FillStep:
+        """The fill as a project stores it (built once per command)."""
+        return fill_step(self.patch)

@@ -1,4 +1,4 @@
-"""GUI fixtures: offscreen Qt, isolated settings, no modal dialogs, no leaked threads."""
+"""GUI fixtures: offscreen Qt, isolated settings and data folder, no modal dialogs, no leaked threads."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings
 
-from restorer_app.gui import dialogs, fill_worker
+from restorer_app.gui import autosave, dialogs, fill_worker
 from restorer_app.gui.main_window import MainWindow
 
 from gui_helpers import damage_mask, make_photo_pixels
@@ -28,6 +28,16 @@ class DialogRecorder:
     save_answer: dialogs.SaveChoice = dialogs.SaveChoice.DISCARD
     save_paths: list[Path | None] = field(default_factory=list)
     suggested_save: list[Path] = field(default_factory=list)
+    #: Answers for the JPEG quality dialog (None = Cancel); the default offered is recorded.
+    jpeg_answers: list[int | None] = field(default_factory=list)
+    jpeg_defaults: list[int] = field(default_factory=list)
+    #: Answers for "locate the source photograph" (None = Cancel); the sentence is recorded.
+    locate_answers: list[Path | None] = field(default_factory=list)
+    locate_sentences: list[str] = field(default_factory=list)
+    recovery_answer: dialogs.RecoveryChoice = dialogs.RecoveryChoice.LATER
+    recovery_questions: list[str] = field(default_factory=list)
+    project_save_paths: list[Path | None] = field(default_factory=list)
+    project_open_paths: list[Path | None] = field(default_factory=list)
 
     def show_error(self, parent, error, title="Restorer") -> None:
         self.errors.append(dialogs.error_sentence(error))
@@ -41,6 +51,30 @@ class DialogRecorder:
         if not self.save_paths:
             raise AssertionError("a Save dialog opened that the test did not expect")
         return self.save_paths.pop(0)
+
+    def ask_jpeg_quality(self, parent, quality=dialogs.DEFAULT_JPEG_QUALITY):
+        self.jpeg_defaults.append(quality)
+        return _answer(self.jpeg_answers, "JPEG quality")
+
+    def locate_source(self, parent, sentence, name, folder=""):
+        self.locate_sentences.append(sentence)
+        return _answer(self.locate_answers, "Locate photograph")
+
+    def ask_restore_session(self, parent, summary) -> dialogs.RecoveryChoice:
+        self.recovery_questions.append(summary)
+        return self.recovery_answer
+
+    def choose_project_save_path(self, parent, suggested):
+        return _answer(self.project_save_paths, "Save Project")
+
+    def choose_project_to_open(self, parent, folder=""):
+        return _answer(self.project_open_paths, "Open Project")
+
+
+def _answer(answers: list, dialog: str):
+    if not answers:
+        raise AssertionError(f"a {dialog} dialog opened that the test did not expect")
+    return answers.pop(0)
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +93,9 @@ def dialog_recorder(monkeypatch) -> DialogRecorder:
     monkeypatch.setattr(dialogs, "ask_save_changes", recorder.ask_save_changes)
     monkeypatch.setattr(dialogs, "choose_save_path", recorder.choose_save_path)
     monkeypatch.setattr(dialogs, "tell", lambda *args: None)
+    for name in ("ask_jpeg_quality", "locate_source", "ask_restore_session", "choose_project_save_path",
+                 "choose_project_to_open"):
+        monkeypatch.setattr(dialogs, name, getattr(recorder, name))
     for name in ("choose_image_to_open", "choose_mask_to_open", "choose_mask_save_path"):
         def unexpected(*args, _name=name):
             raise AssertionError(f"dialogs.{_name} opened during a test")
@@ -67,10 +104,19 @@ def dialog_recorder(monkeypatch) -> DialogRecorder:
 
 
 @pytest.fixture(autouse=True)
+def data_dir(tmp_path_factory, monkeypatch) -> Path:
+    """Autosaves go to a fresh folder per test, never to the user's data folder."""
+    folder = tmp_path_factory.mktemp("restorer-data")
+    monkeypatch.setenv(autosave.DATA_DIR_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_threads():
-    """Set up before (so torn down after) the window: every fill thread must have ended."""
+    """Set up before (so torn down after) the window: every fill and autosave thread must have ended."""
     yield
     assert fill_worker.running_threads() == []
+    assert autosave.running_writers() == []
 
 
 @pytest.fixture

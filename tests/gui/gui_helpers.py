@@ -35,3 +35,19 @@ def viewport_point(window, x: float, y: float):
 def run_fill(qtbot, window, timeout: int = 10_000) -> None:
     with qtbot.waitSignal(window.fill_done, timeout=timeout):
         assert window.fill()
+
+
+def fill_and_accept(qtbot, window) -> np.ndarray:
+    """Fill the current mask, accept it, and return the pixels after."""
+    run_fill(qtbot, window)
+    window.accept_fill()
+    return window.editor.document.image.pixels.copy()
+
+
+def paint(window, points, diameter: float = 5, erase: bool = False) -> None:
+    """One brush stroke through ``points`` (image coordinates), as the canvas would paint it."""
+    editor = window.editor
+    editor.begin_stroke(*points[0], diameter, erase=erase)
+    for point in points[1:]:
+        editor.continue_stroke(*point)
+    editor.end_stroke()

@@ -1,0 +1,109 @@
+"""For tests only (``restorer-gui --test-script FILE``): drive a real window from a script,
+so a test can run the app as a separate process, let it autosave, and kill it.
+
+One action per line; ``#`` starts a comment::
+
+    open PHOTO [MASK]            method telea
+    stroke DIAMETER x,y x,y ...  erase DIAMETER x,y ...
+    fill                         accept | discard | undo | redo
+    dump FOLDER                  (writes pixels.npy and mask.npy of the document now)
+
+When the last line has run it prints ``READY`` and keeps running; every finished autosave
+that holds all changes so far prints ``AUTOSAVED``. A failing line prints ``SCRIPT ERROR`` on stderr and exits with 3.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
+
+from .main_window import MainWindow
+
+
+class ScriptError(Exception):
+    pass
+
+
+class ScriptRunner(QObject):
+    def __init__(self, window: MainWindow, script: Path, app: QCoreApplication) -> None:
+        super().__init__(window)
+        self._window = window
+        self._app = app
+        lines = Path(script).read_text(encoding="utf-8").splitlines()
+        self._actions = [shlex.split(line, comments=True) for line in lines]
+        self._actions = [words for words in self._actions if words]
+        self._next = 0
+        window.autosaver.saved.connect(self._on_autosaved)
+
+    def _on_autosaved(self, _path) -> None:
+        # Only a file that holds every change so far counts; one that was being written while
+        # the script went on is behind, and the next tick writes again.
+        _say("AUTOSAVED (behind)" if self._window.autosaver.dirty else "AUTOSAVED")
+
+    def start(self) -> None:
+        self._step()
+
+    def _step(self) -> None:
+        while self._next < len(self._actions):
+            words = self._actions[self._next]
+            self._next += 1
+            try:
+                waiting = self._run(words[0], words[1:])
+            except Exception as error:  # noqa: BLE001 - any failure ends the scripted run
+                print(f"SCRIPT ERROR at '{' '.join(words)}': {error}", file=sys.stderr, flush=True)
+                self._app.exit(3)
+                return
+            if waiting:
+                return  # _step runs again when the awaited signal arrives
+        _say("READY")
+
+    def _run(self, verb: str, args: list[str]) -> bool:
+        """Run one action; True when it finishes later (then it calls _step itself)."""
+        window, editor = self._window, self._window.editor
+        if verb == "open":
+            _check(window.open_path(*args), "could not open")
+        elif verb == "method":
+            _check(window.panel.select_method(args[0]), f"no method '{args[0]}'")
+        elif verb in ("stroke", "erase"):
+            points = [tuple(float(v) for v in point.split(",")) for point in args[1:]]
+            editor.begin_stroke(*points[0], float(args[0]), erase=verb == "erase")
+            for point in points[1:]:
+                editor.continue_stroke(*point)
+            editor.end_stroke()
+        elif verb == "fill":
+            _check(window.fill(), "the fill did not start")
+            window.fill_done.connect(self._after_fill)
+            return True
+        elif verb in ("accept", "discard", "undo", "redo"):
+            action = getattr(window.actions_, verb)
+            _check(action.isEnabled(), f"'{verb}' is not possible now")
+            action.trigger()
+        elif verb == "dump":
+            folder = Path(args[0])
+            folder.mkdir(parents=True, exist_ok=True)
+            np.save(folder / "pixels.npy", editor.document.image.pixels)
+            np.save(folder / "mask.npy", editor.document.mask)
+        else:
+            raise ScriptError(f"unknown action '{verb}'")
+        return False
+
+    def _after_fill(self) -> None:
+        self._window.fill_done.disconnect(self._after_fill)
+        if self._window.editor.document.pending is None:
+            print("SCRIPT ERROR at 'fill': no result to review", file=sys.stderr, flush=True)
+            self._app.exit(3)
+            return
+        QTimer.singleShot(0, self._step)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ScriptError(message)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)

@@ -1,0 +1,195 @@
+"""Autosave every few seconds after a change, deleted on a clean quit; recovery offered at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from restorer_app.engine.project import Project, load_project, save_project
+from restorer_app.engine.registry import sha256_file
+from restorer_app.gui import dialogs
+from restorer_app.gui.main_window import MainWindow
+
+from gui_helpers import damage_mask, fill_and_accept, make_photo_pixels, paint
+
+
+def autosave_now(qtbot, window) -> None:
+    with qtbot.waitSignal(window.autosaver.saved, timeout=10_000):
+        window.autosaver.save_now()
+
+
+def session_files(data_dir):
+    return sorted((data_dir / "autosave").glob("session-*.restorer"))
+
+
+def test_default_interval_is_five_seconds(window, data_dir):
+    assert window.autosaver.timer.interval() == 5000 and window.autosaver.timer.isActive()
+    assert window.autosaver.folder == data_dir / "autosave"
+
+
+def test_a_change_is_autosaved_on_the_next_tick_and_nothing_without_one(qtbot, opened, data_dir):
+    saver = opened.autosaver
+    saver.set_interval(10)
+    assert not saver.dirty  # opening a photo is not work to recover
+    paint(opened, [(5, 5), (20, 5)], diameter=4)
+    assert saver.dirty
+    with qtbot.waitSignal(saver.saved, timeout=10_000) as written:
+        pass  # the timer writes it
+    assert written.args == [saver.path] and session_files(data_dir) == [saver.path]
+    saved = load_project(saver.path)
+    np.testing.assert_array_equal(saved.mask, opened.editor.document.mask)
+    assert not saver.dirty
+    stamp = saver.path.stat().st_mtime_ns
+    saver._write_if_due()  # a tick with no change writes nothing
+    assert not saver.busy and saver.path.stat().st_mtime_ns == stamp
+
+
+def test_autosave_holds_accepted_fills_and_unaccepted_strokes(qtbot, opened, photo_file):
+    after = fill_and_accept(qtbot, opened)
+    paint(opened, [(10, 70), (50, 75)], diameter=5)
+    autosave_now(qtbot, opened)
+    saved = load_project(opened.autosaver.path)
+    assert saved.source_path == photo_file and saved.source_sha256 == sha256_file(photo_file)
+    assert saved.position == 1 and saved.steps[0].operation.method == "telea"
+    np.testing.assert_array_equal(saved.mask, opened.editor.document.mask)
+    np.testing.assert_array_equal(saved.render(make_photo_pixels()), after)
+
+
+def test_clean_quit_deletes_the_autosave_and_its_lock(qtbot, opened, data_dir):
+    paint(opened, [(5, 5), (20, 5)])
+    autosave_now(qtbot, opened)
+    path = opened.autosaver.path
+    assert path.exists() and path.with_suffix(".lock").exists()
+    opened.close()
+    assert list((data_dir / "autosave").iterdir()) == []
+
+
+def test_replacing_the_document_deletes_the_autosave(qtbot, opened, photo_file, data_dir, dialog_recorder):
+    fill_and_accept(qtbot, opened)
+    autosave_now(qtbot, opened)
+    dialog_recorder.save_answer = dialogs.SaveChoice.DISCARD
+    assert opened.open_path(photo_file)
+    qtbot.waitUntil(lambda: session_files(data_dir) == [])  # deleted on the writer thread, in order
+
+
+def test_autosave_failure_shows_a_notice_once(qtbot, opened, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("x")
+    opened.autosaver.path = blocked / "session-x.restorer"
+    opened.autosaver.folder = blocked
+    paint(opened, [(5, 5), (20, 5)])
+    with qtbot.waitSignal(opened.autosaver.failed, timeout=10_000):
+        opened.autosaver.save_now()
+    assert "Autosave failed" in opened.notice_bar.text
+    assert opened.autosaver.dirty  # tried again on the next tick
+    opened.notice_bar.hide()
+    with qtbot.waitSignal(opened.autosaver.failed, timeout=10_000):
+        opened.autosaver.save_now()
+    assert opened.notice_bar.text == ""  # once per failing streak, not every few seconds
+
+
+# ------------------------------------------------------------------------ recovery
+
+
+def write_orphan(data_dir, photo_file, steps=(), position=0, mask=None) -> Path:
+    folder = data_dir / "autosave"
+    folder.mkdir(exist_ok=True)
+    project = Project(photo_file, sha256_file(photo_file), damage_mask() if mask is None else mask,
+                      list(steps), position)
+    return save_project(project, folder / "session-crashed.restorer")
+
+
+def crashed_session(qtbot, window, data_dir, photo_file, mask_file):
+    """A session with an accepted fill and a stroke, autosaved, as a crash would leave it."""
+    window.open_path(photo_file, mask_file)
+    window.panel.select_method("telea")
+    after = fill_and_accept(qtbot, window)
+    paint(window, [(10, 70), (50, 75)], diameter=5)
+    mask = window.editor.document.mask.copy()
+    autosave_now(qtbot, window)
+    project = load_project(window.autosaver.path)
+    return write_orphan(data_dir, photo_file, project.steps, project.position, project.mask), after, mask
+
+
+def test_restore_brings_back_image_mask_and_history(qtbot, window, settings, data_dir, photo_file, mask_file,
+                                                    dialog_recorder):
+    orphan, after, mask = crashed_session(qtbot, window, data_dir, photo_file, mask_file)
+    window.close()  # its own session file goes; the orphan stays
+    assert session_files(data_dir) == [orphan]
+
+    restarted = MainWindow(settings)
+    qtbot.addWidget(restarted)
+    dialog_recorder.recovery_answer = dialogs.RecoveryChoice.RESTORE
+    with qtbot.waitSignal(restarted.autosaver.saved, timeout=10_000):
+        assert restarted.offer_recovery()
+    question = dialog_recorder.recovery_questions[0]
+    assert question.startswith("Work on 'scan.png' autosaved at ") and "1 accepted fill and the painted mask" in question
+    document = restarted.editor.document
+    np.testing.assert_array_equal(document.image.pixels, after)
+    np.testing.assert_array_equal(document.mask, mask)
+    assert restarted.editor.is_modified  # recovered repairs are not saved anywhere yet
+    restarted.actions_.undo.trigger()
+    np.testing.assert_array_equal(document.image.pixels, make_photo_pixels())
+    # The recovered work now lives in the new session's file; the orphan is gone.
+    assert session_files(data_dir) == [restarted.autosaver.path]
+    restarted.autosaver.save_now()
+    restarted.editor.mark_saved()
+    restarted.close()
+    assert session_files(data_dir) == []
+
+
+def test_discard_deletes_and_later_keeps_the_orphan(qtbot, window, data_dir, photo_file, dialog_recorder):
+    orphan = write_orphan(data_dir, photo_file)
+    dialog_recorder.recovery_answer = dialogs.RecoveryChoice.LATER
+    assert not window.offer_recovery()
+    assert orphan.exists() and not orphan.with_suffix(".lock").exists()  # lock released for next time
+    dialog_recorder.recovery_answer = dialogs.RecoveryChoice.DISCARD
+    assert not window.offer_recovery()
+    assert not orphan.exists() and window.editor.document is None
+    assert len(dialog_recorder.recovery_questions) == 2
+    assert window.offer_recovery() is False and len(dialog_recorder.recovery_questions) == 2
+
+
+def test_a_running_sessions_autosave_is_never_offered(qtbot, opened, settings, dialog_recorder):
+    paint(opened, [(5, 5), (20, 5)])
+    autosave_now(qtbot, opened)  # this window is alive and holds its lock
+    other = MainWindow(settings)
+    qtbot.addWidget(other)
+    assert not other.offer_recovery()
+    assert dialog_recorder.recovery_questions == []
+    other.close()
+
+
+def test_unreadable_autosave_is_set_aside_with_one_sentence(window, data_dir, dialog_recorder):
+    folder = data_dir / "autosave"
+    folder.mkdir()
+    (folder / "session-broken.restorer").write_bytes(b"garbage")
+    assert not window.offer_recovery()
+    assert len(dialog_recorder.errors) == 1 and "could not be read" in dialog_recorder.errors[0]
+    assert (folder / "session-broken.restorer.unreadable").exists()
+    assert dialog_recorder.recovery_questions == []
+
+
+def test_restore_with_a_missing_source_offers_to_locate_it(qtbot, window, data_dir, photo_file, tmp_path,
+                                                           dialog_recorder):
+    orphan = write_orphan(data_dir, photo_file)
+    moved = tmp_path / "elsewhere.png"
+    photo_file.rename(moved)
+    dialog_recorder.recovery_answer = dialogs.RecoveryChoice.RESTORE
+    dialog_recorder.locate_answers.append(None)
+    assert not window.offer_recovery()
+    assert "is no longer in" in dialog_recorder.locate_sentences[0]
+    assert orphan.exists()  # kept: it can still be restored once the photo is back
+    dialog_recorder.locate_answers.append(moved)
+    with qtbot.waitSignal(window.autosaver.saved, timeout=10_000):
+        assert window.offer_recovery()
+    np.testing.assert_array_equal(window.editor.document.mask, damage_mask())
+    qtbot.waitUntil(lambda: not orphan.exists())
+
+
+def test_restore_dialog_text(qtbot):
+    box, restore, discard = dialogs.restore_session_box(None, "Work on 'scan.png' can be restored.")
+    qtbot.addWidget(box)
+    assert "Restorer did not close properly last time." in box.text()
+    assert box.defaultButton() is restore and discard.text() == "Discard"
