@@ -35,8 +35,8 @@ def make_mask(height: int = 120, width: int = 160) -> np.ndarray:
 TINY_SHIFT = 0.25
 
 
-def build_tiny_inpaint_model(path: Path, *, with_text: bool = False) -> None:
-    """output = image + TINY_SHIFT * mask (+ 0 * text): a real ONNX graph with dynamic H, W."""
+def build_tiny_inpaint_model(path: Path, *, with_text: bool = False, text_size: int = 4) -> None:
+    """output = image + mask * (TINY_SHIFT + 0.1 * sum(text)): a real ONNX graph with dynamic H, W."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -50,7 +50,15 @@ def build_tiny_inpaint_model(path: Path, *, with_text: bool = False) -> None:
         helper.make_node("Add", ["image", "scaled"], ["output"]),
     ]
     if with_text:
-        inputs.append(helper.make_tensor_value_info("text", TensorProto.FLOAT, [1, 4]))
+        inputs.append(helper.make_tensor_value_info("text", TensorProto.FLOAT, [1, text_size]))
+        nodes[1:] = [
+            helper.make_node("ReduceSum", ["text"], ["text_sum"], keepdims=0),
+            helper.make_node("Constant", [], ["tenth"], value=helper.make_tensor("t", TensorProto.FLOAT, [], [0.1])),
+            helper.make_node("Mul", ["text_sum", "tenth"], ["text_shift"]),
+            helper.make_node("Add", ["shift", "text_shift"], ["total_shift"]),
+            helper.make_node("Mul", ["mask", "total_shift"], ["scaled"]),
+            helper.make_node("Add", ["image", "scaled"], ["output"]),
+        ]
     graph = helper.make_graph(nodes, "tiny", inputs,
                               [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, "H", "W"])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])

@@ -60,6 +60,27 @@ class Inpainter:
 
     def __init__(self, registry: ModelRegistry | None = None) -> None:
         self.registry = registry or ModelRegistry(default_model_folders())
+        self._text_encoder = None
+
+    def embed_prompt(self, prompt: str, size: int) -> tuple[np.ndarray | None, str | None]:
+        """The description's embedding for a text-capable model, or (None, why not).
+
+        An empty description is the model's "no description" input: zeros.
+        """
+        if not prompt.strip():
+            return np.zeros(size, np.float32), None
+        try:
+            if self._text_encoder is None:
+                from .text import TextEncoder
+
+                self._text_encoder = TextEncoder.from_registry(self.registry)
+            vector = self._text_encoder.embed(prompt)
+        except ModelError as exc:
+            return None, f"{exc} The description was ignored."
+        if vector.shape[0] != size:
+            return None, (f"The text encoder gives {vector.shape[0]} numbers but the model expects {size}; "
+                          "the description was ignored.")
+        return vector, None
 
     # ----------------------------------------------------------------- method catalogue
 
@@ -124,12 +145,16 @@ class Inpainter:
         check_mask_size(mask, (image.height, image.width))
         progress.check_cancelled()
         method, notices = self.resolve(request)
-        if request.prompt.strip() and not method.uses_text:
+        embedding = None
+        if method.uses_text:
+            embedding, why_not = self.embed_prompt(request.prompt, method.model_entry.text_embedding_size)
+            if why_not:
+                notices.append(why_not)
+        elif request.prompt.strip():
             notices.append(f"{method.label} does not use descriptions; the description was ignored.")
         output = image.pixels.copy()
         regions = regions_around_mask(mask, method.context_margin) if mask.any() else []
         total = sum(region.hole_count for region in regions)
-        embedding = None  # text embeddings arrive with the text encoder (learned models)
         progress.report(0.0, f"Filling {len(regions)} region(s) with {method.label}")
         done = 0
         for index, region in enumerate(regions):

@@ -151,3 +151,21 @@ def test_expected_provider_names_where_a_fill_would_run(tiny_model_folder):
     expected = "CUDA" if loaded.runtime.provider == "CUDAExecutionProvider" else "CPU"
     assert inpainter.expected_provider("auto") == expected == inpainter.expected_provider("tiny")
     assert inpainter.expected_provider("no-such-model") == "unavailable"
+
+
+def test_a_description_reaches_a_text_model_through_the_shipped_encoder(tmp_path):
+    build_tiny_inpaint_model(tmp_path / "t.onnx", with_text=True, text_size=384)
+    entry = tiny_entry(tmp_path, "t.onnx", text_embedding_size=384)
+    entry["inputs"].append({"name": "text", "dtype": "float32", "layout": "NC", "channels": 384})
+    write_manifest(tmp_path, [entry])
+    inpainter = Inpainter(ModelRegistry([tmp_path, bundled_models_folder()]))
+    raster = RasterImage(make_photo(32, 32), ImageInfo("PNG", 8))
+    mask = make_mask(32, 32)
+    fills = {}
+    for prompt in ("", "bright red", "dark blue water"):
+        request = InpaintRequest(device=Device.CPU, prompt=prompt, harmonize=False)
+        result = inpainter.inpaint(raster, mask, request)
+        assert result.method_id == "tiny" and result.notices == []
+        fills[prompt] = result.pixels[mask > 0].astype(int)
+    assert not np.array_equal(fills[""], fills["bright red"])
+    assert not np.array_equal(fills["bright red"], fills["dark blue water"])

@@ -1,0 +1,122 @@
+"""The model card written beside every exported model (``MODEL_CARD_<id>.md``).
+
+It lists every training and validation photo with its licence, the recipe, the mask
+statistics and - once ``python -m models.evaluate --card`` has run - the evaluation table
+between the ``EVALUATION`` markers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .data import read_listing
+from .masks import MaskFamily, coverage_stats
+from .network import count_parameters
+
+EVAL_START = "<!-- EVALUATION:START -->"
+EVAL_END = "<!-- EVALUATION:END -->"
+
+
+def _photo_table(data: Path) -> str:
+    try:
+        records = read_listing(data)
+    except FileNotFoundError:
+        return f"(The photo listing {data}/files.csv was not available when this card was written.)"
+    rows = ["| split | file | source | original path | licence | copyright |", "|---|---|---|---|---|---|"]
+    for r in sorted(records, key=lambda r: (r.split != "train", r.id)):
+        holder = r.copyright.replace("|", "/").replace("\n", " ")
+        rows.append(f"| {r.split} | {r.file} | {r.source} {r.package_version} | `{r.original_path}` | {r.licence} | {holder} |")
+    counts = {s: sum(r.split == s for r in records) for s in ("train", "val")}
+    return f"{counts['train']} training and {counts['val']} validation photographs (whole photos; " \
+           f"validation photos are never trained on).\n\n" + "\n".join(rows)
+
+
+def _coverage_table() -> str:
+    rows = ["| family | mean | 5 % | median | 95 % | max |", "|---|---|---|---|---|---|"]
+    for family in MaskFamily:
+        s = coverage_stats(family, 300, 256, 0)
+        rows.append(f"| {family.value} | {s.mean:.1%} | {s.p05:.1%} | {s.p50:.1%} | {s.p95:.1%} | {s.maximum:.1%} |")
+    return "\n".join(rows)
+
+
+def write_card(path: Path, model_id: str, name: str, version: str, state: dict, data: Path, licence: str,
+               evaluation: str | None = None) -> None:
+    from .train import TrainConfig, build_models
+
+    config = TrainConfig.from_dict(state["config"])
+    generator, _ = build_models(config)
+    params = count_parameters(generator)
+    hours = state.get("elapsed_seconds")
+    duration = f"{hours / 3600:.1f} h" if hours else "see the run's train.log"
+    existing = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if evaluation is None and EVAL_START in existing:
+        evaluation = existing.split(EVAL_START, 1)[1].split(EVAL_END, 1)[0].strip()
+    evaluation = evaluation or "Not evaluated yet: run `python -m models.evaluate --card`."
+    g = config.generator
+    text = f"""# {name} {version} (`{model_id}`)
+
+Fills holes in photographs (scratches, cracks, dust, painted strokes, torn areas) for
+Restorer. The app first fills the hole with OpenCV's Navier-Stokes method; this network
+takes that fill and the mask (and optionally a description of what belongs in the hole)
+and adds what diffusion cannot: texture, edges, shading. Runs with ONNX Runtime on CPU or CUDA.
+
+## Inputs and outputs
+
+- `image` float32 [1,3,H,W] in [0,1]: the photo with the hole pre-filled by
+  `cv2.inpaint(rgb8, mask, 3, cv2.INPAINT_NS)`; H and W multiples of 8 (max side {1024} in the app).
+- `mask` float32 [1,1,H,W], 1 = hole.
+- `text` float32 [1,384]: MiniLM-L6 sentence embedding of the description; zeros = none.
+- `output` float32 [1,3,H,W]: full RGB; equals `image` outside the hole. Clip to [0,1].
+
+## Network
+
+Conv-only U-Net (no FFT), {params:,} parameters: widths {list(g.widths)} at 1, 1/2, 1/4, 1/8
+resolution, {len(g.dilations)} dilated residual blocks at 1/8 (dilations {list(g.dilations)}),
+text injected by FiLM into every block (zero-initialised, so no description = learned
+default). It predicts a residual added inside the hole only.
+
+## Training
+
+- Steps: {state.get('step', 0):,} of {config.steps:,}, batch {config.batch}, {config.data.crop}x{config.data.crop} crops,
+  device {config.device}, precision {config.precision}; training time {duration}.
+- Command: `python -m models.train --config models/configs/{config.name}.yaml --out runs/{config.name}`
+- Losses: hole-weighted L1 x{config.loss.l1_hole}; from step {config.loss.gan_start}: {config.loss.adversarial_kind}
+  adversarial x{config.loss.adversarial} (PatchGAN, mask-aware, R1 gamma {config.loss.r1_gamma}) and
+  discriminator feature matching x{config.loss.feature_matching}. AdamW lr {config.optim.lr_generator}
+  ({config.optim.schedule}, warm-up {config.optim.warmup}); EMA {config.ema_decay} (exported).
+- Captions: {1 - config.data.caption_drop:.0%} of training holes carry a caption generated from the
+  hole's true pixels (colour names, light/dark, smooth/textured/gradient); the rest none.
+
+### Masks (coverage of a 256x256 crop, 300 seeded masks per family)
+
+{_coverage_table()}
+
+### Photographs
+
+{_photo_table(data)}
+
+## Evaluation
+
+{EVAL_START}
+{evaluation}
+{EVAL_END}
+
+## Limitations
+
+Trained on a few dozen photographs on a small compute budget: it knows skies, foliage,
+water, stone, wood and skin tones in broad strokes, not faces or text. Large holes
+(over ~30 % of the region) still come out soft. Descriptions steer colour and texture only.
+
+Licence of the weights: {licence}. The training photographs keep their own licences (above).
+"""
+    path.write_text(text, encoding="utf-8")
+
+
+def replace_evaluation(path: Path, evaluation: str) -> None:
+    """Swap the text between the EVALUATION markers of an existing card."""
+    text = path.read_text(encoding="utf-8")
+    if EVAL_START not in text:
+        raise ValueError(f"{path} has no evaluation markers")
+    head, rest = text.split(EVAL_START, 1)
+    tail = rest.split(EVAL_END, 1)[1]
+    path.write_text(f"{head}{EVAL_START}\n{evaluation.strip()}\n{EVAL_END}{tail}", encoding="utf-8")

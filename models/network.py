@@ -1,0 +1,172 @@
+"""The inpainting generator and its PatchGAN discriminator.
+
+Both are convolution-only on purpose: FFT layers fail the classic ONNX exporter and ONNX
+Runtime's CUDA provider has no DFT kernel (DESIGN.md). The generator receives the
+Navier-Stokes pre-fill and the mask and predicts a *residual* that is added inside the hole
+only, so it starts from the classical result and learns what diffusion cannot do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+TEXT_EMBEDDING_SIZE = 384  # all-MiniLM-L6-v2, the app's sentence encoder
+
+
+@dataclass
+class GeneratorConfig:
+    """Shape of the generator. Widths are per resolution: full, 1/2, 1/4, 1/8."""
+
+    widths: tuple[int, int, int, int] = (24, 48, 96, 160)
+    #: Dilation of each residual block at 1/8 resolution; their number sets the depth.
+    dilations: tuple[int, ...] = (1, 2, 4, 8, 1, 2)
+    text_size: int = TEXT_EMBEDDING_SIZE
+    text_hidden: int = 128
+
+    def __post_init__(self) -> None:
+        self.widths = tuple(int(w) for w in self.widths)
+        self.dilations = tuple(int(d) for d in self.dilations)
+        if len(self.widths) != 4:
+            raise ValueError(f"widths needs four entries (full, 1/2, 1/4, 1/8), got {self.widths}")
+
+
+@dataclass
+class DiscriminatorConfig:
+    """PatchGAN: ``layers`` stride-2 convolutions starting at ``width`` channels."""
+
+    width: int = 32
+    layers: int = 3
+    max_width: int = 192
+
+
+class FiLMResidualBlock(nn.Module):
+    """Dilated 3x3 conv -> FiLM(text) -> SiLU -> 3x3 conv, added to the input.
+
+    Dilation widens the receptive field cheaply at 1/8 resolution, which large torn regions
+    need; FiLM lets a description shift and scale features without changing the layout.
+    """
+
+    def __init__(self, channels: int, dilation: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+        y = self.conv1(x)
+        # tanh bounds the text's scale to (0, 2): an unbounded FiLM scale met an unusual
+        # caption once and spiked the loss a hundredfold (step ~480 of the first CPU run).
+        y = y * (1.0 + torch.tanh(gamma)) + beta
+        y = self.conv2(F.silu(y))
+        return x + y
+
+
+class InpaintGenerator(nn.Module):
+    """(pre-filled RGB, mask, text embedding) -> RGB.
+
+    A small U-Net: three stride-2 encoders, dilated FiLM residual blocks at 1/8, and a
+    decoder that changes width *before* upsampling so the expensive full-resolution layers
+    stay narrow (that is what keeps 512x512 inside the CPU time budget). Sizes must be
+    multiples of 8. The output equals the input outside the hole exactly.
+    """
+
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or GeneratorConfig()
+        c0, c1, c2, c3 = config.widths
+        self.stem = nn.Conv2d(4, c0, 3, padding=1)
+        self.down1 = nn.Conv2d(c0, c1, 3, stride=2, padding=1)
+        self.down2 = nn.Conv2d(c1, c2, 3, stride=2, padding=1)
+        self.down3 = nn.Conv2d(c2, c3, 3, stride=2, padding=1)
+        self.blocks = nn.ModuleList(FiLMResidualBlock(c3, d) for d in config.dilations)
+        self.film = nn.Sequential(
+            nn.Linear(config.text_size, config.text_hidden),
+            nn.SiLU(),
+            nn.Linear(config.text_hidden, 2 * c3 * len(config.dilations)),
+        )
+        # Zero-initialised so an untrained FiLM is the identity, whatever the text says.
+        nn.init.zeros_(self.film[-1].weight)
+        nn.init.zeros_(self.film[-1].bias)
+        self.reduce3 = nn.Conv2d(c3, c2, 3, padding=1)
+        self.refine2 = nn.Conv2d(c2, c2, 3, padding=1)
+        self.reduce2 = nn.Conv2d(c2, c1, 3, padding=1)
+        self.refine1 = nn.Conv2d(c1, c1, 3, padding=1)
+        self.reduce1 = nn.Conv2d(c1, c0, 3, padding=1)
+        self.refine0 = nn.Conv2d(c0, c0, 3, padding=1)
+        self.head = nn.Conv2d(c0, 3, 3, padding=1)
+        # A small head start: the residual begins near zero, i.e. the network begins as NS.
+        nn.init.normal_(self.head.weight, std=1e-3)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([image * 2.0 - 1.0, mask], dim=1)
+        e0 = F.silu(self.stem(x))
+        e1 = F.silu(self.down1(e0))
+        e2 = F.silu(self.down2(e1))
+        h = F.silu(self.down3(e2))
+        film = self.film(text).to(h.dtype)
+        gammas, betas = film.view(text.shape[0], len(self.blocks), 2, -1, 1, 1).unbind(2)
+        for index, block in enumerate(self.blocks):
+            h = block(h, gammas[:, index], betas[:, index])
+        h = F.interpolate(self.reduce3(F.silu(h)), scale_factor=2.0, mode="nearest")
+        h = F.silu(self.refine2(F.silu(h + e2)))
+        h = F.interpolate(self.reduce2(h), scale_factor=2.0, mode="nearest")
+        h = F.silu(self.refine1(F.silu(h + e1)))
+        h = F.interpolate(self.reduce1(h), scale_factor=2.0, mode="nearest")
+        h = F.silu(self.refine0(F.silu(h + e0)))
+        residual = self.head(h).to(image.dtype)
+        # No clamp here: a hard clamp during training zeroes gradients once saturated
+        # (DESIGN.md); the app clips at inference.
+        return image + mask * residual
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN on RGB + mask; returns patch logits and the intermediate features that the
+    feature-matching loss compares (no pretrained VGG exists offline)."""
+
+    def __init__(self, config: DiscriminatorConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or DiscriminatorConfig()
+        layers = []
+        channels_in = 4
+        width = config.width
+        for _ in range(config.layers):
+            layers.append(nn.Conv2d(channels_in, width, 4, stride=2, padding=1))
+            channels_in, width = width, min(width * 2, config.max_width)
+        layers.append(nn.Conv2d(channels_in, channels_in, 3, padding=1))
+        self.features = nn.ModuleList(layers)
+        self.logits = nn.Conv2d(channels_in, 1, 3, padding=1)
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        h = torch.cat([image * 2.0 - 1.0, mask], dim=1)
+        feats = []
+        for conv in self.features:
+            h = F.leaky_relu(conv(h), 0.2)
+            feats.append(h)
+        return self.logits(h), feats
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+GENERATORS = {"film-unet": InpaintGenerator}
+DISCRIMINATORS = {"patchgan": PatchDiscriminator}
+
+
+def build_generator(name: str, config: GeneratorConfig) -> InpaintGenerator:
+    """Factory keyed by config name; unknown names raise rather than fall back."""
+    try:
+        return GENERATORS[name](config)
+    except KeyError:
+        raise ValueError(f"Unknown generator '{name}'; known: {sorted(GENERATORS)}") from None
+
+
+def build_discriminator(name: str, config: DiscriminatorConfig) -> PatchDiscriminator:
+    try:
+        return DISCRIMINATORS[name](config)
+    except KeyError:
+        raise ValueError(f"Unknown discriminator '{name}'; known: {sorted(DISCRIMINATORS)}") from None

@@ -1,0 +1,73 @@
+"""Export is tested like code: ONNX Runtime must match torch, and the app must load the result."""
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from models.export import PARITY_TOLERANCE, export_onnx, manifest_entry, parity, update_manifest
+from models.network import GeneratorConfig, InpaintGenerator
+
+ORT = pytest.importorskip("onnxruntime")
+# The dynamo exporter narrates its own internals (axis renaming, pytree deprecations).
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::FutureWarning")]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A tiny random-init generator whose residual and FiLM paths are far from zero, so the
+    comparison sees every layer (a fresh network's output is nearly its input)."""
+    torch.manual_seed(0)
+    net = InpaintGenerator(GeneratorConfig(widths=(8, 16, 16, 24), dilations=(1, 2), text_hidden=16)).eval()
+    with torch.no_grad():
+        torch.nn.init.normal_(net.head.weight, std=0.3)
+        torch.nn.init.normal_(net.film[-1].weight, std=0.3)
+    folder = tmp_path_factory.mktemp("models")
+    path = folder / "tiny.onnx"
+    export_onnx(net, path, {"restorer.kind": "inpaint", "restorer.size_multiple": 8})
+    return net, path
+
+
+def test_onnx_runtime_matches_torch_at_two_sizes(exported):
+    net, path = exported
+    assert parity(net, path, sizes=((64, 96), (120, 72))) <= PARITY_TOLERANCE
+
+
+def test_export_is_opset_18_with_dynamic_size_and_metadata(exported):
+    _, path = exported
+    model = onnx.load(str(path))
+    assert {o.domain: o.version for o in model.opset_import}.get("", None) == 18
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_value for d in dims[:2]] == [1, 3] and all(d.dim_param for d in dims[2:])
+    assert {p.key: p.value for p in model.metadata_props}["restorer.kind"] == "inpaint"
+    assert not any(n.op_type in ("DFT", "STFT") for n in model.graph.node)
+
+
+def test_the_app_loads_and_runs_the_exported_model(exported, tmp_path):
+    from restorer_app.engine.imageio import ImageInfo, RasterImage
+    from restorer_app.engine.pipeline import InpaintRequest, Inpainter
+    from restorer_app.engine.registry import ModelRegistry
+
+    _, path = exported
+    target = tmp_path / "tiny.onnx"
+    target.write_bytes(path.read_bytes())
+    update_manifest(tmp_path, manifest_entry("tiny", "Tiny", "0", target, "Apache-2.0", "", "test model"))
+    assert json.loads((tmp_path / "manifest.json").read_text())["models"][0]["sha256"]
+    pixels = (np.random.default_rng(0).random((70, 90, 3)) * 255).astype(np.uint8)
+    mask = np.zeros((70, 90), np.uint8)
+    mask[20:40, 30:60] = 255
+    result = Inpainter(ModelRegistry([tmp_path])).inpaint(
+        RasterImage(pixels, ImageInfo("PNG", 8)), mask, InpaintRequest(method="tiny"))
+    assert result.method_id == "tiny"
+    assert np.array_equal(result.pixels[mask == 0], pixels[mask == 0])
+
+
+def test_update_manifest_replaces_by_id_and_moves_the_default(tmp_path):
+    update_manifest(tmp_path, {"id": "a", "kind": "inpaint", "default": True})
+    update_manifest(tmp_path, {"id": "b", "kind": "inpaint", "default": True})
+    update_manifest(tmp_path, {"id": "b", "kind": "inpaint", "default": True, "version": "2"})
+    models = {m["id"]: m for m in json.loads((tmp_path / "manifest.json").read_text())["models"]}
+    assert set(models) == {"a", "b"} and models["b"]["version"] == "2"
+    assert models["a"]["default"] is False
