@@ -113,6 +113,7 @@ def speed(registry, model_id: str, size: int = 512, runs: int = 10) -> float:
 
 def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, masks_per_photo: int = 3,
              seed: int = 0, threads: int = 2, with_captions: bool = True) -> dict:
+    from restorer_app.engine.blend import seam_score
     from restorer_app.engine.imageio import ImageInfo, RasterImage
     from restorer_app.engine.pipeline import InpaintRequest, Inpainter
     from restorer_app.engine.registry import ModelRegistry
@@ -128,8 +129,10 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
             encoder = TextEncoder.from_registry(registry, device=Device.CPU)
         except Exception as exc:  # no encoder installed: evaluate without the caption row
             print(f"(no caption row: {exc})", file=sys.stderr)
-    methods = list(CLASSICAL) + [model_id] + ([f"{model_id}+caption"] if encoder else [])
+    plain = f"{model_id} (no colour matching)"
+    methods = list(CLASSICAL) + [model_id, plain] + ([f"{model_id}+caption"] if encoder else [])
     totals = {f.value: {m: [] for m in methods} for f in MaskFamily}
+    seams = {f.value: {m: [] for m in ["original", *methods]} for f in MaskFamily}
     photos = validation_photos(data, long_side)
     for p_index, (name, rgb) in enumerate(photos):
         image = RasterImage(rgb, ImageInfo("PNG", 8))
@@ -137,20 +140,27 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
             for k in range(masks_per_photo):
                 rng = np.random.default_rng([seed, p_index, f_index, k])
                 mask = generate_mask(family, rgb.shape[0], rgb.shape[1], rng)
+                seams[family.value]["original"].append(seam_score(rgb, mask > 0))
                 for method in methods:
                     if method.endswith("+caption"):
                         caption = describe_pixels(rgb.astype(np.float32) / 255.0, mask > 0)
                         result = fill_with_prompt(inpainter, image, mask, model_id, encoder.embed(caption))
+                    elif method == plain:
+                        result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, harmonize=False)).pixels
                     else:
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=method)).pixels
                     totals[family.value][method].append(score(result, rgb, mask))
+                    seams[family.value][method].append(seam_score(result, mask > 0))
         print(f"  {name} done", file=sys.stderr)
     summary = {
         family: {m: {"psnr": float(np.mean([s.psnr for s in v])), "ssim": float(np.mean([s.ssim for s in v])),
-                     "sharpness": float(np.mean([s.sharpness for s in v])), "count": len(v)}
+                     "sharpness": float(np.mean([s.sharpness for s in v])),
+                     "seam": float(np.mean(seams[family][m])), "count": len(v)}
                  for m, v in per_method.items()}
         for family, per_method in totals.items()
     }
+    for family in summary:  # the undamaged photo's own edge statistic: what "seamless" scores
+        summary[family]["original"] = {"seam": float(np.mean(seams[family]["original"]))}
     return {"model": model_id, "photos": [n for n, _ in photos], "long_side": long_side,
             "masks_per_photo": masks_per_photo, "seed": seed, "families": summary,
             "median_seconds_512": speed(registry, model_id), "threads": threads}
@@ -163,17 +173,25 @@ def markdown(result: dict) -> str:
         f"{result['long_side']} px, {result['masks_per_photo']} seeded masks per photo and family (seed {result['seed']}), "
         "run through Restorer's engine.",
         "",
-        "| family | method | hole-PSNR (dB) | gain vs best classical | SSIM (hole) | sharpness |",
-        "|---|---|---|---|---|---|",
+        "| family | method | hole-PSNR (dB) | gain vs best classical | SSIM (hole) | sharpness | seam |",
+        "|---|---|---|---|---|---|---|",
     ]
     for family, per_method in result["families"].items():
         best = max(per_method[m]["psnr"] for m in CLASSICAL)
         for method, s in per_method.items():
+            if method == "original":
+                lines.append(f"| {family} | (undamaged photo) | | | | | {s['seam']:.2f} |")
+                continue
             gain = "" if method in CLASSICAL else f"{s['psnr'] - best:+.2f}"
             label = {"telea": "Telea", "ns": "Navier-Stokes"}.get(method, method)
-            lines.append(f"| {family} | {label} | {s['psnr']:.2f} | {gain} | {s['ssim']:.3f} | {s['sharpness']:.2f} |")
+            lines.append(f"| {family} | {label} | {s['psnr']:.2f} | {gain} | {s['ssim']:.3f} | {s['sharpness']:.2f} "
+                         f"| {s['seam']:.2f} |")
     lines += ["", f"Median time of one 512x512 run on {result['threads']} CPU threads (ONNX Runtime): "
                   f"{1000 * result['median_seconds_512']:.0f} ms.",
+              "", "Seam: the mean colour step across the hole's edge divided by the mean step between "
+                  "neighbouring pixels just outside it (`restorer_app.engine.blend.seam_score`); the undamaged "
+                  "photo's value is what a seamless fill scores. \"No colour matching\" is the same model with "
+                  "the engine's edge colour matching turned off.",
               "", f"`{model}+caption` is given a caption generated from the true hole pixels (an upper bound for "
                   "what a good description can add)."]
     return "\n".join(lines)
