@@ -519,9 +519,15 @@ def _encode_tiff16(pixels: np.ndarray, info: ImageInfo) -> bytes:
     channels = pixels.shape[2]
     photometric = "minisblack" if channels <= 2 else "rgb"
     array = pixels[:, :, 0] if channels == 1 else pixels
+    # Deflate with horizontal differencing: smaller than plain deflate on photographs, read
+    # by every TIFF reader; level 1 and strips compressed on all cores keep a 60 MP save fast.
     options: dict = {
         "photometric": photometric,
         "compression": "zlib",
+        "compressionargs": {"level": 1},
+        "predictor": True,
+        "rowsperstrip": 64,
+        "maxworkers": os.cpu_count() or 1,
         "metadata": None,
     }
     if channels in (2, 4):
