@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--prompt", default="", help="what belongs in the holes, e.g. 'clear sky'")
     inpaint.add_argument("--seed", type=int, default=0, help="seed recorded with the fill (default 0)")
     inpaint.add_argument("--device", choices=[d.value for d in Device], default=Device.AUTO.value)
+    inpaint.add_argument("--feather", type=int, default=0, metavar="PX",
+                         help="soft edge: the fill fades into the original over PX pixels inside the mask")
     inpaint.add_argument("--jpeg-quality", type=int, default=95, metavar="Q",
                          help="quality when the output is JPEG (lossy; default 95)")
     inpaint.add_argument("--save-synthesized-mask", action="store_true",
@@ -132,7 +134,10 @@ class UsageError(Exception):
 def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     jobs = plan_jobs(args)
     inpainter = Inpainter()
-    request = InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed, device=Device(args.device))
+    if args.feather < 0:
+        raise UsageError("--feather must be 0 or more pixels")
+    request = InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed, device=Device(args.device),
+                             feather=args.feather)
     max_pixels = int(args.max_megapixels * 1e6)
     failures: list[tuple[Path, str]] = []
     shown_notices: set[str] = set()

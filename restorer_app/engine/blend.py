@@ -78,3 +78,21 @@ def seam_score(image: np.ndarray, hole: np.ndarray) -> float:
     if cross_all.size == 0 or ring_all.size == 0:
         return 1.0
     return float(cross_all.mean() / max(ring_all.mean(), 1e-6))
+
+
+def soften_edge(original: np.ndarray, filled: np.ndarray, hole: np.ndarray, width: int) -> np.ndarray:
+    """Blend ``filled`` into ``original`` over the outer ``width`` pixels *inside* the hole.
+
+    A pixel on the hole's edge keeps mostly the original, one ``width`` pixels in is all fill,
+    so a mask painted a little beyond the damage gives a soft transition, while every pixel
+    outside the hole stays exactly as it was. Arrays are H x W x C of the photo's dtype.
+    """
+    if width <= 0 or not hole.any():
+        return filled
+    inside = hole.astype(np.uint8)
+    distance = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    weight = np.clip(distance / float(width + 1), 0.0, 1.0)[..., None]
+    top = 65535.0 if original.dtype == np.uint16 else 255.0
+    mixed = original.astype(np.float32) * (1.0 - weight) + filled.astype(np.float32) * weight
+    out = np.clip(np.rint(mixed), 0, top).astype(original.dtype)
+    return np.where(hole[..., None], out, filled)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .blend import soften_edge
 from .errors import MaskError, ModelError, RestorerError
 from .imageio import RasterImage
 from .masks import check_mask_size
@@ -30,6 +31,8 @@ class InpaintRequest:
     device: Device = Device.AUTO
     #: Match a learned fill's colour and brightness to its surroundings (see blend.py).
     harmonize: bool = True
+    #: Soft edge: over this many pixels inside the mask the fill fades into the original.
+    feather: int = 0
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,8 @@ class Inpainter:
             share = region.hole_count
             filled = method.fill_region(image.pixels, mask, region, embedding,
                                         progress.sub(done / total, (done + share) / total))
+            if request.feather > 0:
+                filled = soften_edge(image.pixels[region.box.slices], filled, region.holes, request.feather)
             output[region.box.slices][region.holes] = filled[region.holes]
             done += share
             progress.report(done / total, f"Region {index + 1} of {len(regions)}")

@@ -42,6 +42,7 @@ class Operation:
     time: str
     mask_sha256: str
     pixels_changed: int
+    feather: int = 0
 
 
 def operation_for(result, request, mask: np.ndarray) -> Operation:
@@ -59,6 +60,7 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
         time=now_iso(),
         mask_sha256=mask_sha256(mask),
         pixels_changed=result.changed_pixels,
+        feather=request.feather,
     )
 
 

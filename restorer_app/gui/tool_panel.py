@@ -102,6 +102,7 @@ class ToolPanel(QWidget):
         self.description = QLineEdit()
         self.description.setClearButtonEnabled(True)
         layout.addWidget(self.description)
+        layout.addLayout(self._build_soft_edge_row())
         layout.addSpacing(4)
         self.fill_button = ActionButton(actions.fill, primary=True)
         self.fill_button.setMinimumHeight(40)
@@ -131,6 +132,24 @@ class ToolPanel(QWidget):
         row.addWidget(self.size_slider, 1)
         row.addWidget(self.size_spin)
         return row
+
+    def _build_soft_edge_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        row.addWidget(QLabel("Soft edge"))
+        row.addStretch(1)
+        self.soft_edge_spin = QSpinBox()
+        self.soft_edge_spin.setRange(0, 64)
+        self.soft_edge_spin.setSuffix(" px")
+        self.soft_edge_spin.setSpecialValueText("off")
+        self.soft_edge_spin.setToolTip("The fill fades into the photo over this many pixels inside the mask; "
+                                       "nothing outside the mask ever changes")
+        row.addWidget(self.soft_edge_spin)
+        return row
+
+    @property
+    def soft_edge(self) -> int:
+        return self.soft_edge_spin.value()
 
     def _build_mask_grid(self, actions: WindowActions) -> QGridLayout:
         grid = QGridLayout()

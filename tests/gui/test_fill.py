@@ -218,3 +218,18 @@ def test_ctrl_return_starts_a_fill(qtbot, opened):
     with qtbot.waitSignal(opened.fill_done, timeout=10_000):
         QTest.keyClick(opened.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert opened.editor.document.pending is not None
+
+
+def test_soft_edge_setting_reaches_the_fill_and_is_recorded(qtbot, opened):
+    original = opened.editor.document.image.pixels.copy()
+    mask = opened.editor.document.mask.copy()
+    opened.panel.soft_edge_spin.setValue(3)
+    run_fill(qtbot, opened)
+    pending = opened.editor.document.pending
+    assert pending.request.feather == 3
+    inside = mask > 0
+    np.testing.assert_array_equal(pending.result.pixels[~inside], original[~inside])
+    hard = Inpainter().inpaint(opened.editor.document.image, mask, InpaintRequest(method=pending.request.method))
+    assert not np.array_equal(pending.result.pixels[inside], hard.pixels[inside])
+    opened.actions_.accept.trigger()
+    assert opened.editor.document.operations[-1].feather == 3
