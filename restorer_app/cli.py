@@ -22,7 +22,7 @@ from typing import Sequence, TextIO
 
 from . import __version__
 from .engine.errors import ImageWriteError, MaskError, OperationCancelled, RestorerError
-from .engine.imageio import DEFAULT_MAX_PIXELS, ImageInfo, RasterImage, is_image_path, load_image, save_image
+from .engine.imageio import ImageInfo, RasterImage, is_image_path, load_image, save_image
 from .engine.masks import load_mask
 from .engine.pipeline import AUTO, InpaintRequest, Inpainter
 from .engine.progress import Progress
@@ -75,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="quality when the output is JPEG (lossy; default 95)")
     inpaint.add_argument("--save-synthesized-mask", action="store_true",
                          help="also write OUT's stem + '.synthesized.png': white where pixels were synthesized")
-    inpaint.add_argument("--max-megapixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6, metavar="MP",
-                         help="refuse images larger than this (default 300)")
+    inpaint.add_argument("--max-megapixels", type=float, default=None, metavar="MP",
+                         help="refuse images larger than this (default: $RESTORER_MAX_MEGAPIXELS or 300)")
     inpaint.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     models = commands.add_parser("models", help="list the installed fill methods and models")
@@ -138,7 +138,7 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("--feather must be 0 or more pixels")
     request = InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed, device=Device(args.device),
                              feather=args.feather)
-    max_pixels = int(args.max_megapixels * 1e6)
+    max_pixels = None if args.max_megapixels is None else int(args.max_megapixels * 1e6)
     failures: list[tuple[Path, str]] = []
     shown_notices: set[str] = set()
     batch = len(jobs) > 1 or args.mask_dir is not None

@@ -32,6 +32,15 @@ from .errors import ImageReadError, ImageTooLargeError, ImageWriteError, Unsuppo
 Image.MAX_IMAGE_PIXELS = None
 
 DEFAULT_MAX_PIXELS = 300_000_000
+MAX_PIXELS_VARIABLE = "RESTORER_MAX_MEGAPIXELS"
+
+
+def default_max_pixels() -> int:
+    """The pixel limit: ``RESTORER_MAX_MEGAPIXELS`` if set to a number, else 300 MP."""
+    try:
+        return int(float(os.environ[MAX_PIXELS_VARIABLE]) * 1e6)
+    except (KeyError, ValueError):
+        return DEFAULT_MAX_PIXELS
 
 #: Formats Restorer reads and writes, keyed by Pillow's format name.
 SUPPORTED_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
@@ -109,7 +118,7 @@ def is_image_path(path: str | os.PathLike) -> bool:
 # --------------------------------------------------------------------------- reading
 
 
-def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> RasterImage:
+def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> RasterImage:
     """Read a photograph with EXIF orientation applied.
 
     Raises :class:`ImageReadError`, :class:`UnsupportedImageError` or
@@ -122,8 +131,11 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS)
     return image
 
 
-def decode_image(data: bytes, *, name: str = "image", max_pixels: int = DEFAULT_MAX_PIXELS) -> RasterImage:
-    """Decode an in-memory image file (see :func:`load_image`)."""
+def decode_image(data: bytes, *, name: str = "image", max_pixels: int | None = None) -> RasterImage:
+    """Decode an in-memory image file (see :func:`load_image`); ``max_pixels`` defaults to
+    :func:`default_max_pixels`."""
+    if max_pixels is None:
+        max_pixels = default_max_pixels()
     if not data:
         raise ImageReadError(f"'{name}' is empty (0 bytes).")
     try:
@@ -165,7 +177,8 @@ def _check_pixel_limit(name: str, width: int, height: int, max_pixels: int) -> N
     if width * height > max_pixels:
         raise ImageTooLargeError(
             f"'{name}' is {width}x{height} ({width * height / 1e6:.0f} MP), more than the "
-            f"limit of {max_pixels / 1e6:.0f} MP; raise the limit in the settings if you trust this file."
+            f"limit of {max_pixels / 1e6:.0f} MP; if you trust this file, raise the limit with "
+            f"--max-megapixels or the {MAX_PIXELS_VARIABLE} environment variable."
         )
     if width == 0 or height == 0:
         raise ImageReadError(f"'{name}' has no pixels.")

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from .errors import MaskError
-from .imageio import DEFAULT_MAX_PIXELS, load_image
+from .imageio import load_image
 
 FILL = 255
 
@@ -34,7 +34,7 @@ def mask_from_array(array: np.ndarray) -> np.ndarray:
     return np.where(marked, np.uint8(FILL), np.uint8(0))
 
 
-def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None, *, max_pixels: int | None = None) -> np.ndarray:
     """Read a mask image. ``size`` = (height, width) of the photo it belongs to, if known."""
     mask = mask_from_array(load_image(path, max_pixels=max_pixels).pixels)
     if size is not None:

@@ -181,3 +181,13 @@ def test_unknown_output_extension_is_refused(tmp_path):
     with pytest.raises(UnsupportedImageError, match=".xyz"):
         save_image(_image(make_photo(8, 8, 3)), tmp_path / "out.xyz")
     assert not os.listdir(tmp_path)
+
+
+def test_pixel_limit_can_be_set_by_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    Image.new("RGB", (400, 300)).save(path)
+    monkeypatch.setenv("RESTORER_MAX_MEGAPIXELS", "0.1")
+    with pytest.raises(ImageTooLargeError, match="RESTORER_MAX_MEGAPIXELS"):
+        load_image(path)
+    monkeypatch.setenv("RESTORER_MAX_MEGAPIXELS", "0.2")
+    assert load_image(path).pixels.shape == (300, 400, 3)

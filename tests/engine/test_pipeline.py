@@ -85,3 +85,29 @@ def test_auto_without_models_uses_telea_and_prompt_is_noted(classical_only):
     result = classical_only.inpaint(_raster(photo), mask, InpaintRequest(prompt="clear sky"))
     assert result.method_id == "telea"
     assert any("description" in n for n in result.notices)
+
+
+def test_large_scan_strategy_on_a_smaller_synthetic_scan(classical_only):
+    """The 60 MP strategy (benchmarks/large_scan.py) at 1600x1200: many regions, each a
+    progress step and a cancel point, and the same pixels as OpenCV on the whole scan."""
+    rng = np.random.default_rng(5)
+    scan = make_photo(1200, 1600, 3, np.uint16)
+    mask = np.zeros((1200, 1600), np.uint8)
+    for _ in range(6):
+        x = int(rng.uniform(0, 1600))
+        cv2.line(mask, (x, 0), (x + int(rng.normal(0, 60)), 1199), 255, 3)
+    for _ in range(400):
+        cv2.circle(mask, (int(rng.uniform(0, 1600)), int(rng.uniform(0, 1200))), int(rng.integers(1, 4)), 255, -1)
+    cv2.ellipse(mask, (400, 300), (90, 50), 30, 0, 360, 255, -1)
+    progress = RecordingProgress()
+    result = classical_only.inpaint(_raster(scan), mask, InpaintRequest(method="ns"), progress)
+    assert result.regions > 100
+    whole = np.dstack([cv2.inpaint(np.ascontiguousarray(scan[..., c]), mask, 3, cv2.INPAINT_NS) for c in range(3)])
+    np.testing.assert_array_equal(result.pixels, whole)
+    region_reports = [f for f, m in progress.reports if m.startswith("Region")]
+    assert len(region_reports) == result.regions and region_reports == sorted(region_reports)
+
+    halfway = RecordingProgress(cancel_after=result.regions // 2)
+    with pytest.raises(OperationCancelled):
+        classical_only.inpaint(_raster(scan), mask, InpaintRequest(method="ns"), halfway)
+    assert len([m for _, m in halfway.reports if m.startswith("Region")]) < result.regions
