@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .blend import harmonize_fill
-from .errors import ModelSignatureError, OutOfMemoryError
+from .errors import ModelError, ModelSignatureError, OutOfMemoryError
 from .progress import Progress
 from .regions import Region
 from .registry import LoadedModel, ModelEntry, Prefill
@@ -80,6 +80,20 @@ def classical_fill(pixels: np.ndarray, mask: np.ndarray, algorithm: ClassicalAlg
     return out
 
 
+def _fine_detail(rgb: np.ndarray, hole: np.ndarray, small_size: tuple[int, int]) -> np.ndarray:
+    """What a hole filled at reduced size lacks: the high frequencies of a full-resolution
+    Navier-Stokes fill, which carries fine edges from the hole's border inward.
+
+    (A Laplacian-pyramid split: the network gives the coarse level, the classical fill the
+    fine one.)
+    """
+    as8 = np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+    sharp = classical_fill(as8, hole, ClassicalAlgorithm.NS).astype(np.float32) / 255.0
+    coarse = cv2.resize(cv2.resize(sharp, small_size, interpolation=cv2.INTER_AREA),
+                        (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_CUBIC)
+    return sharp - coarse
+
+
 class OnnxFill(FillMethod):
     """A learned inpainting model from the registry.
 
@@ -124,6 +138,7 @@ class OnnxFill(FillMethod):
         filled = self._run(small_rgb, small_hole, embedding)
         if scale < 1.0:
             filled = cv2.resize(filled, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_CUBIC)
+            filled = filled + _fine_detail(rgb, hole, small_rgb.shape[1::-1])
         if self.harmonize:
             filled = harmonize_fill(rgb, filled, hole > 0)
         full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
@@ -158,6 +173,6 @@ class OnnxFill(FillMethod):
                     f"The device ran out of memory filling a {w}x{h} region; close other programs, "
                     "use the CPU, or fill smaller areas at a time."
                 ) from None
-            raise
+            raise ModelError(f"Model '{entry.id}' failed on a {w}x{h} region: {exc}") from None
         out = tensors.from_nchw(output)[:h, :w]
         return np.clip(out, 0.0, 1.0)

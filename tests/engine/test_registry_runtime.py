@@ -1,5 +1,7 @@
 import json
 
+import cv2
+
 import numpy as np
 import pytest
 
@@ -169,3 +171,23 @@ def test_a_description_reaches_a_text_model_through_the_shipped_encoder(tmp_path
         fills[prompt] = result.pixels[mask > 0].astype(int)
     assert not np.array_equal(fills[""], fills["bright red"])
     assert not np.array_equal(fills["bright red"], fills["dark blue water"])
+
+
+def test_holes_larger_than_the_models_size_are_filled_small_and_pasted_at_full_size(tmp_path):
+    build_tiny_inpaint_model(tmp_path / "tiny.onnx")
+    write_manifest(tmp_path, [tiny_entry(tmp_path, max_side=64)])
+    inpainter = Inpainter(ModelRegistry([tmp_path]))
+    photo = make_photo(200, 260)
+    mask = np.zeros((200, 260), np.uint8)
+    mask[60:140, 80:200] = 255
+    result = inpainter.inpaint(RasterImage(photo, ImageInfo("PNG", 8)), mask,
+                               InpaintRequest(device=Device.CPU, harmonize=False))
+    keep = mask == 0
+    np.testing.assert_array_equal(result.pixels[keep], photo[keep])
+    # The shift the model adds survives the round trip through the small size...
+    prefill = classical_fill(photo, mask, ClassicalAlgorithm.NS).astype(int)
+    delta = result.pixels[~keep].astype(int) - prefill[~keep]
+    assert abs(np.median(delta) - TINY_SHIFT * 255) < 12
+    # ...and the filled area is no blurrier than a full-resolution classical fill.
+    lap = lambda a: np.abs(cv2.Laplacian(a.astype(np.float32), cv2.CV_32F))[70:130, 90:190].mean()  # noqa: E731
+    assert lap(result.pixels) > 0.5 * lap(np.clip(prefill, 0, 255))
