@@ -129,8 +129,8 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
             encoder = TextEncoder.from_registry(registry, device=Device.CPU)
         except Exception as exc:  # no encoder installed: evaluate without the caption row
             print(f"(no caption row: {exc})", file=sys.stderr)
-    plain = f"{model_id} (no colour matching)"
-    methods = list(CLASSICAL) + [model_id, plain] + ([f"{model_id}+caption"] if encoder else [])
+    matched = f"{model_id} (with colour matching)"
+    methods = list(CLASSICAL) + [model_id, matched] + ([f"{model_id}+caption"] if encoder else [])
     totals = {f.value: {m: [] for m in methods} for f in MaskFamily}
     seams = {f.value: {m: [] for m in ["original", *methods]} for f in MaskFamily}
     photos = validation_photos(data, long_side)
@@ -145,8 +145,8 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
                     if method.endswith("+caption"):
                         caption = describe_pixels(rgb.astype(np.float32) / 255.0, mask > 0)
                         result = fill_with_prompt(inpainter, image, mask, model_id, encoder.embed(caption))
-                    elif method == plain:
-                        result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, harmonize=False)).pixels
+                    elif method == matched:
+                        result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, harmonize=True)).pixels
                     else:
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=method)).pixels
                     totals[family.value][method].append(score(result, rgb, mask))
@@ -190,8 +190,8 @@ def markdown(result: dict) -> str:
                   f"{1000 * result['median_seconds_512']:.0f} ms.",
               "", "Seam: the mean colour step across the hole's edge divided by the mean step between "
                   "neighbouring pixels just outside it (`restorer_app.engine.blend.seam_score`); the undamaged "
-                  "photo's value is what a seamless fill scores. \"No colour matching\" is the same model with "
-                  "the engine's edge colour matching turned off.",
+                  "photo's value is what a seamless fill scores. \"With colour matching\" is the same model with "
+                  "the engine's edge colour matching turned on (off by default).",
               "", f"`{model}+caption` is given a caption generated from the true hole pixels (an upper bound for "
                   "what a good description can add)."]
     return "\n".join(lines)

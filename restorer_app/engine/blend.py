@@ -47,7 +47,12 @@ def harmonize_fill(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.
     if not known.any():
         return fill.copy()
     correction = np.where(known[..., None], outside_mean - inside_mean, 0.0).astype(np.float32)
-    unknown = (~known).astype(np.uint8)
+    # Outside the hole the correction only serves as the diffusion's boundary: a smooth
+    # extension of the band's values, so only the hole's interior needs diffusing.
+    extended, reach = _box_mean(correction, known.astype(np.float32), size)
+    correction = np.where(known[..., None], correction,
+                          np.where((~hole & (reach > 0))[..., None], extended, 0.0)).astype(np.float32)
+    unknown = (hole & ~known).astype(np.uint8)
     spread = np.empty_like(correction)
     for channel in range(correction.shape[2]):
         spread[..., channel] = cv2.inpaint(correction[..., channel], unknown, 3, cv2.INPAINT_NS)

@@ -115,7 +115,7 @@ class OnnxFill(FillMethod):
         self.id = entry.id
         self.label = f"{entry.name} {entry.version}"
         self.uses_text = entry.uses_text
-        self.provider = model.runtime.provider
+        self.provider = f"{model.runtime.device_label} (ONNX Runtime)"
         self.context_margin = 32
 
     def fill_region(self, pixels, mask, region, embedding, progress):

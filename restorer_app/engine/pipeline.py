@@ -29,8 +29,9 @@ class InpaintRequest:
     prompt: str = ""
     seed: int = 0
     device: Device = Device.AUTO
-    #: Match a learned fill's colour and brightness to its surroundings (see blend.py).
-    harmonize: bool = True
+    #: Match a learned fill's colour and brightness to its surroundings (see blend.py). Off by
+    #: default: the current model is not tinted, and matching cost it 0.05-0.1 dB (MODEL_CARD).
+    harmonize: bool = False
     #: Soft edge: over this many pixels inside the mask the fill fades into the original.
     feather: int = 0
 

@@ -75,6 +75,8 @@ class SessionFactory:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # Regions come in every size; an arena sized for the largest one would stay allocated.
+        options.enable_cpu_mem_arena = False
         threads = self._cpu_threads or int(os.environ.get("RESTORER_CPU_THREADS", "0") or 0)
         if threads:
             options.intra_op_num_threads = threads

@@ -100,15 +100,15 @@ def test_onnx_fill_runs_prefill_model_and_pastes_only_the_hole(tiny_model_folder
     photo, mask = make_photo(75, 93), make_mask(75, 93)  # not multiples of 8: exercises padding
     raster = RasterImage(photo, ImageInfo("PNG", 8))
     raw = inpainter.inpaint(raster, mask, InpaintRequest(device=Device.CPU, harmonize=False))
-    assert raw.method_id == "tiny" and raw.provider == CPU
+    assert raw.method_id == "tiny" and raw.provider == "CPU (ONNX Runtime)"
     keep = mask == 0
     np.testing.assert_array_equal(raw.pixels[keep], photo[keep])
     # Inside the hole: the Navier-Stokes pre-fill of each region plus the model's shift.
     prefill = classical_fill(photo, mask, ClassicalAlgorithm.NS).astype(int)
     expected = np.clip(prefill + round(TINY_SHIFT * 255), 0, 255)
     assert np.abs(raw.pixels[~keep].astype(int) - expected[~keep]).mean() < 3.0
-    # Harmonizing (the default) takes the model's brightness shift back out at the seams.
-    matched = inpainter.inpaint(raster, mask, InpaintRequest(device=Device.CPU))
+    # Harmonizing (opt-in) takes the model's brightness shift back out at the seams.
+    matched = inpainter.inpaint(raster, mask, InpaintRequest(device=Device.CPU, harmonize=True))
     np.testing.assert_array_equal(matched.pixels[keep], photo[keep])
     shift = np.abs(matched.pixels[~keep].astype(int) - prefill[~keep]).mean()
     assert shift < 0.3 * TINY_SHIFT * 255
