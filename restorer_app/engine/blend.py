@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .tensors import max_value
+
 _BAND = 1  # pixels on each side of the edge that are compared
 _WINDOW = 25  # along the edge, colours are compared as local means over this many pixels
 
@@ -97,7 +99,7 @@ def soften_edge(original: np.ndarray, filled: np.ndarray, hole: np.ndarray, widt
     inside = hole.astype(np.uint8)
     distance = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
     weight = np.clip(distance / float(width + 1), 0.0, 1.0)[..., None]
-    top = 65535.0 if original.dtype == np.uint16 else 255.0
+    top = max_value(original.dtype)
     mixed = original.astype(np.float32) * (1.0 - weight) + filled.astype(np.float32) * weight
     out = np.clip(np.rint(mixed), 0, top).astype(original.dtype)
     return np.where(hole[..., None], out, filled)

@@ -7,7 +7,7 @@ A project is a zip archive holding
 - ``steps/NNNN-pixels.tiff`` and ``steps/NNNN-holes.png``: each accepted fill's pixels
   (lossless, at the source's precision) and which of them it changed.
 The source image itself is referenced, not copied. Replaying the steps on the source
-rebuilds every state, so undo history survives a reopen. Nothing is unpickled, and reading
+rebuilds every state, so undo history survives a reopen. Only JSON and images are read, and reading
 refuses members whose names leave the archive (zip-slip) or whose size is excessive.
 """
 
