@@ -22,7 +22,7 @@ from typing import Sequence, TextIO
 
 from . import __version__
 from .engine.errors import ImageWriteError, MaskError, OperationCancelled, RestorerError
-from .engine.imageio import ImageInfo, RasterImage, is_image_path, load_image, save_image
+from .engine.imageio import ImageInfo, RasterImage, is_image_path, load_image, same_file, save_image
 from .engine.masks import load_mask
 from .engine.pipeline import AUTO, InpaintRequest, Inpainter
 from .engine.progress import Progress
@@ -150,7 +150,7 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 raise MaskError(job.problem[0].upper() + job.problem[1:] + ".")
             image = load_image(job.image, max_pixels=max_pixels)
             mask = load_mask(job.mask, (image.height, image.width), max_pixels=max_pixels)
-            if _same_path(job.output, job.image):
+            if same_file(job.output, job.image):  # refuse before spending time on the fill
                 raise ImageWriteError(f"Refusing to overwrite the original '{job.image.name}'; choose another output.")
             result = inpainter.inpaint(image, mask, request, progress)
             operation = operation_for(result, request, mask)
@@ -193,13 +193,6 @@ def _warn_once(err: TextIO, shown: set[str], message: str) -> None:
     if message not in shown:
         shown.add(message)
         err.write(f"restorer: warning: {message}\n")
-
-
-def _same_path(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
 
 
 def run_models(args: argparse.Namespace, out: TextIO) -> int:

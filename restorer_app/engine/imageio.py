@@ -371,7 +371,7 @@ def save_image(
     fmt = format_for_path(target)
     guarded = [p for p in (image.path, *protect) if p is not None]
     for original in guarded:
-        if _same_file(target, Path(original)):
+        if same_file(target, Path(original)):
             raise ImageWriteError(
                 f"Refusing to overwrite the original '{Path(original).name}'; choose another file name."
             )
@@ -415,7 +415,8 @@ def atomic_write(target: Path, write) -> None:
         raise
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """True when two paths name the same file (or would, once written)."""
     try:
         if a.exists() and b.exists():
             return os.path.samefile(a, b)
