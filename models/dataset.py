@@ -8,7 +8,7 @@ pre-fill is computed exactly as the app computes it (8-bit RGB, ``cv2.inpaint`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -39,6 +39,11 @@ class DataConfig:
     caption_drop: float = 0.5
     #: When a photo has a user caption (photo.txt), how often it is used instead of a generated one.
     user_caption_prob: float = 0.5
+    #: Share of *captioned* holes whose true content is recoloured before the caption is made.
+    #: In a real photo the hole's colour is nearly always predictable from its surroundings, so
+    #: a network never needs the caption and learns to ignore it (the session-1 model did).
+    #: A recoloured hole can only be filled correctly by reading the caption.
+    recolour_prob: float = 0.0
     #: Text encoder id in ``models_dir`` (the app's own encoder), or "none" for zero embeddings.
     text_encoder: str = "minilm-l6-text"
     models_dir: str = "resources/models"
@@ -125,13 +130,17 @@ def make_sample(photo: np.ndarray, user_caption: str, config: DataConfig, rng: n
         family, mask = generate_mixed(crop, crop, rng, weights)
     else:
         mask = generate_mask(family, crop, crop, rng)
-    prefill = ns_prefill(target, mask)
     caption = ""
     if rng.random() >= config.caption_drop:
         if user_caption and rng.random() < config.user_caption_prob:
             caption = user_caption
         else:
+            if config.recolour_prob and rng.random() < config.recolour_prob:
+                target = recolour_inside(target, mask > 0, rng)
             caption = describe_pixels(target.astype(np.float32) / 255.0, mask > 0, rng)
+    # Pre-fill after recolouring: cv2.inpaint reads only pixels outside the hole, so the
+    # context the network sees is the untouched photo.
+    prefill = ns_prefill(target, mask)
     to_chw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))).float() / 255.0  # noqa: E731
     return {
         "target": to_chw(target),
@@ -140,6 +149,32 @@ def make_sample(photo: np.ndarray, user_caption: str, config: DataConfig, rng: n
         "text": torch.from_numpy(captioner.embed(caption)),
         "family": list(MaskFamily).index(family),
     }
+
+
+def recolour_inside(rgb8: np.ndarray, inside: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``rgb8`` with the pixels under ``inside`` given a random new colour and brightness.
+
+    Texture survives (value keeps its local variation), so the network still learns to
+    continue structure while taking the colour from the caption. One in six recolourings is
+    achromatic (black, grey or white captions need examples too).
+    """
+    hsv = cv2.cvtColor(rgb8, cv2.COLOR_RGB2HSV_FULL).astype(np.float32)
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    hole_v = v[inside]
+    mean_v = float(hole_v.mean()) if hole_v.size else 128.0
+    target_v = float(rng.choice([rng.uniform(25, 80), rng.uniform(90, 170), rng.uniform(180, 250)]))
+    detail = float(rng.uniform(0.5, 1.0))
+    new_v = np.clip(target_v + (v - mean_v) * detail, 0, 255)
+    if rng.random() < 1 / 6:
+        new_s = np.minimum(s, 20.0)
+        new_h = h
+    else:
+        new_h = np.full_like(h, rng.uniform(0, 256))
+        new_s = np.clip(rng.uniform(110, 240) + (s - s[inside].mean()) * 0.3, 0, 255) if inside.any() else s
+    recoloured = cv2.cvtColor(np.dstack([new_h, new_s, new_v]).astype(np.uint8), cv2.COLOR_HSV2RGB_FULL)
+    out = rgb8.copy()
+    out[inside] = recoloured[inside]
+    return out
 
 
 class InpaintCrops(IterableDataset):
@@ -166,6 +201,7 @@ class InpaintCrops(IterableDataset):
 def fixed_batch(config: DataConfig, split: str, per_family: int, seed: int = 1234) -> dict:
     """A deterministic batch with ``per_family`` samples of each mask family (validation)."""
     photos, captions = load_photos(config, split, seed)
+    config = replace(config, recolour_prob=0.0)  # validation measures real photos only
     rng = np.random.default_rng(seed)
     captioner = Captioner(config)
     samples = []

@@ -11,7 +11,10 @@ crops, pre-fill, padding, clipping, pasting), and reports per family:
 * sharpness - detail energy inside the fill divided by that of the original
   (1.0 = as detailed as the photo; classical fills sit around 0.2-0.3);
 
-plus the median time of one 512x512 model run on 2 CPU threads. ``--card`` writes the table
+plus the median time of one 512x512 model run on 2 CPU threads, and how well a description
+steers the fill: the same strokes and blobs holes are filled with the prompts "bright red" and
+"dark blue" through the app's own prompt path, and a case counts when the red fill's mean
+colour is redder (R - B larger) *and* brighter than the blue fill's. ``--card`` writes the table
 into the model card.
 """
 
@@ -77,8 +80,8 @@ def validation_photos(data: Path, long_side: int) -> list[tuple[str, np.ndarray]
 
 
 def fill_with_prompt(inpainter, image, mask: np.ndarray, method_id: str, embedding: np.ndarray) -> np.ndarray:
-    """The pipeline's region loop with an explicit text embedding (the engine's pipeline does
-    not embed prompts yet); same regions, same paste-back."""
+    """The pipeline's region loop with an explicit text embedding (the caption row feeds
+    embeddings of generated captions); same regions, same paste-back."""
     from restorer_app.engine.pipeline import InpaintRequest
     from restorer_app.engine.progress import Progress
     from restorer_app.engine.regions import regions_around_mask
@@ -89,6 +92,31 @@ def fill_with_prompt(inpainter, image, mask: np.ndarray, method_id: str, embeddi
         filled = method.fill_region(image.pixels, mask, region, embedding, Progress())
         output[region.box.slices][region.holes] = filled[region.holes]
     return output
+
+
+STEER_PROMPTS = ("bright red", "dark blue")
+STEER_FAMILIES = (MaskFamily.STROKES, MaskFamily.BLOBS)
+
+
+def hole_colour(rgb: np.ndarray, hole: np.ndarray) -> tuple[float, float]:
+    """(mean R - B, mean luma) of the hole, both in 0-255 units."""
+    pixels = rgb[hole].astype(np.float64)
+    return float((pixels[:, 0] - pixels[:, 2]).mean()), float((pixels @ np.array([0.299, 0.587, 0.114])).mean())
+
+
+def steering(inpainter, image, mask: np.ndarray, model_id: str) -> dict:
+    """Fill one hole with each steering prompt and without one; report the colour moves."""
+    from restorer_app.engine.pipeline import InpaintRequest
+
+    hole = mask > 0
+    colours = {}
+    for prompt in ("", *STEER_PROMPTS):
+        result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, prompt=prompt)).pixels
+        colours[prompt] = hole_colour(result, hole)
+    (red_rb, red_luma), (blue_rb, blue_luma) = colours[STEER_PROMPTS[0]], colours[STEER_PROMPTS[1]]
+    none_rb, none_luma = colours[""]
+    return {"ok": red_rb > blue_rb and red_luma > blue_luma, "redder": red_rb - blue_rb,
+            "brighter": red_luma - blue_luma, "red_vs_none": red_rb - none_rb, "blue_vs_none": none_rb - blue_rb}
 
 
 def speed(registry, model_id: str, size: int = 512, runs: int = 10) -> float:
@@ -134,6 +162,7 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
     totals = {f.value: {m: [] for m in methods} for f in MaskFamily}
     seams = {f.value: {m: [] for m in ["original", *methods]} for f in MaskFamily}
     photos = validation_photos(data, long_side)
+    steer: list[dict] = []
     for p_index, (name, rgb) in enumerate(photos):
         image = RasterImage(rgb, ImageInfo("PNG", 8))
         for f_index, family in enumerate(MaskFamily):
@@ -151,6 +180,8 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=method)).pixels
                     totals[family.value][method].append(score(result, rgb, mask))
                     seams[family.value][method].append(seam_score(result, mask > 0))
+                if encoder and family in STEER_FAMILIES:
+                    steer.append(steering(inpainter, image, mask, model_id))
         print(f"  {name} done", file=sys.stderr)
     summary = {
         family: {m: {"psnr": float(np.mean([s.psnr for s in v])), "ssim": float(np.mean([s.ssim for s in v])),
@@ -163,6 +194,9 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
         summary[family]["original"] = {"seam": float(np.mean(seams[family]["original"]))}
     return {"model": model_id, "photos": [n for n, _ in photos], "long_side": long_side,
             "masks_per_photo": masks_per_photo, "seed": seed, "families": summary,
+            "steering": ({"cases": len(steer), "moved": sum(c["ok"] for c in steer),
+                          **{k: float(np.mean([c[k] for c in steer])) for k in ("redder", "brighter", "red_vs_none", "blue_vs_none")}}
+                         if steer else None),
             "median_seconds_512": speed(registry, model_id), "threads": threads}
 
 
@@ -194,6 +228,13 @@ def markdown(result: dict) -> str:
                   "the engine's edge colour matching turned on (off by default).",
               "", f"`{model}+caption` is given a caption generated from the true hole pixels (an upper bound for "
                   "what a good description can add)."]
+    steer = result.get("steering")
+    if steer:
+        lines += ["", f"Steering (strokes and blobs holes, prompts \"{STEER_PROMPTS[0]}\" vs \"{STEER_PROMPTS[1]}\" through the "
+                      f"app's prompt path): the red fill is redder and brighter than the blue fill in {steer['moved']} of "
+                      f"{steer['cases']} cases ({100 * steer['moved'] / steer['cases']:.0f} %). Mean differences (0-255): "
+                      f"R-B {steer['redder']:+.1f}, luma {steer['brighter']:+.1f}; against no description the red prompt "
+                      f"moves R-B by {steer['red_vs_none']:+.1f} and the blue prompt by {-steer['blue_vs_none']:+.1f}."]
     return "\n".join(lines)
 
 

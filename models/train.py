@@ -46,6 +46,8 @@ class LossConfig:
     feature_matching: float = 0.1
     adversarial_kind: str = "logistic"  # "logistic" (+ R1) or "hinge"
     gan_start: int = 3000
+    #: Step at which the adversarial terms end again (None: never), for a final L1-only phase.
+    gan_stop: int | None = None
     r1_gamma: float = 1.0
     r1_every: int = 8
 
@@ -230,7 +232,8 @@ class Trainer:
             group["lr"] = c.optim.lr_discriminator * factor
         batch = self.to_device(batch)
         image, mask, target, text = batch["image"], batch["mask"], batch["target"], batch["text"]
-        gan = c.loss.adversarial > 0 and step >= c.loss.gan_start
+        gan = (c.loss.adversarial > 0 and step >= c.loss.gan_start
+               and (c.loss.gan_stop is None or step < c.loss.gan_stop))
         logs: dict[str, float] = {}
 
         self.generator.train()

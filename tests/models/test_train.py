@@ -43,6 +43,14 @@ def test_gan_phase_runs_and_stays_finite():
     assert all(torch.isfinite(torch.tensor(list(entry.values()))).all() for entry in logs)
 
 
+def test_gan_stop_ends_the_adversarial_phase():
+    config = tiny(**{"loss.gan_start": 0, "loss.gan_stop": 2, "loss.r1_every": 1})
+    trainer = Trainer(config)
+    batch = fixed_batch(config.data, "train", per_family=1)
+    logs = [trainer.train_step(batch) for _ in range(3)]
+    assert "adv" in logs[1] and "adv" not in logs[2] and "d" not in logs[2]
+
+
 def test_a_spiking_batch_is_skipped():
     config = tiny(**{"loss.gan_start": 10**6, "optim.warmup": 2})
     trainer = Trainer(config)
