@@ -118,14 +118,27 @@ class OnnxFill(FillMethod):
         self.provider = f"{model.runtime.device_label} (ONNX Runtime)"
         self.context_margin = 32
 
+    def _crop_box(self, region: Region, height: int, width: int):
+        """The region's box with generous context (a quarter of its size, at least the margin)."""
+        box = region.box
+        extra = max(self.context_margin, max(box.width, box.height) // 4)
+        return box.expanded(extra, height, width)
+
+    def input_pixels(self, region: Region, height: int, width: int) -> int:
+        """How many pixels the network will process for ``region`` (its cost)."""
+        crop = self._crop_box(region, height, width)
+        scale = min(1.0, self.model.entry.max_side / max(crop.height, crop.width))
+        multiple = max(1, self.model.entry.size_multiple)
+        side = lambda n: -(-max(8, round(n * scale)) // multiple) * multiple  # noqa: E731
+        return side(crop.height) * side(crop.width)
+
     def fill_region(self, pixels, mask, region, embedding, progress):
         # The network sees every hole in its crop as a hole (damaged pixels are no context),
         # even those another region will paste.
         box = region.box
         entry = self.model.entry
         height, width = pixels.shape[:2]
-        extra = max(self.context_margin, max(box.width, box.height) // 4)
-        crop_box = box.expanded(extra, height, width)
+        crop_box = self._crop_box(region, height, width)
         rgb = tensors.to_float_rgb(pixels[crop_box.slices])
         hole = (mask[crop_box.slices] > 0).astype(np.uint8)
         scale = min(1.0, entry.max_side / max(rgb.shape[:2]))

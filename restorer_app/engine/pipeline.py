@@ -13,12 +13,19 @@ from .imageio import RasterImage
 from .masks import check_mask_size
 from .methods import ClassicalAlgorithm, ClassicalFill, FillMethod, OnnxFill
 from .progress import Progress
-from .regions import regions_around_mask
+from .regions import Region, regions_around_mask, thick_holes
 from .registry import ModelEntry, ModelKind, ModelRegistry, ModelStatus, default_model_folders
 from .runtime import CUDA, Device
 
 AUTO = "auto"
 CLASSICAL_IDS = tuple(a.value for a in ClassicalAlgorithm)
+
+#: Holes no wider than about twice this (pixels) count as thin damage: scratches, cracks, dust.
+THIN_RADIUS = 5.0
+#: Model input pixels ``auto`` may spend on one fill before thin damage goes to Navier-Stokes
+#: instead (the model gains little there, and a 60 MP scan can have thousands of specks). On
+#: two CPU cores the shipped model runs about a megapixel per second.
+AUTO_MODEL_BUDGET = {"CPU": 4_000_000, "CUDA": 60_000_000}
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,17 @@ class FillResult:
     seconds: float
     notices: list[str] = field(default_factory=list)
     model: ModelEntry | None = None
+    #: Hole pixels that ``auto`` gave to a classical fill instead of the model (thin damage).
+    classical_pixels: int = 0
+
+
+@dataclass
+class _Pass:
+    """One method over its own regions; ``mask`` is what that method sees as holes."""
+
+    method: FillMethod
+    regions: list[Region]
+    mask: np.ndarray
 
 
 class Inpainter:
@@ -157,32 +175,66 @@ class Inpainter:
         elif request.prompt.strip():
             notices.append(f"{method.label} does not use descriptions; the description was ignored.")
         output = image.pixels.copy()
-        regions = regions_around_mask(mask, method.context_margin) if mask.any() else []
-        total = sum(region.hole_count for region in regions)
-        progress.report(0.0, f"Filling {len(regions)} region(s) with {method.label}")
-        done = 0
-        for index, region in enumerate(regions):
-            progress.check_cancelled()
-            share = region.hole_count
-            filled = method.fill_region(image.pixels, mask, region, embedding,
-                                        progress.sub(done / total, (done + share) / total))
-            if request.feather > 0:
-                filled = soften_edge(image.pixels[region.box.slices], filled, region.holes, request.feather)
-            output[region.box.slices][region.holes] = filled[region.holes]
-            done += share
-            progress.report(done / total, f"Region {index + 1} of {len(regions)}")
+        passes = self._plan(image, mask, method, request, notices)
+        total = sum(region.hole_count for p in passes for region in p.regions)
+        count = sum(len(p.regions) for p in passes)
+        progress.report(0.0, f"Filling {count} region(s) with {method.label}")
+        done = index = 0
+        for current in passes:
+            # Later passes see the earlier passes' fills as context.
+            source = image.pixels if current is passes[0] else output
+            for region in current.regions:
+                progress.check_cancelled()
+                share = region.hole_count
+                filled = current.method.fill_region(source, current.mask, region, embedding,
+                                                    progress.sub(done / total, (done + share) / total))
+                if request.feather > 0:
+                    filled = soften_edge(image.pixels[region.box.slices], filled, region.holes, request.feather)
+                output[region.box.slices][region.holes] = filled[region.holes]
+                done += share
+                index += 1
+                progress.report(done / total, f"Region {index} of {count}")
         if image.has_alpha:  # fills never touch alpha; guard against a method that did
             output[:, :, -1] = image.pixels[:, :, -1]
         progress.report(1.0, "Done")
+        labels = list(dict.fromkeys(p.method.label for p in passes if p.regions))
         return FillResult(
             pixels=output,
             method_id=method.id,
-            method_label=method.label,
+            method_label=" + ".join(labels) if len(labels) > 1 else method.label,
             provider=method.provider,
             changed_pixels=total,
-            regions=len(regions),
+            regions=count,
             seconds=time.perf_counter() - started,
             notices=notices,
             model=method.model_entry,
+            classical_pixels=sum(r.hole_count for p in passes[1:] for r in p.regions),
         )
+
+    def _plan(self, image: RasterImage, mask: np.ndarray, method: FillMethod, request: InpaintRequest,
+              notices: list[str]) -> list[_Pass]:
+        """Which method fills which holes. Normally one pass; ``auto`` with a model whose cost
+        on this mask exceeds the budget fills thick holes with the model and thin damage with
+        Navier-Stokes afterwards (with a notice saying so)."""
+        if not mask.any():
+            return [_Pass(method, [], mask)]
+        regions = regions_around_mask(mask, method.context_margin)
+        if request.method.strip().lower() != AUTO or not isinstance(method, OnnxFill):
+            return [_Pass(method, regions, mask)]
+        budget = AUTO_MODEL_BUDGET["CUDA" if method.provider.startswith(CUDA) else "CPU"]
+        if sum(method.input_pixels(r, image.height, image.width) for r in regions) <= budget:
+            return [_Pass(method, regions, mask)]
+        classical = ClassicalFill(ClassicalAlgorithm.NS)
+        thick = thick_holes(mask, regions, THIN_RADIUS)
+        thin = mask.copy()
+        thin[thick > 0] = 0
+        del regions
+        passes = [_Pass(method, regions_around_mask(thick, method.context_margin), mask),
+                  _Pass(classical, regions_around_mask(thin, classical.context_margin), thin)]
+        thin_count = len(passes[1].regions)
+        if thin_count:
+            notices.append(f"{thin_count} thin scratch(es) and dust speck(s) were filled with {classical.label} to keep "
+                           f"this large job fast; choose {method.label} as the method to use the model everywhere.")
+        return [p for p in passes if p.regions]
+
 

@@ -43,6 +43,9 @@ class Operation:
     mask_sha256: str
     pixels_changed: int
     feather: int = 0
+    #: Of ``pixels_changed``, those that ``auto`` filled classically (thin scratches and dust
+    #: on a large job); the rest came from the model.
+    pixels_classical: int = 0
 
 
 def operation_for(result, request, mask: np.ndarray) -> Operation:
@@ -61,6 +64,7 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
         mask_sha256=mask_sha256(mask),
         pixels_changed=result.changed_pixels,
         feather=request.feather,
+        pixels_classical=result.classical_pixels,
     )
 
 

@@ -87,3 +87,26 @@ def _coarse_any(binary: np.ndarray, cell: int) -> np.ndarray:
     padded = np.zeros((rows * cell, cols * cell), bool)
     padded[:height, :width] = binary
     return padded.reshape(rows, cell, cols, cell).any(axis=(1, 3)).astype(np.uint8)
+
+
+def thick_holes(mask: np.ndarray, regions: list[Region], radius: float) -> np.ndarray:
+    """uint8 mask (255) of the holes that are *not* thin: every connected hole in which some
+    pixel lies farther than ``radius`` pixels from the nearest known pixel.
+
+    Thin damage (hairline scratches, cracks, dust specks up to about ``2 * radius`` pixels
+    across) is what the classical fills already repair well. Works region by region, so the
+    only full-size array is the result.
+    """
+    thick = np.zeros(mask.shape[:2], np.uint8)
+    for region in regions:
+        holes = region.holes.astype(np.uint8)
+        # Pad with known pixels: OpenCV treats the image border as infinitely far away.
+        distance = cv2.distanceTransform(np.pad(holes, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+        seeds = distance > radius
+        if not seeds.any():
+            continue
+        _, labels = cv2.connectedComponents(holes, connectivity=8)
+        keep = np.isin(labels, np.unique(labels[seeds])) & region.holes
+        target = thick[region.box.slices]
+        target[keep] = 255
+    return thick

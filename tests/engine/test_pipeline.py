@@ -111,3 +111,51 @@ def test_large_scan_strategy_on_a_smaller_synthetic_scan(classical_only):
     with pytest.raises(OperationCancelled):
         classical_only.inpaint(_raster(scan), mask, InpaintRequest(method="ns"), halfway)
     assert len([m for _, m in halfway.reports if m.startswith("Region")]) < result.regions
+
+
+def _scratches_and_a_tear(height=600, width=800):
+    mask = np.zeros((height, width), np.uint8)
+    cv2.line(mask, (100, 0), (140, height - 1), 255, 3)  # a hairline scratch
+    for k in range(20):  # dust, away from the tear
+        cv2.circle(mask, (200 + 13 * k, 80 + 11 * k), 2, 255, -1)
+    cv2.ellipse(mask, (560, 420), (70, 45), 20, 0, 360, 255, -1)  # a torn area
+    return mask
+
+
+def test_thick_holes_keep_tears_and_drop_scratches_and_dust():
+    from restorer_app.engine.regions import regions_around_mask, thick_holes
+
+    mask = _scratches_and_a_tear()
+    thick = thick_holes(mask, regions_around_mask(mask, 32), radius=5.0)
+    tear = np.zeros_like(mask)
+    cv2.ellipse(tear, (560, 420), (70, 45), 20, 0, 360, 255, -1)
+    np.testing.assert_array_equal(thick, tear)
+
+
+def test_auto_over_budget_gives_thin_damage_to_navier_stokes(tiny_model_folder, monkeypatch):
+    from restorer_app.engine import pipeline
+
+    photo = make_photo(600, 800)
+    mask = _scratches_and_a_tear()
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    within = inpainter.inpaint(_raster(photo), mask, InpaintRequest())
+    assert within.classical_pixels == 0 and not any("thin scratch" in n for n in within.notices)
+
+    monkeypatch.setitem(pipeline.AUTO_MODEL_BUDGET, "CPU", 10_000)
+    split = inpainter.inpaint(_raster(photo), mask, InpaintRequest())
+    tear = np.zeros_like(mask)
+    cv2.ellipse(tear, (560, 420), (70, 45), 20, 0, 360, 255, -1)
+    thin = (mask > 0) & (tear == 0)
+    assert split.classical_pixels == int(thin.sum())
+    assert split.changed_pixels == int((mask > 0).sum())
+    assert "Navier-Stokes" in split.method_label and any("thin scratch" in n for n in split.notices)
+    # The tear is the model's fill (identical to the in-budget run), the thin damage is NS.
+    np.testing.assert_array_equal(split.pixels[tear > 0], within.pixels[tear > 0])
+    ns = cv2.inpaint(photo, mask, 3, cv2.INPAINT_NS)
+    assert np.abs(split.pixels[thin].astype(int) - ns[thin]).mean() < np.abs(within.pixels[thin].astype(int) - ns[thin]).mean()
+    np.testing.assert_array_equal(split.pixels[mask == 0], photo[mask == 0])
+
+    # Naming the model explicitly uses it everywhere, whatever the cost.
+    explicit = inpainter.inpaint(_raster(photo), mask, InpaintRequest(method="tiny"))
+    assert explicit.classical_pixels == 0
+    np.testing.assert_array_equal(explicit.pixels, within.pixels)
