@@ -26,7 +26,7 @@ from .engine.imageio import ImageInfo, RasterImage, is_image_path, load_image, s
 from .engine.masks import load_mask
 from .engine.pipeline import AUTO, InpaintRequest, Inpainter
 from .engine.progress import Progress
-from .engine.provenance import embedded_tags, operation_for, write_sidecar
+from .engine.provenance import embedded_tags, operation_for, write_sidecar, xmp_packet
 from .engine.registry import ModelKind
 from .engine.runtime import Device
 
@@ -155,7 +155,8 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             result = inpainter.inpaint(image, mask, request, progress)
             operation = operation_for(result, request, mask)
             save_image(image.with_pixels(result.pixels), job.output, jpeg_quality=args.jpeg_quality,
-                       extra_text=embedded_tags([operation]), protect=(job.image, job.mask))
+                       extra_text=embedded_tags([operation]), xmp=xmp_packet([operation], image.info.xmp),
+                       protect=(job.image, job.mask))
             synthesized = None
             if args.save_synthesized_mask:
                 synthesized = job.output.with_name(job.output.stem + ".synthesized.png")

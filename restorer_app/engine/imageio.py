@@ -53,6 +53,8 @@ _SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
 _ORIENTATION_TAG = 0x0112
 #: Text key under which the retouching history is embedded (see provenance.embedded_tags).
 HISTORY_KEY = "Restorer history"
+#: The PNG iTXt keyword under which XMP lives (XMP specification part 3).
+XMP_PNG_KEY = "XML:com.adobe.xmp"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class ImageInfo:
     exif: bytes | None = None
     dpi: tuple[float, float] | None = None
     text: dict[str, str] = field(default_factory=dict)
+    #: The XMP packet (UTF-8 XML), carried through and extended on export.
+    xmp: bytes | None = None
 
 
 @dataclass
@@ -161,13 +165,15 @@ def decode_image(data: bytes, *, name: str = "image", max_pixels: int | None = N
             pixels = _decode_sixteen_bit(data, name)
         else:
             pixels = _decode_eight_bit(pil, name)
+        text = _png_text(pil)
         info = ImageInfo(
             format=pil.format,
             bit_depth=16 if sixteen else 8,
             icc_profile=pil.info.get("icc_profile") or None,
             exif=_exif_without_orientation(exif, pil.format),
             dpi=_dpi(pil),
-            text=_png_text(pil),
+            text=text,
+            xmp=_read_xmp(pil, text),
         )
     pixels = apply_orientation(pixels, orientation)
     return RasterImage(np.ascontiguousarray(pixels), info)
@@ -195,6 +201,8 @@ def _decode_tiff_fallback(data: bytes, name: str, max_pixels: int) -> RasterImag
             bits = int(page.bitspersample)
             icc_tag = page.tags.get(34675)
             icc = bytes(icc_tag.value) if icc_tag is not None else None
+            xmp_tag = page.tags.get(700)
+            xmp = bytes(xmp_tag.value) if xmp_tag is not None else None
             dpi = None
             x_res, y_res = page.tags.get(282), page.tags.get(283)
             if x_res is not None and y_res is not None and page.tags.get(296, None) is not None:
@@ -215,7 +223,7 @@ def _decode_tiff_fallback(data: bytes, name: str, max_pixels: int) -> RasterImag
         pixels = pixels[:, :, None]
     if pixels.ndim != 3 or pixels.shape[2] > 4 or pixels.dtype not in (np.uint8, np.uint16):
         raise UnsupportedImageError(f"'{name}' has a TIFF layout Restorer does not handle.")
-    info = ImageInfo(format="TIFF", bit_depth=bits, icc_profile=icc, dpi=dpi)
+    info = ImageInfo(format="TIFF", bit_depth=bits, icc_profile=icc, dpi=dpi, xmp=xmp)
     return RasterImage(np.ascontiguousarray(pixels), info)
 
 
@@ -342,6 +350,21 @@ def _dpi(pil: Image.Image) -> tuple[float, float] | None:
     return (x, y) if x > 0 and y > 0 else None
 
 
+def _read_xmp(pil: Image.Image, png_text: dict[str, str]) -> bytes | None:
+    """The file's XMP packet as bytes; for PNG it is taken out of ``png_text`` (it is written
+    back as XMP, not as a second text chunk)."""
+    if pil.format == "PNG":
+        packet = png_text.pop(XMP_PNG_KEY, None)
+        return packet.encode("utf-8") if packet else None
+    if pil.format == "TIFF":
+        packet = getattr(pil, "tag_v2", {}).get(700)
+    else:
+        packet = pil.info.get("xmp")
+    if isinstance(packet, str):
+        packet = packet.encode("utf-8")
+    return bytes(packet) if packet else None
+
+
 def _png_text(pil: Image.Image) -> dict[str, str]:
     if pil.format != "PNG":
         return {}
@@ -358,13 +381,15 @@ def save_image(
     *,
     jpeg_quality: int = 95,
     extra_text: dict[str, str] | None = None,
+    xmp: bytes | None = None,
     protect: tuple[str | os.PathLike, ...] = (),
 ) -> Path:
     """Write ``image`` to ``path`` atomically, in the format its extension names.
 
     PNG and TIFF keep 16 bits per channel; formats that cannot (JPEG, WebP, BMP) get the
     nearest 8-bit values. The colour profile, EXIF and resolution are written back where the
-    format allows. ``protect`` lists paths that must never be overwritten (the original);
+    format allows, and so is ``xmp`` (or else the source's XMP packet): PNG iTXt, TIFF tag 700,
+    the JPEG APP1 and WebP XMP chunks (BMP has no place for it). ``protect`` lists paths that must never be overwritten (the original);
     the image's own source path is always protected.
     """
     target = Path(path)
@@ -378,7 +403,7 @@ def save_image(
     pixels = _fit_pixels_to_format(image.pixels, fmt)
     text = dict(image.info.text)
     text.update(extra_text or {})
-    info = replace(image.info, text=text)
+    info = replace(image.info, text=text, xmp=xmp if xmp is not None else image.info.xmp)
 
     def write(handle: io.BufferedWriter) -> None:
         if pixels.dtype == np.uint16:
@@ -449,6 +474,8 @@ def _encode_eight_bit(pixels: np.ndarray, fmt: str, info: ImageInfo, handle, jpe
         exif = _exif_with_history(info)
         if exif:
             options["exif"] = exif
+        if info.xmp:
+            options["xmp"] = info.xmp
     elif info.exif and fmt == "PNG":
         options["exif"] = info.exif
     if fmt == "JPEG":
@@ -461,12 +488,16 @@ def _encode_eight_bit(pixels: np.ndarray, fmt: str, info: ImageInfo, handle, jpe
             options["software"] = info.text["Software"]
         if info.text.get(HISTORY_KEY):
             options["description"] = info.text[HISTORY_KEY]
+        if info.xmp:
+            options["tiffinfo"] = {700: info.xmp}
     elif fmt == "PNG":
         from PIL.PngImagePlugin import PngInfo
 
         png_info = PngInfo()
         for key, value in info.text.items():
             png_info.add_itxt(key, value)
+        if info.xmp:
+            png_info.add_itxt(XMP_PNG_KEY, info.xmp.decode("utf-8", "replace"))
         options["pnginfo"] = png_info
     try:
         pil.save(handle, format=fmt, **options)
@@ -521,7 +552,10 @@ def _add_png_chunks(png: bytes, info: ImageInfo) -> bytes:
     if info.exif:
         exif = info.exif[6:] if info.exif.startswith(b"Exif\x00\x00") else info.exif
         chunks.append(_png_chunk(b"eXIf", exif))
-    for key, value in info.text.items():
+    text = dict(info.text)
+    if info.xmp:
+        text[XMP_PNG_KEY] = info.xmp.decode("utf-8", "replace")
+    for key, value in text.items():
         payload = key.encode("latin-1", "replace")[:79] + b"\x00\x00\x00\x00\x00" + value.encode("utf-8")
         chunks.append(_png_chunk(b"iTXt", payload))
     return png[:ihdr_end] + b"".join(chunks) + png[ihdr_end:]
@@ -555,6 +589,8 @@ def _encode_tiff16(pixels: np.ndarray, info: ImageInfo) -> bytes:
         options["software"] = info.text["Software"]
     if info.text.get(HISTORY_KEY):
         options["description"] = info.text[HISTORY_KEY]
+    if info.xmp:
+        options["extratags"] = [(700, 1, len(info.xmp), info.xmp, True)]  # XMP, BYTE
     buffer = io.BytesIO()
     try:
         tifffile.imwrite(buffer, array, **options)

@@ -1,7 +1,8 @@
 """What archivists must be able to document: which pixels were synthesized, how, and by what.
 
-Every exported image gets embedded tags (software and a one-line history) and a sidecar JSON
-beside it with checksums of the source and the output and one record per operation.
+Every exported image gets embedded tags (software and a one-line history), an XMP packet (the
+source's, kept, with an ``xmpMM:History`` event per fill added) and a sidecar JSON beside it with
+checksums of the source and the output and one record per operation.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -88,6 +90,91 @@ def embedded_tags(operations: list[Operation]) -> dict[str, str]:
         f"({', '.join(methods)}), {sum(op.pixels_changed for op in operations)} pixels synthesized."
     )
     return {"Software": f"Restorer {_version()}", HISTORY_KEY: history}
+
+
+_NS = {
+    "x": "adobe:ns:meta/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
+    "stEvt": "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#",
+    "restorer": "urn:restorer:provenance:1.0#",
+}
+for _prefix, _uri in _NS.items():
+    ET.register_namespace(_prefix, _uri)
+
+
+def _q(prefix: str, name: str) -> str:
+    return f"{{{_NS[prefix]}}}{name}"
+
+
+def xmp_packet(operations: list[Operation], source_xmp: bytes | None = None) -> bytes:
+    """The XMP packet to embed: the source's packet (everything in it kept) plus one
+    ``xmpMM:History`` event per fill, the modify date, and Restorer's own summary
+    (``restorer:Retouched``, ``restorer:SynthesizedPixels``, ``restorer:History``).
+
+    A source packet that is not well-formed XML is replaced rather than failing the export.
+    """
+    root = _parse_xmp(source_xmp)
+    rdf = root.find(_q("rdf", "RDF"))
+    if rdf is None:
+        rdf = ET.SubElement(root, _q("rdf", "RDF"))
+    descriptions = rdf.findall(_q("rdf", "Description"))
+    if not descriptions:
+        descriptions = [ET.SubElement(rdf, _q("rdf", "Description"), {_q("rdf", "about"): ""})]
+    history = None
+    for description in descriptions:
+        for name in ("ModifyDate", "MetadataDate"):
+            description.attrib.pop(_q("xmp", name), None)
+            for element in description.findall(_q("xmp", name)):
+                description.remove(element)
+        for name in ("Retouched", "SynthesizedPixels", "History"):
+            description.attrib.pop(_q("restorer", name), None)
+            for element in description.findall(_q("restorer", name)):
+                description.remove(element)
+        history = history if history is not None else description.find(_q("xmpMM", "History"))
+    target = descriptions[0]
+    if history is None:
+        history = ET.SubElement(target, _q("xmpMM", "History"))
+    sequence = history.find(_q("rdf", "Seq"))
+    if sequence is None:
+        sequence = ET.SubElement(history, _q("rdf", "Seq"))
+    agent = f"Restorer {_version()}"
+    for op in operations:
+        event = ET.SubElement(sequence, _q("rdf", "li"), {_q("rdf", "parseType"): "Resource"})
+        model = f", model {op.model_id} {op.model_version} sha256 {op.model_sha256}" if op.model_id else ""
+        said = f", description \"{op.description}\"" if op.description else ""
+        fields = {"action": "edited", "when": op.time, "softwareAgent": agent, "changed": "/",
+                  "parameters": f"inpainted {op.pixels_changed} pixels with {op.method_label}{model}{said}, "
+                                f"seed {op.seed}, mask sha256 {op.mask_sha256}"}
+        for name, value in fields.items():
+            ET.SubElement(event, _q("stEvt", name)).text = value
+    now = now_iso()
+    target.set(_q("xmp", "ModifyDate"), now)
+    target.set(_q("xmp", "MetadataDate"), now)
+    target.set(_q("restorer", "Retouched"), "True")
+    target.set(_q("restorer", "SynthesizedPixels"), str(sum(op.pixels_changed for op in operations)))
+    target.set(_q("restorer", "History"), embedded_tags(operations)[HISTORY_KEY])
+    body = ET.tostring(root, encoding="unicode")
+    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n' + body + '\n<?xpacket end="w"?>').encode("utf-8")
+
+
+def _parse_xmp(packet: bytes | None) -> ET.Element:
+    """The packet's ``x:xmpmeta`` element (defusedxml: a file's XMP is untrusted input), or a
+    new empty one."""
+    if packet:
+        import defusedxml.ElementTree as SafeET
+
+        text = packet.decode("utf-8", "replace").strip("\x00 \t\r\n")
+        start, end = text.find("<x:xmpmeta"), text.rfind("</x:xmpmeta>")
+        if start >= 0 and end > start:
+            try:
+                root = SafeET.fromstring(text[start:end + len("</x:xmpmeta>")])
+                if root.tag == _q("x", "xmpmeta"):
+                    return root
+            except (ET.ParseError, ValueError):  # defusedxml's refusals are ValueErrors
+                pass
+    return ET.Element(_q("x", "xmpmeta"))
 
 
 def sidecar_path(output: Path) -> Path:

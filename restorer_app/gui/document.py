@@ -18,7 +18,7 @@ from restorer_app.engine import masks
 from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image, save_image
 from restorer_app.engine.pipeline import FillResult, InpaintRequest
 from restorer_app.engine.project import FillStep
-from restorer_app.engine.provenance import Operation, embedded_tags, operation_for, write_sidecar
+from restorer_app.engine.provenance import Operation, embedded_tags, operation_for, write_sidecar, xmp_packet
 from restorer_app.engine.regions import Box
 from restorer_app.engine.registry import sha256_file
 
@@ -236,8 +236,9 @@ class Document:
         synthesized pixels. The original file is never overwritten (the engine refuses)."""
         protect = tuple(p for p in (self.path,) if p)
         operations = self.operations
+        xmp = xmp_packet(operations, self.image.info.xmp) if operations else None
         written = save_image(self.image, path, jpeg_quality=jpeg_quality, extra_text=embedded_tags(operations),
-                             protect=protect)
+                             xmp=xmp, protect=protect)
         mask_path = None
         if synthesized_mask:
             mask_image = RasterImage(self.synthesized_mask()[:, :, None], ImageInfo(format="PNG", bit_depth=8))

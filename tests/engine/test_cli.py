@@ -117,6 +117,8 @@ def test_output_carries_provenance_tags_and_a_sidecar(scan):
     with Image.open(folder / "out.png") as out:  # another library reads the embedded tags
         assert out.text["Software"].startswith("Restorer ")
         assert "1 fill" in out.text["Restorer history"] and f"{np.count_nonzero(mask)} pixels" in out.text["Restorer history"]
+        xmp = out.text["XML:com.adobe.xmp"]
+        assert 'restorer:Retouched="True"' in xmp and f"inpainted {np.count_nonzero(mask)} pixels" in xmp
     sidecar = json.loads((folder / "out.png.restorer.json").read_text())
     sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert sidecar["source"] == {"name": "photo.png", "sha256": sha(folder / "photo.png")}

@@ -53,6 +53,8 @@ def test_sidecar_lists_applied_fills_only_and_checksums_the_written_file(qtbot, 
     with Image.open(target) as written:  # the tags are readable by any PNG reader
         assert written.text["Software"].startswith("Restorer ")
         assert "2 fills" in written.text[HISTORY_KEY] and "Navier" in written.text[HISTORY_KEY]
+        xmp = written.text["XML:com.adobe.xmp"]  # and an XMP packet with one history event per fill
+        assert xmp.count("<stEvt:action>edited</stEvt:action>") == 2
     np.testing.assert_array_equal(load_image(target).pixels, opened.editor.document.image.pixels)
 
 
