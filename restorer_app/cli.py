@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--device", choices=[d.value for d in Device], default=Device.AUTO.value)
     inpaint.add_argument("--feather", type=int, default=0, metavar="PX",
                          help="soft edge: the fill fades into the original over PX pixels inside the mask")
+    inpaint.add_argument("--match-colour", action="store_true",
+                         help="shift a learned fill's colour and brightness to match its surroundings")
     inpaint.add_argument("--jpeg-quality", type=int, default=95, metavar="Q",
                          help="quality when the output is JPEG (lossy; default 95)")
     inpaint.add_argument("--save-synthesized-mask", action="store_true",
@@ -137,7 +139,7 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.feather < 0:
         raise UsageError("--feather must be 0 or more pixels")
     request = InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed, device=Device(args.device),
-                             feather=args.feather)
+                             feather=args.feather, harmonize=args.match_colour)
     max_pixels = None if args.max_megapixels is None else int(args.max_megapixels * 1e6)
     failures: list[tuple[Path, str]] = []
     shown_notices: set[str] = set()

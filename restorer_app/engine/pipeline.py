@@ -174,6 +174,9 @@ class Inpainter:
                 notices.append(why_not)
         elif request.prompt.strip():
             notices.append(f"{method.label} does not use descriptions; the description was ignored.")
+        if request.harmonize and method.model_entry is None:
+            notices.append(f"Colour matching applies to learned fills; {method.label} takes its colours from the "
+                           "hole's edge already.")
         output = image.pixels.copy()
         passes = self._plan(image, mask, method, request, notices)
         total = sum(region.hole_count for p in passes for region in p.regions)

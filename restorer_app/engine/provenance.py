@@ -48,6 +48,8 @@ class Operation:
     #: Of ``pixels_changed``, those that ``auto`` filled classically (thin scratches and dust
     #: on a large job); the rest came from the model.
     pixels_classical: int = 0
+    #: The learned fill's colour was matched to its surroundings (blend.harmonize_fill).
+    colour_matched: bool = False
 
 
 def operation_for(result, request, mask: np.ndarray) -> Operation:
@@ -67,6 +69,7 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
         pixels_changed=result.changed_pixels,
         feather=request.feather,
         pixels_classical=result.classical_pixels,
+        colour_matched=request.harmonize and model is not None,
     )
 
 

@@ -409,7 +409,8 @@ class MainWindow(QMainWindow):
             return False
         method = self.panel.method
         request = InpaintRequest(method=method.id if method else AUTO, prompt=self.panel.description_text,
-                                 device=Device.AUTO, feather=self.panel.soft_edge)
+                                 device=Device.AUTO, feather=self.panel.soft_edge,
+                                 harmonize=self.panel.match_colour)
         self.editor.locked = True
         self.notice_bar.hide()
         self.panel.set_filling(True)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction, QStandardItemModel
-from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from restorer_app.engine.pipeline import MethodInfo
+from restorer_app.engine.pipeline import CLASSICAL_IDS, MethodInfo
 
 from .actions import WindowActions
 
@@ -103,6 +103,8 @@ class ToolPanel(QWidget):
         self.description.setClearButtonEnabled(True)
         layout.addWidget(self.description)
         layout.addLayout(self._build_soft_edge_row())
+        self.match_colour_check = QCheckBox("Match colour to surroundings")
+        layout.addWidget(self.match_colour_check)
         layout.addSpacing(4)
         self.fill_button = ActionButton(actions.fill, primary=True)
         self.fill_button.setMinimumHeight(40)
@@ -150,6 +152,10 @@ class ToolPanel(QWidget):
     @property
     def soft_edge(self) -> int:
         return self.soft_edge_spin.value()
+
+    @property
+    def match_colour(self) -> bool:
+        return self.match_colour_check.isEnabled() and self.match_colour_check.isChecked()
 
     def _build_mask_grid(self, actions: WindowActions) -> QGridLayout:
         grid = QGridLayout()
@@ -266,6 +272,12 @@ class ToolPanel(QWidget):
     def _emit_method(self) -> None:
         info = self.method
         uses_text = bool(info and info.uses_text)
+        learned = bool(info and info.id not in CLASSICAL_IDS)
+        self.match_colour_check.setEnabled(learned)
+        self.match_colour_check.setToolTip(
+            "Shift the learned fill's colour and brightness to match the pixels around the hole "
+            "(helps when a fill looks tinted)" if learned else
+            "Classical fills already take their colours from the hole's edge")
         self.description.setEnabled(uses_text)
         if uses_text:
             self.description.setToolTip("Describe what belongs in the hole, e.g. 'clear sky' or 'brick wall'")

@@ -173,3 +173,15 @@ def test_sixteen_bit_scan_with_profile_comes_back_sixteen_bit_with_the_same_prof
             assert tags["BitsPerSample"].value == (16, 16, 16)
     sidecar = json.loads((tmp_path / f"out{ext}.restorer.json").read_text())
     assert sidecar["operations"][0]["pixels_changed"] == np.count_nonzero(mask)
+
+
+def test_match_colour_is_recorded_in_the_sidecar(scan):
+    import json
+
+    folder, _, _ = scan
+    done = restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", folder / "out.png",
+                    "--method", "ns", "--match-colour")
+    assert done.returncode == 0, done.stderr
+    assert "Colour matching applies to learned fills" in done.stderr
+    (operation,) = json.loads((folder / "out.png.restorer.json").read_text())["operations"]
+    assert operation["colour_matched"] is False  # a classical fill was not matched

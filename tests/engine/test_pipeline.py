@@ -159,3 +159,19 @@ def test_auto_over_budget_gives_thin_damage_to_navier_stokes(tiny_model_folder, 
     explicit = inpainter.inpaint(_raster(photo), mask, InpaintRequest(method="tiny"))
     assert explicit.classical_pixels == 0
     np.testing.assert_array_equal(explicit.pixels, within.pixels)
+
+
+def test_colour_matching_pulls_a_tinted_fill_towards_its_surroundings(tiny_model_folder):
+    # The tiny model adds a constant tint inside the hole: matching must take most of it away.
+    photo = make_photo(120, 160)
+    mask = make_mask(120, 160)
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    ns = cv2.inpaint(photo, mask, 3, cv2.INPAINT_NS).astype(float)
+    inside = mask > 0
+    tinted = inpainter.inpaint(_raster(photo), mask, InpaintRequest(method="tiny")).pixels
+    matched = inpainter.inpaint(_raster(photo), mask, InpaintRequest(method="tiny", harmonize=True))
+    shift = lambda out: abs((out[inside].astype(float) - ns[inside]).mean())  # noqa: E731
+    assert shift(matched.pixels) < 0.5 * shift(tinted)
+    np.testing.assert_array_equal(matched.pixels[~inside], photo[~inside])
+    classical = inpainter.inpaint(_raster(photo), mask, InpaintRequest(method="ns", harmonize=True))
+    assert any("Colour matching applies to learned fills" in n for n in classical.notices)

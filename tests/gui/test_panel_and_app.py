@@ -39,6 +39,16 @@ def test_text_models_enable_the_description_and_unavailable_methods_are_disabled
     assert "does not use descriptions" in window.panel.description.toolTip()
 
 
+def test_colour_matching_is_offered_for_learned_methods_only(window):
+    window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True),
+                              MethodInfo("telea", "Telea (classical)", False, True)], text_model_installed=True)
+    window.panel.match_colour_check.setChecked(True)
+    assert window.panel.match_colour_check.isEnabled() and window.panel.match_colour
+    window.panel.select_method("telea")
+    assert not window.panel.match_colour_check.isEnabled() and not window.panel.match_colour
+    assert "edge" in window.panel.match_colour_check.toolTip()
+
+
 def test_status_bar_describes_the_photo_and_expected_device(opened):
     fields = opened.status
     assert fields.size.text() == "128 × 96 px"
