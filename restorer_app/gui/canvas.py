@@ -36,7 +36,12 @@ class CanvasView(QGraphicsView):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
-        self._before = RasterItem()
+        # 'Before' is drawn only while comparing (split or held): otherwise 'after' covers it
+        # and drawing it would double the cost of every repaint.
+        self._before_clip = QGraphicsRectItem()
+        self._before_clip.setPen(QPen(Qt.PenStyle.NoPen))
+        self._before_clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self._before = RasterItem(self._before_clip)
         self._after_clip = QGraphicsRectItem()
         self._after_clip.setPen(QPen(Qt.PenStyle.NoPen))
         self._after_clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
@@ -44,7 +49,7 @@ class CanvasView(QGraphicsView):
         self._overlay = MaskOverlayItem(MASK_COLOUR)
         self._divider = SplitDividerItem()
         self._cursor = BrushCursorItem()
-        for z, item in enumerate((self._before, self._after_clip, self._overlay, self._divider, self._cursor)):
+        for z, item in enumerate((self._before_clip, self._after_clip, self._overlay, self._divider, self._cursor)):
             item.setZValue(z)
             self.scene().addItem(item)
         self._divider.hide()
@@ -76,12 +81,12 @@ class CanvasView(QGraphicsView):
 
     @property
     def has_image(self) -> bool:
-        return not self._before.image.isNull()
+        return self._after.display is not None
 
     @property
     def image_size(self) -> tuple[int, int]:
         """(width, height) of the photo shown."""
-        return self._before.image.width(), self._before.image.height()
+        return self._after.display.size if self._after.display is not None else (0, 0)
 
     def set_images(self, before: DisplayBuffer, after: DisplayBuffer, *, has_alpha: bool = False,
                    fit: bool = True) -> None:
@@ -89,7 +94,7 @@ class CanvasView(QGraphicsView):
         self.set_before(before)
         self.set_after(after)
         self._has_alpha = has_alpha
-        width, height = before.image.width(), before.image.height()
+        width, height = after.size
         self.scene().setSceneRect(QRectF(0, 0, width, height))
         self._divider.set_height(height)
         self._update_split_geometry()
@@ -97,14 +102,15 @@ class CanvasView(QGraphicsView):
             self.fit()
 
     def set_before(self, display: DisplayBuffer) -> None:
-        self._before.set_image(display.image, owner=display)
+        self._before.set_display(display)
 
     def set_after(self, display: DisplayBuffer) -> None:
-        self._after.set_image(display.image, owner=display)
+        self._after.set_display(display)
+        self._update_split_geometry()
 
     def clear(self) -> None:
-        self._before.set_image(QImage())
-        self._after.set_image(QImage())
+        self._before.set_display(None)
+        self._after.set_display(None)
         self._overlay.set_mask(None)
         self.scene().setSceneRect(QRectF())
         self.viewport().update()
@@ -134,6 +140,7 @@ class CanvasView(QGraphicsView):
         """Show only the 'before' layer while the compare key is held."""
         self._before_held = held
         self._after_clip.setVisible(not held)
+        self._update_split_geometry()
         self.viewport().update()
 
     @property
@@ -165,6 +172,8 @@ class CanvasView(QGraphicsView):
         width, height = self.image_size
         x = width * self._split_fraction if self._split else 0.0
         self._after_clip.setRect(QRectF(x, 0, width - x, height))
+        self._before_clip.setRect(QRectF(0, 0, width if self._before_held else x, height))
+        self._before_clip.setVisible(self._before_held or self._split)
         self._divider.setPos(x, 0)
 
     # ------------------------------------------------------------------- brush

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from restorer_app.engine.regions import Box
 
-from .display import mask_overlay_image
+from .display import DisplayBuffer, MaskLevels
 
 
 def box_rect(box: Box) -> QRectF:
@@ -17,68 +17,91 @@ def box_rect(box: Box) -> QRectF:
 
 
 class RasterItem(QGraphicsItem):
-    """Draws a QImage at the origin; smooth when zoomed out, crisp pixels when zoomed in."""
+    """Draws a :class:`DisplayBuffer` at the origin: only the exposed part, from the pyramid
+    level that matches the zoom; smooth when zoomed out, crisp pixels when zoomed in."""
 
     def __init__(self, parent: QGraphicsItem | None = None) -> None:
         super().__init__(parent)
-        self._image = QImage()
-        self._owner: object = None
+        self._display: DisplayBuffer | None = None
         self.smooth = True
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
 
     @property
-    def image(self) -> QImage:
-        return self._image
+    def display(self) -> DisplayBuffer | None:
+        return self._display
 
-    def set_image(self, image: QImage, owner: object = None) -> None:
-        """Show ``image``; ``owner`` keeps alive the memory a QImage view points into."""
+    def set_display(self, display: DisplayBuffer | None) -> None:
         self.prepareGeometryChange()
-        self._image = image
-        self._owner = owner
+        self._display = display
         self.update()
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self._image.width(), self._image.height())
+        width, height = self._display.size if self._display is not None else (0, 0)
+        return QRectF(0, 0, width, height)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        if self._image.isNull():
+        if self._display is None:
             return
+        exposed = option.exposedRect.intersected(self.boundingRect())
+        if exposed.isEmpty():
+            return
+        transform = painter.worldTransform()
+        scale = abs(transform.determinant()) ** 0.5  # screen pixels per photo pixel
+        image, factor = self._display.level_for(scale)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
-        painter.drawImage(QPointF(0, 0), self._image)
+        # Whole pixels of the chosen level that cover the exposed area.
+        x0, y0 = int(exposed.left() // factor), int(exposed.top() // factor)
+        x1 = min(-int(-exposed.right() // factor), image.width())
+        y1 = min(-int(-exposed.bottom() // factor), image.height())
+        source = QRectF(x0, y0, x1 - x0, y1 - y0)
+        target = QRectF(x0 * factor, y0 * factor, (x1 - x0) * factor, (y1 - y0) * factor)
+        painter.drawImage(target, image, source)
 
 
 class MaskOverlayItem(QGraphicsItem):
     """The mask as translucent colour. It views the mask's memory, so a stroke only has to
-    call :meth:`update_box`; only the exposed part is converted for drawing."""
+    call :meth:`update_box`; only the exposed part is converted for drawing, from the
+    pyramid level that matches the zoom."""
 
     def __init__(self, colour: QColor) -> None:
         super().__init__()
         self._colour = colour
-        self._mask: np.ndarray | None = None
-        self._image = QImage()
+        self._levels: MaskLevels | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
 
     def set_mask(self, mask: np.ndarray | None) -> None:
         self.prepareGeometryChange()
-        self._mask = mask  # keeps the memory the QImage views alive
-        self._image = mask_overlay_image(mask, self._colour) if mask is not None else QImage()
+        self._levels = MaskLevels(mask, self._colour) if mask is not None else None
         self.update()
 
     def update_box(self, box: Box) -> None:
+        if self._levels is not None:
+            self._levels.refresh(box)
         self.update(box_rect(box))
 
     def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, self._image.width(), self._image.height())
+        if self._levels is None:
+            return QRectF()
+        height, width = self._levels.mask.shape
+        return QRectF(0, 0, width, height)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        if self._image.isNull():
+        if self._levels is None:
             return
-        exposed = option.exposedRect.toAlignedRect().intersected(QRect(0, 0, self._image.width(), self._image.height()))
+        exposed = option.exposedRect.intersected(self.boundingRect())
         if exposed.isEmpty():
+            return
+        scale = abs(painter.worldTransform().determinant()) ** 0.5
+        image, factor = self._levels.level_for(scale)
+        x0, y0 = int(exposed.left() // factor), int(exposed.top() // factor)
+        x1 = min(-int(-exposed.right() // factor), image.width())
+        y1 = min(-int(-exposed.bottom() // factor), image.height())
+        if x1 <= x0 or y1 <= y0:
             return
         # Copying the exposed part first keeps the indexed->ARGB conversion proportional
         # to what is on screen, not to the whole scan.
-        painter.drawImage(exposed.topLeft(), self._image.copy(exposed))
+        part = image.copy(QRect(x0, y0, x1 - x0, y1 - y0))
+        painter.drawImage(QRectF(x0 * factor, y0 * factor, (x1 - x0) * factor, (y1 - y0) * factor), part)
 
 
 class BrushCursorItem(QGraphicsItem):

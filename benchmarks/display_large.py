@@ -1,0 +1,115 @@
+"""How the window copes with a 60 MP 16-bit scan: opening it, repainting it, painting on it.
+
+Writes a 9000x6700 16-bit RGB TIFF (the large-scan benchmark's scan), opens it in a real
+(offscreen, software-rendered) main window and reports:
+- open: time until the photo is shown (decode + display buffers), and RSS afterwards;
+- repaint: median time of one full repaint of the canvas at fit-to-window, 25 %, 100 %;
+- stroke: median time of one brush-stroke segment plus the repaint it causes, zoomed to fit
+  (the zoom a restorer paints long scratches at) and at 100 %.
+Prints a Markdown table.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/display_large.py [--width 9000 --height 6700]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from large_scan import make_scan  # noqa: E402
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def repaint_seconds(view, repeats: int = 7) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        view.viewport().repaint()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def stroke_seconds(window, app, centre: tuple[float, float], repeats: int = 15) -> float:
+    """One segment of a brush stroke (mask write + the repaint of its box)."""
+    view = window.canvas
+    x, y = centre
+    window.editor.begin_stroke(x, y, 24, erase=False)
+    app.processEvents()
+    times = []
+    for step in range(1, repeats + 1):
+        started = time.perf_counter()
+        window.editor.continue_stroke(x + 6 * step, y + 2 * step)
+        view.viewport().repaint()
+        times.append(time.perf_counter() - started)
+    window.editor.end_stroke()
+    app.processEvents()
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--width", type=int, default=9000)
+    parser.add_argument("--height", type=int, default=6700)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["RESTORER_DATA_DIR"] = tmp
+        from restorer_app.engine.imageio import ImageInfo, RasterImage, save_image
+        from restorer_app.gui.app import make_application
+        from restorer_app.gui.main_window import MainWindow
+
+        scan, _ = make_scan(args.height, args.width)
+        path = Path(tmp) / "scan.tif"
+        save_image(RasterImage(scan, ImageInfo("TIFF", 16)), path)
+        del scan
+        app = make_application(sys.argv[:1])
+        window = MainWindow(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
+        window.resize(1400, 900)
+        window.show()
+        app.processEvents()
+        before = rss_mb()
+        started = time.perf_counter()
+        assert window.open_path(path)
+        app.processEvents()
+        opened = time.perf_counter() - started
+        after_open = rss_mb()
+        view = window.canvas
+        centre = (args.width / 2, args.height / 2)
+        rows = [("open (decode + display)", f"{opened:.2f} s", f"RSS {after_open:.0f} MB (+{after_open - before:.0f})")]
+        view.fit()
+        app.processEvents()
+        rows.append((f"repaint at fit ({100 * view.zoom:.0f} %)", f"{1000 * repaint_seconds(view):.0f} ms", ""))
+        rows.append((f"brush segment at fit", f"{1000 * stroke_seconds(window, app, centre):.0f} ms", ""))
+        for zoom in (0.25, 1.0):
+            view.set_zoom(zoom)
+            view.centerOn(*centre)
+            app.processEvents()
+            rows.append((f"repaint at {100 * zoom:.0f} %", f"{1000 * repaint_seconds(view):.0f} ms", ""))
+        rows.append(("brush segment at 100 %", f"{1000 * stroke_seconds(window, app, centre):.0f} ms",
+                     f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"))
+        print(f"Scan: {args.width}x{args.height} 16-bit RGB TIFF, window 1400x900 (offscreen, software rendering)\n")
+        print("| step | time | memory |")
+        print("|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        window.editor.document.mark_saved() if hasattr(window.editor.document, "mark_saved") else None
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
