@@ -15,6 +15,16 @@ from .network import count_parameters
 
 EVAL_START = "<!-- EVALUATION:START -->"
 EVAL_END = "<!-- EVALUATION:END -->"
+#: Hand-written notes on how this model was actually trained (resumes, changed settings);
+#: kept when the card is rewritten.
+HISTORY_START = "<!-- HISTORY:START -->"
+HISTORY_END = "<!-- HISTORY:END -->"
+
+
+def _between(text: str, start: str, end: str) -> str | None:
+    if start not in text:
+        return None
+    return text.split(start, 1)[1].split(end, 1)[0].strip()
 
 
 def _photo_table(data: Path) -> str:
@@ -49,9 +59,10 @@ def write_card(path: Path, model_id: str, name: str, version: str, state: dict, 
     hours = state.get("elapsed_seconds")
     duration = f"{hours / 3600:.1f} h" if hours else "see the run's train.log"
     existing = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if evaluation is None and EVAL_START in existing:
-        evaluation = existing.split(EVAL_START, 1)[1].split(EVAL_END, 1)[0].strip()
+    if evaluation is None:
+        evaluation = _between(existing, EVAL_START, EVAL_END)
     evaluation = evaluation or "Not evaluated yet: run `python -m models.evaluate --card`."
+    history = _between(existing, HISTORY_START, HISTORY_END) or "One uninterrupted run of the command above."
     g = config.generator
     text = f"""# {name} {version} (`{model_id}`)
 
@@ -85,7 +96,15 @@ default). It predicts a residual added inside the hole only.
   discriminator feature matching x{config.loss.feature_matching}. AdamW lr {config.optim.lr_generator}
   ({config.optim.schedule}, warm-up {config.optim.warmup}); EMA {config.ema_decay} (exported).
 - Captions: {1 - config.data.caption_drop:.0%} of training holes carry a caption generated from the
-  hole's true pixels (colour names, light/dark, smooth/textured/gradient); the rest none.
+  hole's true pixels (colour names, light/dark, smooth/textured/gradient); the rest none. In
+  {config.data.recolour_prob:.0%} of the captioned holes the true content was first recoloured (new hue
+  and brightness, texture kept), so that only the caption tells what colour belongs there.
+
+### How this model was trained
+
+{HISTORY_START}
+{history}
+{HISTORY_END}
 
 ### Masks (coverage of a 256x256 crop, 300 seeded masks per family)
 
@@ -100,6 +119,14 @@ default). It predicts a residual added inside the hole only.
 {EVAL_START}
 {evaluation}
 {EVAL_END}
+
+## Pictures
+
+Validation photos filled the way the app fills them (`python -m models.preview --engine`;
+columns: damaged, Telea, Navier-Stokes, this model, original):
+[scratches](card-images/scratches.jpg), [strokes](card-images/strokes.jpg),
+[blobs](card-images/blobs.jpg); and one hole per photo filled with no description,
+"bright red" and "dark blue": [steering](card-images/steering.jpg).
 
 ## Limitations
 
