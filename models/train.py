@@ -94,6 +94,10 @@ class TrainConfig:
     validate_every: int = 500
     validation_per_family: int = 8
     keep_checkpoints: int = 3
+    #: Warm start: a checkpoint whose generator (and EMA) weights initialise a new run, except
+    #: the parameters whose names start with one of ``reinit`` (those keep their fresh init).
+    init_from: str | None = None
+    reinit: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------- (de)serialisation
 
@@ -193,6 +197,8 @@ class Trainer:
                                        weight_decay=o.weight_decay)
         self.step = 0
         self.elapsed_seconds = 0.0  # training wall time over all resumes (for the model card)
+        if config.init_from:
+            self.warm_start(Path(config.init_from), tuple(config.reinit))
         self.l1_mean: float | None = None  # running mean of the batch L1 (spike guard)
         if config.precision not in ("bf16", "none"):
             raise ValueError(f"Unknown precision '{config.precision}'; use bf16 or none")
@@ -299,10 +305,15 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self, batch: dict) -> dict[str, float]:
-        """Hole-PSNR of the EMA generator and of its NS input, per mask family."""
+        """Hole-PSNR of the EMA generator and of its NS input, per mask family, and how much
+        the captions change the fill (``text_effect``: mean absolute change inside the holes,
+        in 8-bit levels; zero means the text is ignored)."""
         batch = self.to_device(batch)
         with self.autocast():
             output = self.ema(batch["image"], batch["mask"], batch["text"]).float()
+            silent = self.ema(batch["image"], batch["mask"], torch.zeros_like(batch["text"])).float()
+        captioned = batch["text"].abs().sum(dim=1) > 0
+        change = ((output - silent).abs() * batch["mask"]).sum(dim=(1, 2, 3)) / (3 * batch["mask"].sum(dim=(1, 2, 3)))
         ours = hole_psnr(output, batch["target"], batch["mask"])
         ns = hole_psnr(batch["image"], batch["target"], batch["mask"])
         result = {}
@@ -311,6 +322,8 @@ class Trainer:
             if chosen.any():
                 result[f"val_{family.value}"] = float(ours[chosen].mean())
                 result[f"gain_{family.value}"] = float((ours[chosen] - ns[chosen]).mean())
+        if captioned.any():
+            result["text_effect"] = float(255 * change[captioned].mean())
         return result
 
     # ------------------------------------------------------------- checkpoints
@@ -323,6 +336,19 @@ class Trainer:
             "ema": self.ema.state_dict(), "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
         }
+
+    def warm_start(self, checkpoint: Path, reinit: tuple[str, ...]) -> None:
+        """Copy generator and EMA weights from ``checkpoint``, except names starting with ``reinit``."""
+        state = torch.load(checkpoint, map_location=self.device, weights_only=False)
+        for net, key in ((self.generator, "generator"), (self.ema, "ema")):
+            own = net.state_dict()
+            kept = {k: v for k, v in state[key].items()
+                    if not k.startswith(reinit) and k in own and own[k].shape == v.shape}
+            own.update(kept)
+            net.load_state_dict(own)
+        fresh = sorted({k.split(".")[0] for k in self.generator.state_dict() if k not in kept})
+        print(f"warm start from {checkpoint} (step {state.get('step')}); fresh: {', '.join(fresh) or 'none'}",
+              file=sys.stderr)
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.load_state_dict(state["generator"])

@@ -41,3 +41,27 @@ def test_factories_reject_unknown_names():
         build_generator("fft-lama", GeneratorConfig())
     with pytest.raises(ValueError, match="Unknown discriminator"):
         build_discriminator("stylegan", DiscriminatorConfig())
+
+
+def test_text_reaches_the_fill_once_film_has_weights():
+    from models.export import text_effect
+
+    generator = InpaintGenerator(GeneratorConfig(widths=(8, 8, 16, 16), dilations=(1, 2))).eval()
+    assert text_effect(generator, 32) == 0.0  # zero-initialised FiLM: text is ignored at first
+    torch.nn.init.normal_(generator.film[-1].weight, std=0.5)
+    torch.nn.init.normal_(generator.head.weight, std=0.1)
+    for block in generator.blocks:  # as if training had grown the residual branches
+        block.scale.data.fill_(1.0)
+    assert text_effect(generator, 32) > 1e-5  # exactly 0 if the text path were cut
+
+
+def test_residual_blocks_start_small_so_the_bottleneck_stays_bounded():
+    generator = InpaintGenerator()
+    torch.manual_seed(0)
+    x = torch.randn(1, 160, 8, 8)
+    zeros = torch.zeros(1, 160, 1, 1)
+    h = x
+    with torch.no_grad():
+        for block in generator.blocks:
+            h = block(h, zeros, zeros)
+    assert float((h - x).abs().max()) < 0.5 * float(x.abs().max())
