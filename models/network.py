@@ -94,6 +94,12 @@ class InpaintGenerator(nn.Module):
         # Zero-initialised so an untrained FiLM is the identity, whatever the text says.
         nn.init.zeros_(self.film[-1].weight)
         nn.init.zeros_(self.film[-1].bias)
+        # A direct path from the description to the fill's colour: an RGB offset added inside
+        # the hole. "Bright red" has to change a whole hole; through the bottleneck alone that
+        # signal is weak and slow to learn. Zero-initialised too.
+        self.text_colour = nn.Linear(config.text_hidden, 3)
+        nn.init.zeros_(self.text_colour.weight)
+        nn.init.zeros_(self.text_colour.bias)
         self.reduce3 = nn.Conv2d(c3, c2, 3, padding=1)
         self.refine2 = nn.Conv2d(c2, c2, 3, padding=1)
         self.reduce2 = nn.Conv2d(c2, c1, 3, padding=1)
@@ -111,7 +117,8 @@ class InpaintGenerator(nn.Module):
         e1 = F.silu(self.down1(e0))
         e2 = F.silu(self.down2(e1))
         h = F.silu(self.down3(e2))
-        film = self.film(text).to(h.dtype)
+        hidden = self.film[1](self.film[0](text))
+        film = self.film[2](hidden).to(h.dtype)
         gammas, betas = film.view(text.shape[0], len(self.blocks), 2, -1, 1, 1).unbind(2)
         for index, block in enumerate(self.blocks):
             h = block(h, gammas[:, index], betas[:, index])
@@ -121,7 +128,7 @@ class InpaintGenerator(nn.Module):
         h = F.silu(self.refine1(F.silu(h + e1)))
         h = F.interpolate(self.reduce1(h), scale_factor=2.0, mode="nearest")
         h = F.silu(self.refine0(F.silu(h + e0)))
-        residual = self.head(h).to(image.dtype)
+        residual = self.head(h).to(image.dtype) + self.text_colour(hidden).to(image.dtype)[:, :, None, None]
         # No clamp here: a hard clamp during training zeroes gradients once saturated
         # (DESIGN.md); the app clips at inference.
         return image + mask * residual
