@@ -49,6 +49,19 @@ def _coverage_table() -> str:
     return "\n".join(rows)
 
 
+def _losses(config) -> str:
+    loss = config.loss
+    gan_on = loss.adversarial > 0 and loss.gan_start < config.steps and (
+        loss.gan_stop is None or loss.gan_stop > loss.gan_start)
+    text = f"hole-weighted L1 x{loss.l1_hole}"
+    if not gan_on:
+        return text + " only (in this configuration's final run; see the history below)."
+    until = f" until step {loss.gan_stop}" if loss.gan_stop is not None else ""
+    return (f"{text}; from step {loss.gan_start}{until}: {loss.adversarial_kind} adversarial x{loss.adversarial} "
+            f"(PatchGAN, mask-aware, R1 gamma {loss.r1_gamma}) and discriminator feature matching "
+            f"x{loss.feature_matching}.")
+
+
 def write_card(path: Path, model_id: str, name: str, version: str, state: dict, data: Path, licence: str,
                evaluation: str | None = None) -> None:
     from .train import TrainConfig, build_models
@@ -91,9 +104,7 @@ default). It predicts a residual added inside the hole only.
 - Steps: {state.get('step', 0):,} of {config.steps:,}, batch {config.batch}, {config.data.crop}x{config.data.crop} crops,
   device {config.device}, precision {config.precision}; training time {duration}.
 - Command: `python -m models.train --config models/configs/{config.name}.yaml --out runs/{config.name}`
-- Losses: hole-weighted L1 x{config.loss.l1_hole}; from step {config.loss.gan_start}: {config.loss.adversarial_kind}
-  adversarial x{config.loss.adversarial} (PatchGAN, mask-aware, R1 gamma {config.loss.r1_gamma}) and
-  discriminator feature matching x{config.loss.feature_matching}. AdamW lr {config.optim.lr_generator}
+- Losses: {_losses(config)} AdamW lr {config.optim.lr_generator}
   ({config.optim.schedule}, warm-up {config.optim.warmup}); EMA {config.ema_decay} (exported).
 - Captions: {1 - config.data.caption_drop:.0%} of training holes carry a caption generated from the
   hole's true pixels (colour names, light/dark, smooth/textured/gradient); the rest none. In
