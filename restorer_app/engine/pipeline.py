@@ -234,10 +234,11 @@ class Inpainter:
         del regions
         passes = [_Pass(method, regions_around_mask(thick, method.context_margin), mask),
                   _Pass(classical, regions_around_mask(thin, classical.context_margin), thin)]
-        thin_count = len(passes[1].regions)
-        if thin_count:
-            notices.append(f"{thin_count} thin scratch(es) and dust speck(s) were filled with {classical.label} to keep "
-                           f"this large job fast; choose {method.label} as the method to use the model everywhere.")
+        thin_pixels = sum(r.hole_count for r in passes[1].regions)
+        if thin_pixels:
+            notices.append(f"Thin scratches and dust ({thin_pixels:,} pixels in {len(passes[1].regions):,} places) were "
+                           f"filled with {classical.label} to keep this large job fast; choose {method.label} as the "
+                           "method to use the model everywhere.")
         return [p for p in passes if p.regions]
 
 

@@ -139,7 +139,7 @@ def test_auto_over_budget_gives_thin_damage_to_navier_stokes(tiny_model_folder, 
     mask = _scratches_and_a_tear()
     inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
     within = inpainter.inpaint(_raster(photo), mask, InpaintRequest())
-    assert within.classical_pixels == 0 and not any("thin scratch" in n for n in within.notices)
+    assert within.classical_pixels == 0 and not any("Thin scratches and dust" in n for n in within.notices)
 
     monkeypatch.setitem(pipeline.AUTO_MODEL_BUDGET, "CPU", 10_000)
     split = inpainter.inpaint(_raster(photo), mask, InpaintRequest())
@@ -148,7 +148,7 @@ def test_auto_over_budget_gives_thin_damage_to_navier_stokes(tiny_model_folder, 
     thin = (mask > 0) & (tear == 0)
     assert split.classical_pixels == int(thin.sum())
     assert split.changed_pixels == int((mask > 0).sum())
-    assert "Navier-Stokes" in split.method_label and any("thin scratch" in n for n in split.notices)
+    assert "Navier-Stokes" in split.method_label and any("Thin scratches and dust" in n for n in split.notices)
     # The tear is the model's fill (identical to the in-budget run), the thin damage is NS.
     np.testing.assert_array_equal(split.pixels[tear > 0], within.pixels[tear > 0])
     ns = cv2.inpaint(photo, mask, 3, cv2.INPAINT_NS)
