@@ -79,21 +79,6 @@ def validation_photos(data: Path, long_side: int) -> list[tuple[str, np.ndarray]
     return photos
 
 
-def fill_with_prompt(inpainter, image, mask: np.ndarray, method_id: str, embedding: np.ndarray) -> np.ndarray:
-    """The pipeline's region loop with an explicit text embedding (the caption row feeds
-    embeddings of generated captions); same regions, same paste-back."""
-    from restorer_app.engine.pipeline import InpaintRequest
-    from restorer_app.engine.progress import Progress
-    from restorer_app.engine.regions import regions_around_mask
-
-    method, _ = inpainter.resolve(InpaintRequest(method=method_id))
-    output = image.pixels.copy()
-    for region in regions_around_mask(mask, method.context_margin):
-        filled = method.fill_region(image.pixels, mask, region, embedding, Progress())
-        output[region.box.slices][region.holes] = filled[region.holes]
-    return output
-
-
 STEER_PROMPTS = ("bright red", "dark blue")
 STEER_FAMILIES = (MaskFamily.STROKES, MaskFamily.BLOBS)
 
@@ -171,9 +156,9 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
                 mask = generate_mask(family, rgb.shape[0], rgb.shape[1], rng)
                 seams[family.value]["original"].append(seam_score(rgb, mask > 0))
                 for method in methods:
-                    if method.endswith("+caption"):
+                    if method.endswith("+caption"):  # through the app's prompt path, like a user
                         caption = describe_pixels(rgb.astype(np.float32) / 255.0, mask > 0)
-                        result = fill_with_prompt(inpainter, image, mask, model_id, encoder.embed(caption))
+                        result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, prompt=caption)).pixels
                     elif method == matched:
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, harmonize=True)).pixels
                     else:
@@ -226,8 +211,8 @@ def markdown(result: dict) -> str:
                   "neighbouring pixels just outside it (`restorer_app.engine.blend.seam_score`); the undamaged "
                   "photo's value is what a seamless fill scores. \"With colour matching\" is the same model with "
                   "the engine's edge colour matching turned on (off by default).",
-              "", f"`{model}+caption` is given a caption generated from the true hole pixels (an upper bound for "
-                  "what a good description can add)."]
+              "", f"`{model}+caption` is given, as its description, a caption generated from the true hole pixels "
+                  "(what a good description can add); as in the app, thin scratches and dust ignore descriptions."]
     steer = result.get("steering")
     if steer:
         lines += ["", f"Steering (strokes and blobs holes, prompts \"{STEER_PROMPTS[0]}\" vs \"{STEER_PROMPTS[1]}\" through the "

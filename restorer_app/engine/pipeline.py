@@ -13,7 +13,7 @@ from .imageio import RasterImage
 from .masks import check_mask_size
 from .methods import ClassicalAlgorithm, ClassicalFill, FillMethod, OnnxFill
 from .progress import Progress
-from .regions import Region, regions_around_mask, thick_holes
+from .regions import Region, is_thin, regions_around_mask, thick_holes
 from .registry import ModelEntry, ModelKind, ModelRegistry, ModelStatus, default_model_folders
 from .runtime import CUDA, Device
 
@@ -183,13 +183,23 @@ class Inpainter:
         count = sum(len(p.regions) for p in passes)
         progress.report(0.0, f"Filling {count} region(s) with {method.label}")
         done = index = 0
+        # A description says what belongs in a hole; thin scratches and dust are filled from
+        # their surroundings (a caption there only shifted colours: MODEL_CARD).
+        silent = np.zeros_like(embedding) if embedding is not None and request.prompt.strip() else None
+        described = ignored = 0
         for current in passes:
             # Later passes see the earlier passes' fills as context.
             source = image.pixels if current is passes[0] else output
             for region in current.regions:
                 progress.check_cancelled()
                 share = region.hole_count
-                filled = current.method.fill_region(source, current.mask, region, embedding,
+                region_embedding = embedding
+                if silent is not None and current.method.uses_text:
+                    if is_thin(region, THIN_RADIUS):
+                        region_embedding, ignored = silent, ignored + 1
+                    else:
+                        described += 1
+                filled = current.method.fill_region(source, current.mask, region, region_embedding,
                                                     progress.sub(done / total, (done + share) / total))
                 if request.feather > 0:
                     filled = soften_edge(image.pixels[region.box.slices], filled, region.holes, request.feather)
@@ -197,6 +207,12 @@ class Inpainter:
                 done += share
                 index += 1
                 progress.report(done / total, f"Region {index} of {count}")
+        if ignored and not described:
+            notices.append("The description was not used: these holes are thin scratches or dust, which are "
+                           "filled from their surroundings.")
+        elif ignored:
+            notices.append(f"The description was used for the {described:,} larger hole area(s); thin scratches and "
+                           "dust are filled from their surroundings.")
         if image.has_alpha:  # fills never touch alpha; guard against a method that did
             output[:, :, -1] = image.pixels[:, :, -1]
         progress.report(1.0, "Done")

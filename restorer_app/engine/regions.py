@@ -89,6 +89,17 @@ def _coarse_any(binary: np.ndarray, cell: int) -> np.ndarray:
     return padded.reshape(rows, cell, cols, cell).any(axis=(1, 3)).astype(np.uint8)
 
 
+def _inner_distance(region: Region) -> np.ndarray:
+    """Distance of each hole pixel of ``region`` to the nearest known pixel."""
+    # Pad with known pixels: OpenCV treats the image border as infinitely far away.
+    return cv2.distanceTransform(np.pad(region.holes.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+
+
+def is_thin(region: Region, radius: float) -> bool:
+    """True when no hole pixel of ``region`` lies farther than ``radius`` from known pixels."""
+    return float(_inner_distance(region).max(initial=0.0)) <= radius
+
+
 def thick_holes(mask: np.ndarray, regions: list[Region], radius: float) -> np.ndarray:
     """uint8 mask (255) of the holes that are *not* thin: every connected hole in which some
     pixel lies farther than ``radius`` pixels from the nearest known pixel.
@@ -99,13 +110,10 @@ def thick_holes(mask: np.ndarray, regions: list[Region], radius: float) -> np.nd
     """
     thick = np.zeros(mask.shape[:2], np.uint8)
     for region in regions:
-        holes = region.holes.astype(np.uint8)
-        # Pad with known pixels: OpenCV treats the image border as infinitely far away.
-        distance = cv2.distanceTransform(np.pad(holes, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
-        seeds = distance > radius
+        seeds = _inner_distance(region) > radius
         if not seeds.any():
             continue
-        _, labels = cv2.connectedComponents(holes, connectivity=8)
+        _, labels = cv2.connectedComponents(region.holes.astype(np.uint8), connectivity=8)
         keep = np.isin(labels, np.unique(labels[seeds])) & region.holes
         target = thick[region.box.slices]
         target[keep] = 255

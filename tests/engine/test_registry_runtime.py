@@ -191,3 +191,28 @@ def test_holes_larger_than_the_models_size_are_filled_small_and_pasted_at_full_s
     # ...and the filled area is no blurrier than a full-resolution classical fill.
     lap = lambda a: np.abs(cv2.Laplacian(a.astype(np.float32), cv2.CV_32F))[70:130, 90:190].mean()  # noqa: E731
     assert lap(result.pixels) > 0.5 * lap(np.clip(prefill, 0, 255))
+
+
+def test_descriptions_apply_to_holes_not_to_thin_scratches(tmp_path):
+    build_tiny_inpaint_model(tmp_path / "t.onnx", with_text=True, text_size=384)
+    entry = tiny_entry(tmp_path, "t.onnx", text_embedding_size=384)
+    entry["inputs"].append({"name": "text", "dtype": "float32", "layout": "NC", "channels": 384})
+    write_manifest(tmp_path, [entry])
+    inpainter = Inpainter(ModelRegistry([tmp_path, bundled_models_folder()]))
+    raster = RasterImage(make_photo(200, 300), ImageInfo("PNG", 8))
+    scratch = np.zeros((200, 300), np.uint8)
+    cv2.line(scratch, (20, 10), (40, 190), 255, 3)
+    tear = np.zeros_like(scratch)
+    cv2.circle(tear, (220, 100), 40, 255, -1)
+    both = scratch | tear
+
+    def fill(mask, prompt):
+        return inpainter.inpaint(raster, mask, InpaintRequest(device=Device.CPU, prompt=prompt))
+
+    plain, described = fill(both, ""), fill(both, "bright red")
+    np.testing.assert_array_equal(described.pixels[scratch > 0], plain.pixels[scratch > 0])
+    assert not np.array_equal(described.pixels[tear > 0], plain.pixels[tear > 0])
+    assert any("used for the 1 larger hole" in n for n in described.notices)
+    only_thin = fill(scratch, "bright red")
+    np.testing.assert_array_equal(only_thin.pixels, fill(scratch, "").pixels)
+    assert any("description was not used" in n for n in only_thin.notices)
