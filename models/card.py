@@ -143,7 +143,9 @@ columns: damaged, Telea, Navier-Stokes, this model, original):
 
 Trained on a few dozen photographs on a small compute budget: it knows skies, foliage,
 water, stone, wood and skin tones in broad strokes, not faces or text. Large holes
-(over ~30 % of the region) still come out soft. Descriptions steer colour and texture only.
+(over ~30 % of the region) still come out soft. Descriptions steer the colour and
+brightness of a hole (they were taught with recoloured holes), not its content: "brick wall"
+will not draw bricks. The app gives descriptions only to holes wider than about 10 px.
 
 Licence of the weights: {licence}. The training photographs keep their own licences (above).
 """
