@@ -101,20 +101,21 @@ def is_thin(region: Region, radius: float) -> bool:
 
 
 def thick_holes(mask: np.ndarray, regions: list[Region], radius: float) -> np.ndarray:
-    """uint8 mask (255) of the holes that are *not* thin: every connected hole in which some
-    pixel lies farther than ``radius`` pixels from the nearest known pixel.
-
-    Thin damage (hairline scratches, cracks, dust specks up to about ``2 * radius`` pixels
-    across) is what the classical fills already repair well. Works region by region, so the
-    only full-size array is the result.
+    """uint8 mask (255) of the wide parts of the holes: every hole pixel within about
+    ``radius`` of a pixel that lies farther than ``radius`` from any known pixel (a
+    morphological opening). The rest is thin damage - hairline scratches, cracks, dust specks up
+    to about ``2 * radius`` pixels across, and a scratch's tail where it leaves a torn area -
+    which the classical fills already repair well. Works region by region, so the only
+    full-size array is the result.
     """
     thick = np.zeros(mask.shape[:2], np.uint8)
+    reach = int(np.ceil(radius)) + 2
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     for region in regions:
         seeds = _inner_distance(region) > radius
         if not seeds.any():
             continue
-        _, labels = cv2.connectedComponents(region.holes.astype(np.uint8), connectivity=8)
-        keep = np.isin(labels, np.unique(labels[seeds])) & region.holes
+        wide = cv2.dilate(seeds.astype(np.uint8), disk).astype(bool) & region.holes
         target = thick[region.box.slices]
-        target[keep] = 255
+        target[wide] = 255
     return thick

@@ -175,3 +175,17 @@ def test_colour_matching_pulls_a_tinted_fill_towards_its_surroundings(tiny_model
     np.testing.assert_array_equal(matched.pixels[~inside], photo[~inside])
     classical = inpainter.inpaint(_raster(photo), mask, InpaintRequest(method="ns", harmonize=True))
     assert any("Colour matching applies to learned fills" in n for n in classical.notices)
+
+
+def test_a_scratch_running_out_of_a_tear_is_thin_outside_it():
+    from restorer_app.engine.regions import regions_around_mask, thick_holes
+
+    tear = np.zeros((400, 400), np.uint8)
+    cv2.circle(tear, (200, 200), 50, 255, -1)
+    mask = tear.copy()
+    cv2.line(mask, (200, 0), (200, 399), 255, 3)  # one long scratch through the tear
+    thick = thick_holes(mask, regions_around_mask(mask, 32), radius=5.0)
+    assert np.array_equal(thick > 0, (tear > 0) | ((thick > 0) & (mask > 0)))  # never outside the holes
+    assert (thick[tear > 0] > 0).all()
+    outside = (mask > 0) & (cv2.dilate(tear, np.ones((21, 21), np.uint8)) == 0)
+    assert outside.sum() > 500 and not (thick[outside] > 0).any()
