@@ -13,7 +13,7 @@ from .imageio import RasterImage
 from .masks import check_mask_size
 from .methods import ClassicalAlgorithm, ClassicalFill, FillMethod, OnnxFill
 from .progress import Progress
-from .regions import Region, is_thin, regions_around_mask, thick_holes
+from .regions import Region, regions_around_mask, thick_holes, wide_part
 from .registry import ModelEntry, ModelKind, ModelRegistry, ModelStatus, default_model_folders
 from .runtime import CUDA, Device
 
@@ -193,14 +193,19 @@ class Inpainter:
             for region in current.regions:
                 progress.check_cancelled()
                 share = region.hole_count
-                region_embedding = embedding
+                step = progress.sub(done / total, (done + share) / total)
+                wide = None
                 if silent is not None and current.method.uses_text:
-                    if is_thin(region, THIN_RADIUS):
-                        region_embedding, ignored = silent, ignored + 1
-                    else:
-                        described += 1
-                filled = current.method.fill_region(source, current.mask, region, region_embedding,
-                                                    progress.sub(done / total, (done + share) / total))
+                    wide = wide_part(region, THIN_RADIUS)
+                    described += bool(wide.any())
+                    ignored += not wide[region.holes].all()
+                if wide is not None and not wide.any():
+                    filled = current.method.fill_region(source, current.mask, region, silent, step)
+                else:
+                    filled = current.method.fill_region(source, current.mask, region, embedding, step)
+                    if wide is not None and ignored and not wide[region.holes].all():
+                        plain = current.method.fill_region(source, current.mask, region, silent, Progress())
+                        filled = np.where(wide[:, :, None], filled, plain)
                 if request.feather > 0:
                     filled = soften_edge(image.pixels[region.box.slices], filled, region.holes, request.feather)
                 output[region.box.slices][region.holes] = filled[region.holes]
@@ -211,8 +216,8 @@ class Inpainter:
             notices.append("The description was not used: these holes are thin scratches or dust, which are "
                            "filled from their surroundings.")
         elif ignored:
-            notices.append(f"The description was used for the {described:,} larger hole area(s); thin scratches and "
-                           "dust are filled from their surroundings.")
+            notices.append("The description was used for the larger holes; thin scratches and dust are filled "
+                           "from their surroundings.")
         if image.has_alpha:  # fills never touch alpha; guard against a method that did
             output[:, :, -1] = image.pixels[:, :, -1]
         progress.report(1.0, "Done")

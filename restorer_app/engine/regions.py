@@ -95,27 +95,27 @@ def _inner_distance(region: Region) -> np.ndarray:
     return cv2.distanceTransform(np.pad(region.holes.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
 
 
-def is_thin(region: Region, radius: float) -> bool:
-    """True when no hole pixel of ``region`` lies farther than ``radius`` from known pixels."""
-    return float(_inner_distance(region).max(initial=0.0)) <= radius
+def wide_part(region: Region, radius: float) -> np.ndarray:
+    """Box-shaped bool array: the hole pixels of ``region`` within about ``radius`` of a pixel
+    that lies farther than ``radius`` from any known pixel (a morphological opening). What is
+    left is thin damage - hairline scratches, cracks, dust specks up to about ``2 * radius``
+    pixels across, and a scratch's tail where it leaves a torn area."""
+    seeds = _inner_distance(region) > radius
+    if not seeds.any():
+        return seeds
+    reach = int(np.ceil(radius)) + 2
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    return cv2.dilate(seeds.astype(np.uint8), disk).astype(bool) & region.holes
 
 
 def thick_holes(mask: np.ndarray, regions: list[Region], radius: float) -> np.ndarray:
-    """uint8 mask (255) of the wide parts of the holes: every hole pixel within about
-    ``radius`` of a pixel that lies farther than ``radius`` from any known pixel (a
-    morphological opening). The rest is thin damage - hairline scratches, cracks, dust specks up
-    to about ``2 * radius`` pixels across, and a scratch's tail where it leaves a torn area -
-    which the classical fills already repair well. Works region by region, so the only
-    full-size array is the result.
-    """
+    """uint8 mask (255) of the wide parts (:func:`wide_part`) of all holes; thin damage is
+    what the classical fills already repair well. Works region by region, so the only
+    full-size array is the result."""
     thick = np.zeros(mask.shape[:2], np.uint8)
-    reach = int(np.ceil(radius)) + 2
-    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     for region in regions:
-        seeds = _inner_distance(region) > radius
-        if not seeds.any():
-            continue
-        wide = cv2.dilate(seeds.astype(np.uint8), disk).astype(bool) & region.holes
-        target = thick[region.box.slices]
-        target[wide] = 255
+        wide = wide_part(region, radius)
+        if wide.any():
+            target = thick[region.box.slices]
+            target[wide] = 255
     return thick

@@ -167,7 +167,7 @@ def test_a_description_reaches_a_text_model_through_the_shipped_encoder(tmp_path
     for prompt in ("", "bright red", "dark blue water"):
         request = InpaintRequest(device=Device.CPU, prompt=prompt, harmonize=False)
         result = inpainter.inpaint(raster, mask, request)
-        assert result.method_id == "tiny" and result.notices == []
+        assert result.method_id == "tiny" and all("thin scratches" in n for n in result.notices)
         fills[prompt] = result.pixels[mask > 0].astype(int)
     assert not np.array_equal(fills[""], fills["bright red"])
     assert not np.array_equal(fills["bright red"], fills["dark blue water"])
@@ -212,7 +212,25 @@ def test_descriptions_apply_to_holes_not_to_thin_scratches(tmp_path):
     plain, described = fill(both, ""), fill(both, "bright red")
     np.testing.assert_array_equal(described.pixels[scratch > 0], plain.pixels[scratch > 0])
     assert not np.array_equal(described.pixels[tear > 0], plain.pixels[tear > 0])
-    assert any("used for the 1 larger hole" in n for n in described.notices)
+    assert any("used for the larger holes" in n for n in described.notices)
     only_thin = fill(scratch, "bright red")
     np.testing.assert_array_equal(only_thin.pixels, fill(scratch, "").pixels)
     assert any("description was not used" in n for n in only_thin.notices)
+
+
+def test_a_scratch_touching_a_described_tear_is_filled_without_the_description(tmp_path):
+    build_tiny_inpaint_model(tmp_path / "t.onnx", with_text=True, text_size=384)
+    entry = tiny_entry(tmp_path, "t.onnx", text_embedding_size=384)
+    entry["inputs"].append({"name": "text", "dtype": "float32", "layout": "NC", "channels": 384})
+    write_manifest(tmp_path, [entry])
+    inpainter = Inpainter(ModelRegistry([tmp_path, bundled_models_folder()]))
+    raster = RasterImage(make_photo(240, 240), ImageInfo("PNG", 8))
+    tear = np.zeros((240, 240), np.uint8)
+    cv2.circle(tear, (120, 120), 35, 255, -1)
+    mask = tear.copy()
+    cv2.line(mask, (120, 0), (120, 239), 255, 3)  # one region: a scratch through the tear
+    plain = inpainter.inpaint(raster, mask, InpaintRequest(device=Device.CPU)).pixels.astype(int)
+    red = inpainter.inpaint(raster, mask, InpaintRequest(device=Device.CPU, prompt="bright red")).pixels.astype(int)
+    tail = (mask > 0) & (cv2.dilate(tear, np.ones((25, 25), np.uint8)) == 0)
+    np.testing.assert_array_equal(red[tail], plain[tail])
+    assert np.abs(red[tear > 0] - plain[tear > 0]).mean() > 5
