@@ -212,7 +212,7 @@ def markdown(result: dict) -> str:
                   "photo's value is what a seamless fill scores. \"With colour matching\" is the same model with "
                   "the engine's edge colour matching turned on (off by default).",
               "", f"`{model}+caption` is given, as its description, a caption generated from the true hole pixels "
-                  "(what a good description can add); as in the app, thin scratches and dust ignore descriptions."]
+                  "(what a good description can add); as in the app, scratches and spots narrower than about 24 px ignore descriptions."]
     steer = result.get("steering")
     if steer:
         lines += ["", f"Steering (strokes and blobs holes, prompts \"{STEER_PROMPTS[0]}\" vs \"{STEER_PROMPTS[1]}\" through the "

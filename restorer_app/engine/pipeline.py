@@ -22,6 +22,9 @@ CLASSICAL_IDS = tuple(a.value for a in ClassicalAlgorithm)
 
 #: Holes no wider than about twice this (pixels) count as thin damage: scratches, cracks, dust.
 THIN_RADIUS = 5.0
+#: Descriptions apply to the parts of holes wider than about twice this (pixels): what fits
+#: in a smaller hole is clear from its surroundings, and a description there only tinted it.
+DESCRIBED_RADIUS = 12.0
 #: Model input pixels ``auto`` may spend on one fill before thin damage goes to Navier-Stokes
 #: instead (the model gains little there, and a 60 MP scan can have thousands of specks). On
 #: two CPU cores the shipped model runs about a megapixel per second.
@@ -196,7 +199,7 @@ class Inpainter:
                 step = progress.sub(done / total, (done + share) / total)
                 wide = None
                 if silent is not None and current.method.uses_text:
-                    wide = wide_part(region, THIN_RADIUS)
+                    wide = wide_part(region, DESCRIBED_RADIUS)
                     described += bool(wide.any())
                     ignored += not wide[region.holes].all()
                 if wide is not None and not wide.any():
@@ -213,10 +216,10 @@ class Inpainter:
                 index += 1
                 progress.report(done / total, f"Region {index} of {count}")
         if ignored and not described:
-            notices.append("The description was not used: these holes are thin scratches or dust, which are "
+            notices.append("The description was not used: these holes are scratches or small spots, which are "
                            "filled from their surroundings.")
         elif ignored:
-            notices.append("The description was used for the larger holes; thin scratches and dust are filled "
+            notices.append("The description was used for the larger holes; scratches and small spots are filled "
                            "from their surroundings.")
         if image.has_alpha:  # fills never touch alpha; guard against a method that did
             output[:, :, -1] = image.pixels[:, :, -1]

@@ -161,13 +161,14 @@ def test_a_description_reaches_a_text_model_through_the_shipped_encoder(tmp_path
     entry["inputs"].append({"name": "text", "dtype": "float32", "layout": "NC", "channels": 384})
     write_manifest(tmp_path, [entry])
     inpainter = Inpainter(ModelRegistry([tmp_path, bundled_models_folder()]))
-    raster = RasterImage(make_photo(32, 32), ImageInfo("PNG", 8))
-    mask = make_mask(32, 32)
+    raster = RasterImage(make_photo(96, 96), ImageInfo("PNG", 8))
+    mask = np.zeros((96, 96), np.uint8)
+    cv2.circle(mask, (48, 48), 20, 255, -1)  # a hole wide enough to take a description
     fills = {}
     for prompt in ("", "bright red", "dark blue water"):
         request = InpaintRequest(device=Device.CPU, prompt=prompt, harmonize=False)
         result = inpainter.inpaint(raster, mask, request)
-        assert result.method_id == "tiny" and all("thin scratches" in n for n in result.notices)
+        assert result.method_id == "tiny" and all("small spots" in n for n in result.notices)
         fills[prompt] = result.pixels[mask > 0].astype(int)
     assert not np.array_equal(fills[""], fills["bright red"])
     assert not np.array_equal(fills["bright red"], fills["dark blue water"])
