@@ -197,16 +197,17 @@ class Inpainter:
                 progress.check_cancelled()
                 share = region.hole_count
                 step = progress.sub(done / total, (done + share) / total)
-                wide = None
+                wide, partly = None, False
                 if silent is not None and current.method.uses_text:
                     wide = wide_part(region, DESCRIBED_RADIUS)
+                    partly = not wide[region.holes].all()
                     described += bool(wide.any())
-                    ignored += not wide[region.holes].all()
+                    ignored += partly
                 if wide is not None and not wide.any():
                     filled = current.method.fill_region(source, current.mask, region, silent, step)
                 else:
                     filled = current.method.fill_region(source, current.mask, region, embedding, step)
-                    if wide is not None and ignored and not wide[region.holes].all():
+                    if partly:  # the small parts take the fill made without the description
                         plain = current.method.fill_region(source, current.mask, region, silent, Progress())
                         filled = np.where(wide[:, :, None], filled, plain)
                 if request.feather > 0:

@@ -103,6 +103,12 @@ def level_index(scale: float, count: int) -> int:
     return k
 
 
+def _pick(base: QImage, levels: list[QImage], scale: float) -> tuple[QImage, int]:
+    """(image, reduction factor) to draw at ``scale`` from a base image and its levels."""
+    k = level_index(scale, len(levels))
+    return (base, 1) if k == 0 else (levels[k - 1], 2 ** k)
+
+
 class DisplayBuffer:
     """A QImage showing ``pixels`` (plus smaller levels for large photos); call
     :meth:`refresh` after changing pixels in place."""
@@ -141,8 +147,7 @@ class DisplayBuffer:
         if self._pyramid is None:
             self._pyramid = Pyramid(self._array, _half_mean)
             self._level_images = [_qimage(level) for level in self._pyramid.levels]
-        k = level_index(scale, len(self._level_images))
-        return (base, 1) if k == 0 else (self._level_images[k - 1], 2 ** k)
+        return _pick(base, self._level_images, scale)
 
     def refresh(self, box: Box) -> None:
         """Re-derive the display pixels of ``box`` from the source."""
@@ -170,8 +175,7 @@ class MaskLevels:
         if self._pyramid is None:
             self._pyramid = Pyramid(self.mask, _half_max)
             self._images = [mask_overlay_image(level, self._colour) for level in self._pyramid.levels]
-        k = level_index(scale, len(self._images))
-        return (self.image, 1) if k == 0 else (self._images[k - 1], 2 ** k)
+        return _pick(self.image, self._images, scale)
 
     def refresh(self, box: Box) -> None:
         if self._pyramid is not None:

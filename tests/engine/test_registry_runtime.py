@@ -155,12 +155,19 @@ def test_expected_provider_names_where_a_fill_would_run(tiny_model_folder):
     assert inpainter.expected_provider("no-such-model") == "unavailable"
 
 
-def test_a_description_reaches_a_text_model_through_the_shipped_encoder(tmp_path):
+@pytest.fixture
+def text_inpainter(tmp_path) -> Inpainter:
+    """A tiny text-capable model (its fill moves with the embedding) plus the shipped encoder."""
     build_tiny_inpaint_model(tmp_path / "t.onnx", with_text=True, text_size=384)
     entry = tiny_entry(tmp_path, "t.onnx", text_embedding_size=384)
     entry["inputs"].append({"name": "text", "dtype": "float32", "layout": "NC", "channels": 384})
     write_manifest(tmp_path, [entry])
     inpainter = Inpainter(ModelRegistry([tmp_path, bundled_models_folder()]))
+    return inpainter
+
+
+def test_a_description_reaches_a_text_model_through_the_shipped_encoder(text_inpainter):
+    inpainter = text_inpainter
     raster = RasterImage(make_photo(96, 96), ImageInfo("PNG", 8))
     mask = np.zeros((96, 96), np.uint8)
     cv2.circle(mask, (48, 48), 20, 255, -1)  # a hole wide enough to take a description
@@ -194,12 +201,8 @@ def test_holes_larger_than_the_models_size_are_filled_small_and_pasted_at_full_s
     assert lap(result.pixels) > 0.5 * lap(np.clip(prefill, 0, 255))
 
 
-def test_descriptions_apply_to_holes_not_to_thin_scratches(tmp_path):
-    build_tiny_inpaint_model(tmp_path / "t.onnx", with_text=True, text_size=384)
-    entry = tiny_entry(tmp_path, "t.onnx", text_embedding_size=384)
-    entry["inputs"].append({"name": "text", "dtype": "float32", "layout": "NC", "channels": 384})
-    write_manifest(tmp_path, [entry])
-    inpainter = Inpainter(ModelRegistry([tmp_path, bundled_models_folder()]))
+def test_descriptions_apply_to_holes_not_to_thin_scratches(text_inpainter):
+    inpainter = text_inpainter
     raster = RasterImage(make_photo(200, 300), ImageInfo("PNG", 8))
     scratch = np.zeros((200, 300), np.uint8)
     cv2.line(scratch, (20, 10), (40, 190), 255, 3)
@@ -219,12 +222,8 @@ def test_descriptions_apply_to_holes_not_to_thin_scratches(tmp_path):
     assert any("description was not used" in n for n in only_thin.notices)
 
 
-def test_a_scratch_touching_a_described_tear_is_filled_without_the_description(tmp_path):
-    build_tiny_inpaint_model(tmp_path / "t.onnx", with_text=True, text_size=384)
-    entry = tiny_entry(tmp_path, "t.onnx", text_embedding_size=384)
-    entry["inputs"].append({"name": "text", "dtype": "float32", "layout": "NC", "channels": 384})
-    write_manifest(tmp_path, [entry])
-    inpainter = Inpainter(ModelRegistry([tmp_path, bundled_models_folder()]))
+def test_a_scratch_touching_a_described_tear_is_filled_without_the_description(text_inpainter):
+    inpainter = text_inpainter
     raster = RasterImage(make_photo(240, 240), ImageInfo("PNG", 8))
     tear = np.zeros((240, 240), np.uint8)
     cv2.circle(tear, (120, 120), 35, 255, -1)
