@@ -22,6 +22,20 @@ def hole_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, vali
     return hole.mean()
 
 
+def hole_log_mse(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, floor: float = 1e-4) -> torch.Tensor:
+    """Mean over samples of log(MSE over the hole): minus the hole-PSNR the evaluation reports,
+    up to a constant factor (10 / ln 10).
+
+    L1 makes the fill the per-pixel *median* of what could be there; where a large hole is
+    uncertain the mean is what minimises the squared error, and taking the log per sample gives
+    a sky hole (small error) the same say as a foliage hole (large error), as averaging PSNR does.
+    ``floor`` bounds the weight a nearly perfect sample can get.
+    """
+    error = (output - target).pow(2).mean(1, keepdim=True)
+    mse = (error * mask).flatten(1).sum(1) / mask.flatten(1).sum(1).clamp(min=1.0)
+    return torch.log(mse + floor).mean()
+
+
 def patch_weights(mask: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """Which discriminator patches contain hole pixels (1) or none (0), at logit resolution.
 

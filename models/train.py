@@ -28,8 +28,8 @@ import numpy as np
 import torch
 
 from .dataset import DataConfig, InpaintCrops, collate, fixed_batch, worker_init
-from .losses import (discriminator_loss, feature_matching, generator_adversarial_loss, hole_l1, hole_psnr,
-                     patch_weights, r1_penalty)
+from .losses import (discriminator_loss, feature_matching, generator_adversarial_loss, hole_l1, hole_log_mse,
+                     hole_psnr, patch_weights, r1_penalty)
 from .masks import MaskFamily
 from .network import (DiscriminatorConfig, GeneratorConfig, InpaintGenerator, PatchDiscriminator,
                       build_discriminator, build_generator, count_parameters)
@@ -40,6 +40,9 @@ MAX_GENERATOR_PARAMETERS = 4_000_000
 @dataclass
 class LossConfig:
     l1_hole: float = 1.0
+    #: Weight of the per-sample log hole-MSE (a PSNR loss): fine-tuning with it trades a little
+    #: sharpness for hole-PSNR, the fill moving from the median towards the mean.
+    log_mse_hole: float = 0.0
     #: Adversarial and feature-matching terms sharpen what L1 leaves soft; they start after
     #: ``gan_start`` steps so the discriminator meets a generator that already fills sensibly.
     adversarial: float = 0.01
@@ -269,6 +272,10 @@ class Trainer:
         l1 = hole_l1(output, target, mask)
         g_loss = c.loss.l1_hole * l1
         logs["l1"] = l1.item()
+        if c.loss.log_mse_hole:
+            log_mse = hole_log_mse(output, target, mask)
+            g_loss = g_loss + c.loss.log_mse_hole * log_mse
+            logs["log_mse"] = log_mse.item()
         if gan:
             self.discriminator.requires_grad_(False)
             with self.autocast():

@@ -24,7 +24,7 @@ from . import __version__
 from .engine.errors import ImageWriteError, MaskError, OperationCancelled, RestorerError
 from .engine.imageio import ImageInfo, RasterImage, is_image_path, load_image, same_file, save_image
 from .engine.masks import load_mask
-from .engine.pipeline import AUTO, InpaintRequest, Inpainter
+from .engine.pipeline import AUTO, DEFAULT_GRAIN, InpaintRequest, Inpainter
 from .engine.progress import Progress
 from .engine.provenance import embedded_tags, operation_for, write_sidecar, xmp_packet
 from .engine.registry import ModelKind
@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="soft edge: the fill fades into the original over PX pixels inside the mask")
     inpaint.add_argument("--match-colour", action="store_true",
                          help="shift a learned fill's colour and brightness to match its surroundings")
+    inpaint.add_argument("--grain", type=float, default=DEFAULT_GRAIN, metavar="S",
+                         help="give a learned fill the film grain and fine texture around it: 0 = off, "
+                              f"1 = as much as the surroundings (default {DEFAULT_GRAIN:g})")
     inpaint.add_argument("--jpeg-quality", type=int, default=95, metavar="Q",
                          help="quality when the output is JPEG (lossy; default 95)")
     inpaint.add_argument("--save-synthesized-mask", action="store_true",
@@ -138,8 +141,10 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     inpainter = Inpainter()
     if args.feather < 0:
         raise UsageError("--feather must be 0 or more pixels")
+    if not 0.0 <= args.grain <= 1.0:
+        raise UsageError("--grain must be between 0 and 1")
     request = InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed, device=Device(args.device),
-                             feather=args.feather, harmonize=args.match_colour)
+                             feather=args.feather, harmonize=args.match_colour, grain=args.grain)
     max_pixels = None if args.max_megapixels is None else int(args.max_megapixels * 1e6)
     failures: list[tuple[Path, str]] = []
     shown_notices: set[str] = set()

@@ -15,6 +15,7 @@ import numpy as np
 
 from .blend import harmonize_fill
 from .errors import ModelError, ModelSignatureError, OutOfMemoryError
+from .grain import match_grain
 from .progress import Progress
 from .regions import Region
 from .registry import LoadedModel, ModelEntry, Prefill
@@ -102,9 +103,11 @@ class OnnxFill(FillMethod):
     model's size multiple, run, and converted back.
     """
 
-    def __init__(self, model: LoadedModel, harmonize: bool = True) -> None:
+    def __init__(self, model: LoadedModel, harmonize: bool = True, grain: float = 0.0, seed: int = 0) -> None:
         self.model = model
         self.harmonize = harmonize
+        self.grain = grain
+        self.seed = seed
         entry = self.model_entry = model.entry
         expected = {"image", "mask"} | ({"text"} if entry.uses_text else set())
         if {spec.name for spec in entry.inputs} != expected or [s.name for s in entry.outputs] != ["output"]:
@@ -154,6 +157,10 @@ class OnnxFill(FillMethod):
             filled = filled + _fine_detail(rgb, hole, small_rgb.shape[1::-1])
         if self.harmonize:
             filled = harmonize_fill(rgb, filled, hole > 0)
+        if self.grain > 0:
+            # Seeded per region, so a region's grain does not depend on what else is filled.
+            rng = np.random.default_rng([self.seed, box.y0, box.x0])
+            filled = match_grain(rgb, filled, hole > 0, self.grain, rng)
         full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         oy, ox = box.y0 - crop_box.y0, box.x0 - crop_box.x0
         return full[oy:oy + box.height, ox:ox + box.width]

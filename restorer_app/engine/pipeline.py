@@ -29,6 +29,8 @@ DESCRIBED_RADIUS = 12.0
 #: instead (the model gains little there, and a 60 MP scan can have thousands of specks). On
 #: two CPU cores the shipped model runs about a megapixel per second.
 AUTO_MODEL_BUDGET = {"CPU": 4_000_000, "CUDA": 60_000_000}
+#: Grain matching strength for learned fills unless a request says otherwise.
+DEFAULT_GRAIN = 0.35
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class InpaintRequest:
     harmonize: bool = False
     #: Soft edge: over this many pixels inside the mask the fill fades into the original.
     feather: int = 0
+    #: Grain matching for learned fills (grain.py): the share of the surroundings' fine-detail
+    #: energy the fill's interior is brought up to; 0 turns it off. The default trades about
+    #: 0.2 dB of hole-PSNR for fills as detailed as a classical fill's or more (MODEL_CARD).
+    grain: float = DEFAULT_GRAIN
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,7 @@ class Inpainter:
         if loaded.entry.kind is not ModelKind.INPAINT:
             raise ModelError(f"'{model_id}' is a {loaded.entry.kind.value} model, not an inpainting model.")
         notices = [loaded.runtime.notice] if loaded.runtime.notice else []
-        return OnnxFill(loaded, harmonize=request.harmonize), notices
+        return OnnxFill(loaded, harmonize=request.harmonize, grain=request.grain, seed=request.seed), notices
 
     # ----------------------------------------------------------------------- filling
 
@@ -167,6 +173,8 @@ class Inpainter:
         started = time.perf_counter()
         if mask.ndim != 2 or mask.dtype != np.uint8:
             raise MaskError("A mask must be a single-channel 8-bit image.")
+        if not 0.0 <= request.grain <= 1.0:
+            raise RestorerError(f"Grain must be between 0 and 1 (got {request.grain}).")
         check_mask_size(mask, (image.height, image.width))
         progress.check_cancelled()
         method, notices = self.resolve(request)

@@ -50,6 +50,8 @@ class Operation:
     pixels_classical: int = 0
     #: The learned fill's colour was matched to its surroundings (blend.harmonize_fill).
     colour_matched: bool = False
+    #: Grain matching strength applied to the learned fill (engine/grain.py); 0 = none.
+    grain: float = 0.0
 
 
 def operation_for(result, request, mask: np.ndarray) -> Operation:
@@ -70,6 +72,7 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
         feather=request.feather,
         pixels_classical=result.classical_pixels,
         colour_matched=request.harmonize and model is not None,
+        grain=request.grain if model is not None else 0.0,
     )
 
 
@@ -147,6 +150,8 @@ def xmp_packet(operations: list[Operation], source_xmp: bytes | None = None) -> 
         event = ET.SubElement(sequence, _q("rdf", "li"), {_q("rdf", "parseType"): "Resource"})
         model = f", model {op.model_id} {op.model_version} sha256 {op.model_sha256}" if op.model_id else ""
         said = f", description \"{op.description}\"" if op.description else ""
+        said += ", colour matched" if op.colour_matched else ""
+        said += f", grain {op.grain:g}" if op.grain else ""
         fields = {"action": "edited", "when": op.time, "softwareAgent": agent, "changed": "/",
                   "parameters": f"inpainted {op.pixels_changed} pixels with {op.method_label}{model}{said}, "
                                 f"seed {op.seed}, mask sha256 {op.mask_sha256}"}

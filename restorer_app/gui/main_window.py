@@ -410,7 +410,7 @@ class MainWindow(QMainWindow):
         method = self.panel.method
         request = InpaintRequest(method=method.id if method else AUTO, prompt=self.panel.description_text,
                                  device=Device.AUTO, feather=self.panel.soft_edge,
-                                 harmonize=self.panel.match_colour)
+                                 harmonize=self.panel.match_colour, grain=self.panel.grain)
         self.editor.locked = True
         self.notice_bar.hide()
         self.panel.set_filling(True)

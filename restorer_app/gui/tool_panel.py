@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
                                QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from restorer_app.engine.pipeline import CLASSICAL_IDS, MethodInfo
+from restorer_app.engine.pipeline import CLASSICAL_IDS, DEFAULT_GRAIN, MethodInfo
 
 from .actions import WindowActions
 
@@ -103,6 +103,7 @@ class ToolPanel(QWidget):
         self.description.setClearButtonEnabled(True)
         layout.addWidget(self.description)
         layout.addLayout(self._build_soft_edge_row())
+        layout.addLayout(self._build_grain_row())
         self.match_colour_check = QCheckBox("Match colour to surroundings")
         layout.addWidget(self.match_colour_check)
         layout.addSpacing(4)
@@ -148,6 +149,26 @@ class ToolPanel(QWidget):
                                        "nothing outside the mask ever changes")
         row.addWidget(self.soft_edge_spin)
         return row
+
+    def _build_grain_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.grain_label = QLabel("Grain")
+        row.addWidget(self.grain_label)
+        row.addStretch(1)
+        self.grain_spin = QSpinBox()
+        self.grain_spin.setRange(0, 100)
+        self.grain_spin.setSingleStep(5)
+        self.grain_spin.setValue(round(100 * DEFAULT_GRAIN))
+        self.grain_spin.setSuffix(" %")
+        self.grain_spin.setSpecialValueText("off")
+        row.addWidget(self.grain_spin)
+        return row
+
+    @property
+    def grain(self) -> float:
+        """Grain matching strength for learned fills (0 when the method is classical)."""
+        return self.grain_spin.value() / 100.0 if self.grain_spin.isEnabled() else 0.0
 
     @property
     def soft_edge(self) -> int:
@@ -274,6 +295,12 @@ class ToolPanel(QWidget):
         uses_text = bool(info and info.uses_text)
         learned = bool(info and info.id not in CLASSICAL_IDS)
         self.match_colour_check.setEnabled(learned)
+        self.grain_spin.setEnabled(learned)
+        self.grain_label.setEnabled(learned)
+        self.grain_spin.setToolTip(
+            "Give the fill the film grain and fine texture of the photo around it: 100 % matches "
+            "the surroundings, off leaves the model's smooth fill" if learned else
+            "Grain matching applies to learned fills; classical fills are left as OpenCV makes them")
         self.match_colour_check.setToolTip(
             "Shift the learned fill's colour and brightness to match the pixels around the hole "
             "(helps when a fill looks tinted)" if learned else

@@ -185,3 +185,18 @@ def test_match_colour_is_recorded_in_the_sidecar(scan):
     assert "Colour matching applies to learned fills" in done.stderr
     (operation,) = json.loads((folder / "out.png.restorer.json").read_text())["operations"]
     assert operation["colour_matched"] is False  # a classical fill was not matched
+
+
+def test_grain_is_checked_and_recorded(scan):
+    import json
+
+    folder, _, _ = scan
+    refused = restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", folder / "out.png",
+                       "--grain", "2")
+    assert refused.returncode != 0 and "--grain must be between 0 and 1" in refused.stderr
+    assert not (folder / "out.png").exists()
+    done = restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", folder / "out.png",
+                    "--grain", "0.6")
+    assert done.returncode == 0, done.stderr
+    (operation,) = json.loads((folder / "out.png.restorer.json").read_text())["operations"]
+    assert operation["grain"] == (0.6 if operation["model_id"] else 0.0)

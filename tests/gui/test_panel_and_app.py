@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from PySide6.QtGui import QStandardItemModel
 
 from restorer_app.engine.pipeline import MethodInfo
@@ -47,6 +48,19 @@ def test_colour_matching_is_offered_for_learned_methods_only(window):
     window.panel.select_method("telea")
     assert not window.panel.match_colour_check.isEnabled() and not window.panel.match_colour
     assert "edge" in window.panel.match_colour_check.toolTip()
+
+
+def test_grain_is_offered_for_learned_methods_only(window):
+    from restorer_app.engine.pipeline import DEFAULT_GRAIN
+
+    window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True),
+                              MethodInfo("ns", "Navier-Stokes (classical)", False, True)], text_model_installed=True)
+    assert window.panel.grain == pytest.approx(DEFAULT_GRAIN)
+    window.panel.grain_spin.setValue(80)
+    assert window.panel.grain == pytest.approx(0.8)
+    window.panel.select_method("ns")
+    assert not window.panel.grain_spin.isEnabled() and window.panel.grain == 0.0
+    assert "learned fills" in window.panel.grain_spin.toolTip()
 
 
 def test_status_bar_describes_the_photo_and_expected_device(opened):

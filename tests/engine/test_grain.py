@@ -1,0 +1,101 @@
+import cv2
+import numpy as np
+import pytest
+
+from restorer_app.engine.grain import fine_detail, match_grain
+from restorer_app.engine.imageio import ImageInfo, RasterImage
+from restorer_app.engine.pipeline import InpaintRequest, Inpainter
+from restorer_app.engine.provenance import operation_for
+from restorer_app.engine.registry import ModelRegistry
+
+from factories import make_photo
+
+
+def _grainy_scene(size=160, grain=0.04, seed=0):
+    """A smooth gradient with film-like grain, a round hole in the middle, and a 'fill' that is
+    the gradient without grain (what a good but smooth fill gives)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    smooth = np.stack([0.3 + 0.4 * x, 0.4 + 0.2 * y, 0.5 - 0.2 * x], axis=2)
+    noise = cv2.GaussianBlur(rng.normal(0, grain, (size, size)).astype(np.float32), (0, 0), 0.6)
+    photo = np.clip(smooth + noise[..., None], 0, 1).astype(np.float32)
+    hole = np.zeros((size, size), np.uint8)
+    cv2.circle(hole, (size // 2, size // 2), size // 5, 1, -1)
+    return photo, smooth.astype(np.float32), hole.astype(bool)
+
+
+def _energy(rgb, where):
+    return float((fine_detail(rgb)[where] ** 2).mean())
+
+
+def _interior(hole, margin=6):
+    return cv2.erode(hole.astype(np.uint8), np.ones((2 * margin + 1,) * 2, np.uint8)).astype(bool)
+
+
+@pytest.mark.parametrize("strength", [0.35, 1.0])
+def test_the_fill_gets_the_share_of_the_surroundings_grain_asked_for(strength):
+    photo, smooth, hole = _grainy_scene()
+    ring = cv2.dilate(hole.astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool) & ~cv2.dilate(
+        hole.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
+    out = match_grain(photo, smooth, hole, strength, np.random.default_rng(1))
+    inside = _interior(hole)
+    assert _energy(smooth, inside) < 0.02 * _energy(photo, ring)  # the plain fill had none
+    ratio = _energy(out, inside) / _energy(photo, ring)
+    assert strength * 0.7 < ratio < strength * 1.3
+    # Only the fine band was added: the fill's local means (its colours and shapes) stay.
+    assert np.abs(cv2.GaussianBlur(out, (0, 0), 4)[inside] - smooth[inside]).max() < 0.02
+
+
+def test_nothing_outside_the_hole_changes_and_the_seed_decides_the_grain():
+    photo, smooth, hole = _grainy_scene()
+    fill = np.where(hole[..., None], smooth, photo)
+    first = match_grain(photo, fill, hole, 0.5, np.random.default_rng(3))
+    again = match_grain(photo, fill, hole, 0.5, np.random.default_rng(3))
+    other = match_grain(photo, fill, hole, 0.5, np.random.default_rng(4))
+    np.testing.assert_array_equal(first[~hole], fill[~hole])
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first[hole], other[hole])
+
+
+def test_thin_scratches_detailed_fills_and_holes_without_context_are_left_alone():
+    photo, smooth, _ = _grainy_scene()
+    scratch = np.zeros(photo.shape[:2], np.uint8)
+    cv2.line(scratch, (10, 20), (150, 140), 1, 3)
+    scratch = scratch.astype(bool)
+    fill = np.where(scratch[..., None], smooth, photo)
+    np.testing.assert_array_equal(match_grain(photo, fill, scratch, 1.0, np.random.default_rng(0)), fill)
+    _, _, hole = _grainy_scene()
+    np.testing.assert_array_equal(match_grain(photo, photo, hole, 0.5, np.random.default_rng(0)), photo)
+    everything = np.ones(photo.shape[:2], bool)
+    np.testing.assert_array_equal(match_grain(photo, smooth, everything, 1.0, np.random.default_rng(0)), smooth)
+    np.testing.assert_array_equal(match_grain(photo, smooth, hole, 0.0, np.random.default_rng(0)), smooth)
+
+
+def test_learned_fills_get_grain_classical_fills_do_not(tiny_model_folder):
+    photo = make_photo(120, 160)
+    rng = np.random.default_rng(0)
+    photo = np.clip(photo.astype(int) + rng.normal(0, 12, photo.shape[:2])[..., None], 0, 255).astype(np.uint8)
+    mask = np.zeros((120, 160), np.uint8)
+    cv2.circle(mask, (80, 60), 25, 255, -1)
+    raster = RasterImage(photo, ImageInfo("PNG", 8))
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    plain = inpainter.inpaint(raster, mask, InpaintRequest(method="tiny", grain=0.0))
+    grainy = inpainter.inpaint(raster, mask, InpaintRequest(method="tiny", grain=1.0))
+    inside = _interior(mask > 0)
+    as_float = lambda p: p.astype(np.float32) / 255  # noqa: E731
+    assert _energy(as_float(grainy.pixels), inside) > 3 * _energy(as_float(plain.pixels), inside)
+    np.testing.assert_array_equal(grainy.pixels[mask == 0], photo[mask == 0])
+    assert operation_for(grainy, InpaintRequest(method="tiny", grain=1.0), mask).grain == 1.0
+    telea = [inpainter.inpaint(raster, mask, InpaintRequest(method="telea", grain=g)) for g in (0.0, 1.0)]
+    np.testing.assert_array_equal(telea[0].pixels, telea[1].pixels)
+    assert operation_for(telea[1], InpaintRequest(method="telea", grain=1.0), mask).grain == 0.0
+
+
+def test_grain_outside_zero_to_one_is_refused(tiny_model_folder):
+    from restorer_app.engine.errors import RestorerError
+
+    photo, mask = make_photo(40, 40), np.zeros((40, 40), np.uint8)
+    mask[10:20, 10:20] = 255
+    with pytest.raises(RestorerError, match="Grain"):
+        Inpainter(ModelRegistry([tiny_model_folder])).inpaint(RasterImage(photo, ImageInfo("PNG", 8)), mask,
+                                                              InpaintRequest(method="tiny", grain=1.5))
