@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from models.dataset import fixed_batch
-from models.losses import hole_l1
+from models.losses import hole_l1, hole_log_mse, hole_psnr
 from models.train import Trainer, TrainConfig, train
 
 TINY = Path(__file__).resolve().parents[2] / "models" / "configs" / "tiny.yaml"
@@ -32,6 +32,21 @@ def test_loss_falls_on_a_fixed_batch():
         trainer.train_step(batch)
     after = loss()
     assert after < 0.85 * before, (before, after)
+
+
+def test_log_mse_loss_is_minus_hole_psnr_and_trains():
+    torch.manual_seed(0)
+    target, output = torch.rand(3, 3, 16, 16), torch.rand(3, 3, 16, 16)
+    mask = torch.zeros(3, 1, 16, 16)
+    mask[:, :, 4:12, 4:12] = 1
+    outside = output.clone()
+    outside[:, :, :4] = 5.0  # errors outside the hole do not count
+    expected = -(hole_psnr(output, target, mask) * torch.log(torch.tensor(10.0)) / 10).mean()
+    assert torch.allclose(hole_log_mse(output, target, mask, floor=0.0), expected, atol=1e-5)
+    assert torch.allclose(hole_log_mse(outside, target, mask), hole_log_mse(output, target, mask))
+    config = tiny(**{"loss.gan_start": 10**6, "loss.l1_hole": 0.0, "loss.log_mse_hole": 1.0})
+    logs = Trainer(config).train_step(fixed_batch(config.data, "train", per_family=1))
+    assert logs["loss"] == pytest.approx(logs["log_mse"]) and logs["log_mse"] < 0
 
 
 def test_gan_phase_runs_and_stays_finite():
