@@ -53,7 +53,10 @@ def _losses(config) -> str:
     loss = config.loss
     gan_on = loss.adversarial > 0 and loss.gan_start < config.steps and (
         loss.gan_stop is None or loss.gan_stop > loss.gan_start)
-    text = f"hole-weighted L1 x{loss.l1_hole}"
+    terms = [f"hole-weighted L1 x{loss.l1_hole}"] if loss.l1_hole else []
+    if loss.log_mse_hole:
+        terms.append(f"per-sample log hole-MSE (a PSNR loss) x{loss.log_mse_hole}")
+    text = " + ".join(terms) or "none"
     if not gan_on:
         return text + " only (in this configuration's final run; see the history below)."
     until = f" until step {loss.gan_stop}" if loss.gan_stop is not None else ""
@@ -133,8 +136,8 @@ default). It predicts a residual added inside the hole only.
 
 ## Pictures
 
-Validation photos filled the way the app fills them (`python -m models.preview --engine`;
-columns: damaged, Telea, Navier-Stokes, this model, original):
+Validation photos filled the way the app fills them, grain matching included
+(`python -m models.preview --engine`; columns: damaged, Telea, Navier-Stokes, this model, original):
 [scratches](card-images/scratches.jpg), [strokes](card-images/strokes.jpg),
 [blobs](card-images/blobs.jpg); and one hole per photo filled with no description,
 "bright red" and "dark blue": [steering](card-images/steering.jpg).
@@ -143,9 +146,11 @@ columns: damaged, Telea, Navier-Stokes, this model, original):
 
 Trained on a few dozen photographs on a small compute budget: it knows skies, foliage,
 water, stone, wood and skin tones in broad strokes, not faces or text. Large holes
-(over ~30 % of the region) still come out soft. Descriptions steer the colour and
-brightness of a hole (they were taught with recoloured holes), not its content: "brick wall"
-will not draw bricks. The app gives descriptions only to holes wider than about 10 px.
+(over ~30 % of the region) come out soft; the app's grain matching (on by default, the
+*Grain* box) adds fine texture from around the hole, which makes them look less flat but does
+not bring back lost structure. Descriptions steer the colour and brightness of a hole (they
+were taught with recoloured holes), not its content: "brick wall" will not draw bricks. The
+app gives descriptions only to the parts of holes wider than about 24 px.
 
 Licence of the weights: {licence}. The training photographs keep their own licences (above).
 """

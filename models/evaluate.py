@@ -143,7 +143,8 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
         except Exception as exc:  # no encoder installed: evaluate without the caption row
             print(f"(no caption row: {exc})", file=sys.stderr)
     matched = f"{model_id} (with colour matching)"
-    methods = list(CLASSICAL) + [model_id, matched] + ([f"{model_id}+caption"] if encoder else [])
+    smooth = f"{model_id} (grain off)"
+    methods = list(CLASSICAL) + [model_id, smooth, matched] + ([f"{model_id}+caption"] if encoder else [])
     totals = {f.value: {m: [] for m in methods} for f in MaskFamily}
     seams = {f.value: {m: [] for m in ["original", *methods]} for f in MaskFamily}
     photos = validation_photos(data, long_side)
@@ -161,6 +162,8 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, prompt=caption)).pixels
                     elif method == matched:
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, harmonize=True)).pixels
+                    elif method == smooth:
+                        result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, grain=0.0)).pixels
                     else:
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=method)).pixels
                     totals[family.value][method].append(score(result, rgb, mask))
@@ -186,6 +189,8 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
 
 
 def markdown(result: dict) -> str:
+    from restorer_app.engine.pipeline import DEFAULT_GRAIN
+
     model = result["model"]
     lines = [
         f"Validation photos ({len(result['photos'])}, never trained on): {', '.join(result['photos'])}; long side "
@@ -211,6 +216,9 @@ def markdown(result: dict) -> str:
                   "neighbouring pixels just outside it (`restorer_app.engine.blend.seam_score`); the undamaged "
                   "photo's value is what a seamless fill scores. \"With colour matching\" is the same model with "
                   "the engine's edge colour matching turned on (off by default).",
+              "", f"`{model}` is the app's default: the model's fill with grain matching at {DEFAULT_GRAIN:g} "
+                  "(`restorer_app/engine/grain.py`: fine detail copied from around the hole, up to that share of "
+                  "the surroundings' detail energy); \"grain off\" is the network's own output.",
               "", f"`{model}+caption` is given, as its description, a caption generated from the true hole pixels "
                   "(what a good description can add); as in the app, scratches and spots narrower than about 24 px ignore descriptions."]
     steer = result.get("steering")
