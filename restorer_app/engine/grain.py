@@ -55,20 +55,19 @@ def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength:
     out = fill.astype(np.float32, copy=True)
     if strength <= 0 or not hole.any() or hole.all():
         return out
-    height, width = hole.shape
+    hole_u8 = hole.astype(np.uint8)
+    fade = np.clip((cv2.distanceTransform(hole_u8, cv2.DIST_L2, 5) - 1.0) / FADE, 0.0, 1.0)
+    interior = fade >= 1.0
+    if not interior.any():  # thin damage only: nothing to do (checked first, it is cheap)
+        return out
     composite = np.where(hole[..., None], out, photo.astype(np.float32))
     detail = fine_detail(composite)
-    hole_u8 = hole.astype(np.uint8)
     # Photo pixels whose detail band the hole's fill does not reach (3 sigma away) ...
     near = cv2.dilate(hole_u8, _disk(int(np.ceil(3 * SIGMA)) + 1)).astype(bool)
     source = cv2.dilate(hole_u8, _disk(RING)).astype(bool) & ~near
     if source.sum() < 4 * BLOCK * BLOCK:  # ... in a ring around it, or anywhere in the crop
         source = ~near
     if source.sum() < BLOCK * BLOCK:
-        return out
-    fade = np.clip((cv2.distanceTransform(hole_u8, cv2.DIST_L2, 5) - 1.0) / FADE, 0.0, 1.0)
-    interior = fade >= 1.0
-    if not interior.any():
         return out
     wanted = strength * float((detail[source] ** 2).mean())
     deficit = wanted - float((detail[interior] ** 2).mean())
