@@ -150,7 +150,10 @@ water, stone, wood and skin tones in broad strokes, not faces or text. Large hol
 *Grain* box) adds fine texture from around the hole, which makes them look less flat but does
 not bring back lost structure. Descriptions steer the colour and brightness of a hole (they
 were taught with recoloured holes), not its content: "brick wall" will not draw bricks. The
-app gives descriptions only to the parts of holes wider than about 24 px.
+app gives descriptions only to the parts of holes wider than about 24 px. On toned (sepia)
+scans a large fill can come out slightly cooler than the photo (it learned from colour
+photos); *Match colour to surroundings* reduces that. Grain matching copies whatever fine
+detail surrounds the hole, including unmasked dust or JPEG ringing: mask all the damage.
 
 Licence of the weights: {licence}. The training photographs keep their own licences (above).
 """
