@@ -9,7 +9,8 @@ How: the photo's fine detail (the difference to a Gaussian blur of ``sigma``) is
 ring around the hole. Where the fill's interior has less of it than ``strength`` times the
 ring's, blocks of that detail are copied from nearby places in the ring into the hole (16-pixel
 blocks with 50 % overlap and Hann windows normalised to keep the energy), scaled to make up the
-difference, and faded in over the first few pixels from the hole's edge. Only the fine band is added, so the fill's colours and shapes stay the model's.
+difference, and faded in over the first few pixels from the hole's edge. Only the fine band is
+added, so the fill's colours and shapes stay the model's.
 
 The added detail is not the photo's lost detail: it raises how natural the fill looks and
 lowers hole-PSNR a little (the model card measures both). ``strength`` 1 matches the
