@@ -68,6 +68,25 @@ def _separator() -> QFrame:
     return line
 
 
+def _off_spin(top: int, suffix: str) -> QSpinBox:
+    """A 0..``top`` spin box whose 0 reads "off"."""
+    spin = QSpinBox()
+    spin.setRange(0, top)
+    spin.setSuffix(suffix)
+    spin.setSpecialValueText("off")
+    return spin
+
+
+def _spin_row(label: QLabel, spin: QSpinBox) -> QHBoxLayout:
+    """A label on the left, a spin box on the right."""
+    row = QHBoxLayout()
+    row.setSpacing(8)
+    row.addWidget(label)
+    row.addStretch(1)
+    row.addWidget(spin)
+    return row
+
+
 class ToolPanel(QWidget):
     brush_size_changed = Signal(int)
     method_changed = Signal(object)  # MethodInfo
@@ -137,33 +156,17 @@ class ToolPanel(QWidget):
         return row
 
     def _build_soft_edge_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(8)
-        row.addWidget(QLabel("Soft edge"))
-        row.addStretch(1)
-        self.soft_edge_spin = QSpinBox()
-        self.soft_edge_spin.setRange(0, 64)
-        self.soft_edge_spin.setSuffix(" px")
-        self.soft_edge_spin.setSpecialValueText("off")
+        self.soft_edge_spin = _off_spin(64, " px")
         self.soft_edge_spin.setToolTip("The fill fades into the photo over this many pixels inside the mask; "
                                        "nothing outside the mask ever changes")
-        row.addWidget(self.soft_edge_spin)
-        return row
+        return _spin_row(QLabel("Soft edge"), self.soft_edge_spin)
 
     def _build_grain_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(8)
         self.grain_label = QLabel("Grain")
-        row.addWidget(self.grain_label)
-        row.addStretch(1)
-        self.grain_spin = QSpinBox()
-        self.grain_spin.setRange(0, 100)
+        self.grain_spin = _off_spin(100, " %")
         self.grain_spin.setSingleStep(5)
         self.grain_spin.setValue(round(100 * DEFAULT_GRAIN))
-        self.grain_spin.setSuffix(" %")
-        self.grain_spin.setSpecialValueText("off")
-        row.addWidget(self.grain_spin)
-        return row
+        return _spin_row(self.grain_label, self.grain_spin)
 
     @property
     def grain(self) -> float:
