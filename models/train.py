@@ -99,6 +99,8 @@ class TrainConfig:
     keep_checkpoints: int = 3
     #: Warm start: a checkpoint whose generator (and EMA) weights initialise a new run, except
     #: the parameters whose names start with one of ``reinit`` (those keep their fresh init).
+    #: An exported ``.onnx`` model works too (its weights keep their torch names), so a fresh
+    #: clone can continue from the shipped model without the original checkpoint.
     init_from: str | None = None
     reinit: list[str] = field(default_factory=list)
 
@@ -176,6 +178,17 @@ def build_models(config: TrainConfig) -> tuple[InpaintGenerator, PatchDiscrimina
     if params > MAX_GENERATOR_PARAMETERS:
         raise ValueError(f"The generator has {params:,} parameters; the budget is {MAX_GENERATOR_PARAMETERS:,}.")
     return generator, discriminator
+
+
+def onnx_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The named weights of an exported model, as a generator state dict (the exporter keeps
+    parameter names; its own constants, named ``val_*``, are left out)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    return {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in model.graph.initializer
+            if not i.name.startswith("val_")}
 
 
 class Trainer:
@@ -346,7 +359,15 @@ class Trainer:
 
     def warm_start(self, checkpoint: Path, reinit: tuple[str, ...]) -> None:
         """Copy generator and EMA weights from ``checkpoint``, except names starting with ``reinit``."""
-        state = torch.load(checkpoint, map_location=self.device, weights_only=False)
+        if checkpoint.suffix == ".onnx":
+            weights = onnx_weights(checkpoint)
+            missing = sorted(set(self.generator.state_dict()) - set(weights))
+            if missing:
+                raise ValueError(f"{checkpoint} lacks the weights {', '.join(missing[:5])}: it was exported from a "
+                                 "different network (or an untrained one), so training cannot start from it.")
+            state = {"generator": weights, "ema": weights, "step": f"exported, {checkpoint.name}"}
+        else:
+            state = torch.load(checkpoint, map_location=self.device, weights_only=False)
         for net, key in ((self.generator, "generator"), (self.ema, "ema")):
             own = net.state_dict()
             kept = {k: v for k, v in state[key].items()

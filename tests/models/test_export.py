@@ -18,10 +18,14 @@ pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.fil
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """A tiny random-init generator whose residual and FiLM paths are far from zero, so the
-    comparison sees every layer (a fresh network's output is nearly its input)."""
+    comparison sees every layer (a fresh network's output is nearly its input). Every weight
+    is jittered too: like trained weights, no two tensors are equal (the exporter shares
+    identical constants, such as the zero-initialised biases, under one name)."""
     torch.manual_seed(0)
     net = InpaintGenerator(GeneratorConfig(widths=(8, 16, 16, 24), dilations=(1, 2), text_hidden=16)).eval()
     with torch.no_grad():
+        for weight in net.parameters():
+            weight.add_(torch.randn_like(weight) * 0.01)
         torch.nn.init.normal_(net.head.weight, std=0.3)
         torch.nn.init.normal_(net.film[-1].weight, std=0.3)
     folder = tmp_path_factory.mktemp("models")
@@ -71,3 +75,19 @@ def test_update_manifest_replaces_by_id_and_moves_the_default(tmp_path):
     models = {m["id"]: m for m in json.loads((tmp_path / "manifest.json").read_text())["models"]}
     assert set(models) == {"a", "b"} and models["b"]["version"] == "2"
     assert models["a"]["default"] is False
+
+
+def test_training_can_warm_start_from_an_exported_model(exported):
+    """A fresh clone has no checkpoints: the shipped ONNX file must give back every weight."""
+    from models.train import onnx_weights
+
+    net, path = exported
+    weights = onnx_weights(path)
+    own = net.state_dict()
+    assert set(weights) == set(own)
+    assert all(torch.equal(weights[k], own[k]) for k in own)
+    copy = InpaintGenerator(net.config).eval()
+    copy.load_state_dict(weights)
+    image, mask, text = torch.rand(1, 3, 32, 40), (torch.rand(1, 1, 32, 40) > 0.7).float(), torch.randn(1, 384)
+    with torch.no_grad():
+        assert torch.equal(copy(image, mask, text), net(image, mask, text))
