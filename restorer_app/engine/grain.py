@@ -6,10 +6,12 @@ missing, and a restorer sees a plastic-looking patch in a grainy scan. Restorers
 hand by adding grain; :func:`match_grain` does it from the photo itself.
 
 How: the photo's fine detail (the difference to a Gaussian blur of ``sigma``) is measured in a
-ring around the hole. Where the fill's interior has less of it than ``strength`` times the
-ring's, blocks of that detail are copied from nearby places in the ring into the hole (16-pixel
-blocks with 50 % overlap and Hann windows normalised to keep the energy), scaled to make up the
-difference, and faded in over the first few pixels from the hole's edge. Only the fine band is
+ring around the hole, in blocks; blocks far busier than the typical one (an edge, a dust speck
+nobody masked) are set aside, for measuring and for copying. Where the fill's interior has less
+of it than ``strength`` times the ring's, calm blocks are copied from nearby places in the ring
+into the hole (16-pixel blocks with 50 % overlap and Hann windows normalised to keep the
+energy), scaled to make up the difference, and faded in over the first few pixels from the
+hole's edge. Only the fine band is
 added, so the fill's colours and shapes stay the model's.
 
 The added detail is not the photo's lost detail: it raises how natural the fill looks and
@@ -30,6 +32,10 @@ RING = 32  # pixels: how far around the hole the texture is measured and taken f
 #: fill is close to the truth already, so noise would only cost fidelity there.
 FADE = 4.0
 _CANDIDATES = 12  # random source blocks considered per destination; the nearest is taken
+#: Source blocks with more than this many times the median block's detail energy are not
+#: copied: they hold an edge, or dust and scratches nobody masked, and grain should not
+#: duplicate either into the hole.
+OUTLIER = 4.0
 
 
 def fine_detail(rgb: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
@@ -70,15 +76,20 @@ def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength:
         source = ~near
     if source.sum() < BLOCK * BLOCK:
         return out
-    wanted = strength * float((detail[source] ** 2).mean())
-    deficit = wanted - float((detail[interior] ** 2).mean())
-    if deficit <= 0:
-        return out
-    # Top-left corners of blocks lying wholly in the source area.
+    # Top-left corners of blocks lying wholly in the source area, less the busy ones; the
+    # grain asked for is measured on the calm blocks too, so specks do not inflate it.
     whole = cv2.erode(source.astype(np.uint8), np.ones((BLOCK, BLOCK), np.uint8), anchor=(0, 0),
                       borderType=cv2.BORDER_CONSTANT, borderValue=0)
     sy, sx = np.nonzero(whole)
     if sy.size == 0:
+        return out
+    block_energy = cv2.boxFilter((detail ** 2).mean(axis=2), -1, (BLOCK, BLOCK), anchor=(0, 0),
+                                 normalize=True, borderType=cv2.BORDER_CONSTANT)[sy, sx]
+    calm = block_energy <= OUTLIER * float(np.median(block_energy))
+    sy, sx = sy[calm], sx[calm]
+    wanted = strength * float(block_energy[calm].mean())
+    deficit = wanted - float((detail[interior] ** 2).mean())
+    if deficit <= 0:
         return out
     synthesized = _tile_detail(detail, hole, sy, sx, rng)
     energy = float((synthesized[interior] ** 2).mean())

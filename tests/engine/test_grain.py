@@ -57,6 +57,25 @@ def test_nothing_outside_the_hole_changes_and_the_seed_decides_the_grain():
     assert not np.array_equal(first[hole], other[hole])
 
 
+
+def test_unmasked_dust_around_the_hole_is_not_copied_into_it():
+    """Specks nobody painted over sit in the ring the grain comes from; the fill must get the
+    film grain, not copies of the specks (a restorer would have to clean them up again)."""
+    photo, smooth, hole = _grainy_scene()
+    rng = np.random.default_rng(5)
+    ring = cv2.dilate(hole.astype(np.uint8), np.ones((61, 61), np.uint8)).astype(bool) & ~cv2.dilate(
+        hole.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    ys, xs = np.nonzero(ring)
+    dusty = photo.copy()
+    for i in rng.choice(ys.size, 8, replace=False):  # dark specks, 3 px across
+        cv2.circle(dusty, (int(xs[i]), int(ys[i])), 1, (0.02, 0.02, 0.02), -1)
+    for seed in range(5):
+        out = match_grain(dusty, smooth, hole, 1.0, np.random.default_rng(seed))
+        added = (out - smooth)[hole]
+        assert np.abs(added).max() < 0.2  # a copied speck adds about -0.4
+        ratio = _energy(out, _interior(hole)) / _energy(photo, ring)
+        assert ratio > 0.5  # the grain itself still came
+
 def test_thin_scratches_detailed_fills_and_holes_without_context_are_left_alone():
     photo, smooth, _ = _grainy_scene()
     scratch = np.zeros(photo.shape[:2], np.uint8)
