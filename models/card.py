@@ -66,7 +66,7 @@ def _losses(config) -> str:
 
 
 def write_card(path: Path, model_id: str, name: str, version: str, state: dict, data: Path, licence: str,
-               evaluation: str | None = None) -> None:
+               evaluation: str | None = None, run_dir: str | None = None) -> None:
     from .train import TrainConfig, build_models
 
     config = TrainConfig.from_dict(state["config"])
@@ -106,7 +106,7 @@ default). It predicts a residual added inside the hole only.
 
 - Steps: {state.get('step', 0):,} of {config.steps:,}, batch {config.batch}, {config.data.crop}x{config.data.crop} crops,
   device {config.device}, precision {config.precision}; training time {duration}.
-- Command: `python -m models.train --config models/configs/{config.name}.yaml --out runs/{config.name}`
+- Command: `python -m models.train --config models/configs/{config.name}.yaml --out {run_dir or f"runs/{config.name}"}`
 - Losses: {_losses(config)} AdamW lr {config.optim.lr_generator}
   ({config.optim.schedule}, warm-up {config.optim.warmup}); EMA {config.ema_decay} (exported).
 - Captions: {1 - config.data.caption_drop:.0%} of training holes carry a caption generated from the

@@ -174,7 +174,10 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"Parity check failed ({worst:.2e} > {PARITY_TOLERANCE}); nothing was written.")
         file.write_bytes(candidate.read_bytes())
     card = f"MODEL_CARD_{args.id}.md"
-    write_card(args.out / card, args.id, args.name, args.version, state, args.data, args.licence)
+    # The run folder holding checkpoints/, so the card's command names the run that was exported.
+    run = args.checkpoint.parent.parent if args.checkpoint.parent.name == "checkpoints" else None
+    write_card(args.out / card, args.id, args.name, args.version, state, args.data, args.licence,
+               run_dir=run.as_posix() if run else None)
     entry = manifest_entry(args.id, args.name, args.version, file, args.licence, card,
                            "Learned fill for scratches, strokes and torn areas; starts from the Navier-Stokes "
                            "fill and adds texture; understands short descriptions.")
