@@ -95,12 +95,24 @@ def _fine_detail(rgb: np.ndarray, hole: np.ndarray, small_size: tuple[int, int])
     return sharp - coarse
 
 
+#: Pixels (at the network's input scale) over which a thick hole's fill hands over from the
+#: full-resolution run, best at continuing the edges and texture at the hole's border, to a
+#: run at half resolution, which sees twice as far and so guesses the middle of a large hole
+#: better. Measured on the validation photos (session 4): +0.2 dB hole-PSNR on blobs, no
+#: change on strokes or scratches.
+COARSE_BLEND = 48.0
+#: Holes no deeper than this (pixels from the nearest known pixel) skip the half-resolution
+#: run: it would get under a sixth of the weight anywhere, and thin damage is most of a scan.
+COARSE_MIN_DEPTH = 8.0
+
+
 class OnnxFill(FillMethod):
     """A learned inpainting model from the registry.
 
     Each region is cropped with generous context, shrunk if it exceeds the model's
     comfortable size, given the classical pre-fill the model expects, padded to the
-    model's size multiple, run, and converted back.
+    model's size multiple, run, and converted back. Thick holes are also run at half that
+    size, and the two fills are blended by depth into the hole (:data:`COARSE_BLEND`).
     """
 
     def __init__(self, model: LoadedModel, harmonize: bool = True, grain: float = 0.0, seed: int = 0) -> None:
@@ -151,7 +163,7 @@ class OnnxFill(FillMethod):
             small_hole = (cv2.resize(hole * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
         else:
             small_rgb, small_hole = rgb, hole
-        filled = self._run(small_rgb, small_hole, embedding)
+        filled = self._run_two_scales(small_rgb, small_hole, embedding)
         if scale < 1.0:
             filled = cv2.resize(filled, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_CUBIC)
             filled = filled + _fine_detail(rgb, hole, small_rgb.shape[1::-1])
@@ -164,6 +176,21 @@ class OnnxFill(FillMethod):
         full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         oy, ox = box.y0 - crop_box.y0, box.x0 - crop_box.x0
         return full[oy:oy + box.height, ox:ox + box.width]
+
+    def _run_two_scales(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:
+        """The network's fill of ``hole``; deep inside a thick hole, blended towards its fill at
+        half resolution (weight: depth / :data:`COARSE_BLEND`)."""
+        fine = self._run(rgb, hole, embedding)
+        depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5)
+        height, width = hole.shape
+        if depth.max() < COARSE_MIN_DEPTH or min(height, width) < 32:
+            return fine
+        size = (round(width / 2), round(height / 2))
+        half_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        half_hole = (cv2.resize(hole.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+        coarse = cv2.resize(self._run(half_rgb, half_hole, embedding), (width, height), interpolation=cv2.INTER_CUBIC)
+        weight = np.clip(depth / COARSE_BLEND, 0.0, 1.0)[:, :, None]
+        return np.clip(fine + weight * (coarse - fine), 0.0, 1.0).astype(np.float32)
 
     def _run(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:
         entry = self.model.entry

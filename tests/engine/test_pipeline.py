@@ -189,3 +189,37 @@ def test_a_scratch_running_out_of_a_tear_is_thin_outside_it():
     assert (thick[tear > 0] > 0).all()
     outside = (mask > 0) & (cv2.dilate(tear, np.ones((21, 21), np.uint8)) == 0)
     assert outside.sum() > 500 and not (thick[outside] > 0).any()
+
+
+def test_thick_holes_blend_a_half_resolution_run_into_their_middle(tiny_model_folder, monkeypatch):
+    """Near the border of a tear the full-resolution fill is kept; deep inside it the fill
+    comes from a run at half size (which sees twice as far). Thin scratches run once."""
+    from restorer_app.engine import methods
+
+    calls = []
+
+    def fake_run(self, rgb, hole, embedding):
+        calls.append(hole.shape)
+        level = 0.2 if len(calls) == 1 else 0.8  # first the full-size run, then the half-size one
+        return np.where(hole[:, :, None] > 0, level, rgb).astype(np.float32)
+
+    monkeypatch.setattr(methods.OnnxFill, "_run", fake_run)
+    photo = np.full((300, 400, 3), 128, np.uint8)
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    tear = np.zeros((300, 400), np.uint8)
+    cv2.circle(tear, (200, 150), 80, 255, -1)
+    out = inpainter.inpaint(_raster(photo), tear, InpaintRequest(method="tiny", grain=0.0)).pixels
+    assert len(calls) == 2
+    full, half = calls
+    assert abs(half[0] - full[0] / 2) <= 1 and abs(half[1] - full[1] / 2) <= 1
+    assert abs(int(out[150, 200, 0]) - round(0.8 * 255)) <= 2  # the middle: the half-size run
+    assert abs(int(out[150, 121, 0]) - round(0.2 * 255)) <= 8  # one pixel in: the full-size run
+    middle_ring = int(out[150, 200 - 80 + 24, 0])  # halfway through the hand-over
+    assert round(0.2 * 255) + 20 < middle_ring < round(0.8 * 255) - 20
+    np.testing.assert_array_equal(out[tear == 0], photo[tear == 0])
+
+    calls.clear()
+    scratch = np.zeros((300, 400), np.uint8)
+    cv2.line(scratch, (20, 30), (380, 260), 255, 5)
+    inpainter.inpaint(_raster(photo), scratch, InpaintRequest(method="tiny", grain=0.0))
+    assert len(calls) == 1
