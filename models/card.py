@@ -152,8 +152,9 @@ not bring back lost structure. Descriptions steer the colour and brightness of a
 were taught with recoloured holes), not its content: "brick wall" will not draw bricks. The
 app gives descriptions only to the parts of holes wider than about 24 px. On toned (sepia)
 scans a large fill can come out slightly cooler than the photo (it learned from colour
-photos); *Match colour to surroundings* reduces that. Grain matching copies whatever fine
-detail surrounds the hole, including unmasked dust or JPEG ringing: mask all the damage.
+photos); *Match colour to surroundings* reduces that. Grain matching leaves out busy blocks
+(edges, dust specks nobody masked) but copies any even, fine pattern around the hole, JPEG
+blocking and ringing included.
 
 Licence of the weights: {licence}. The training photographs keep their own licences (above).
 """
