@@ -145,7 +145,10 @@ class OnnxFill(FillMethod):
         scale = min(1.0, self.model.entry.max_side / max(crop.height, crop.width))
         multiple = max(1, self.model.entry.size_multiple)
         side = lambda n: -(-max(8, round(n * scale)) // multiple) * multiple  # noqa: E731
-        return side(crop.height) * side(crop.width)
+        pixels = side(crop.height) * side(crop.width)
+        depth = cv2.distanceTransform(region.holes.astype(np.uint8), cv2.DIST_L2, 5).max() if region.holes.any() else 0
+        thick = depth * scale >= COARSE_MIN_DEPTH
+        return pixels + pixels // 4 if thick else pixels  # the half-size run of a thick hole
 
     def fill_region(self, pixels, mask, region, embedding, progress):
         # The network sees every hole in its crop as a hole (damaged pixels are no context),

@@ -223,3 +223,13 @@ def test_thick_holes_blend_a_half_resolution_run_into_their_middle(tiny_model_fo
     cv2.line(scratch, (20, 30), (380, 260), 255, 5)
     inpainter.inpaint(_raster(photo), scratch, InpaintRequest(method="tiny", grain=0.0))
     assert len(calls) == 1
+
+    # The auto budget counts the extra quarter of input pixels a thick hole costs (the same box
+    # with only a 1-pixel outline of the tear as its hole is thin).
+    from restorer_app.engine.regions import regions_around_mask
+    from restorer_app.engine.runtime import Device
+
+    fill = methods.OnnxFill(ModelRegistry([tiny_model_folder]).open("tiny", Device.CPU))
+    (torn,) = regions_around_mask(tear, fill.context_margin)
+    as_thin = methods.Region(torn.box, torn.holes & (cv2.erode(tear, np.ones((3, 3), np.uint8))[torn.box.slices] == 0))
+    assert fill.input_pixels(torn, 300, 400) == fill.input_pixels(as_thin, 300, 400) * 5 // 4
