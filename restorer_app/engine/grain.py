@@ -133,6 +133,12 @@ def _tile_detail(detail: np.ndarray, hole: np.ndarray, sy: np.ndarray, sx: np.nd
             chosen = pick[np.arange(iy.size), distance.argmin(axis=1)]
             patches = detail[sy[chosen][:, None, None] + steps[None, :, None],
                              sx[chosen][:, None, None] + steps[None, None, :]]
+            # Grain has no direction: flip and transpose blocks at random, so a block used for
+            # several destinations does not show up as the same mark repeated.
+            flips = rng.random((3, iy.size)) < 0.5
+            patches[flips[0]] = patches[flips[0]][:, ::-1]
+            patches[flips[1]] = patches[flips[1]][:, :, ::-1]
+            patches[flips[2]] = patches[flips[2]].transpose(0, 2, 1, 3)
             grid = np.zeros((rows, cols, b, b, channels), np.float32)
             grid[iy, ix] = patches * window[None, :, :, None]
             acc[area] += grid.transpose(0, 2, 1, 3, 4).reshape(rows * b, cols * b, channels)

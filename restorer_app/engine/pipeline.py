@@ -30,7 +30,7 @@ DESCRIBED_RADIUS = 12.0
 #: two CPU cores the shipped model runs about a megapixel per second.
 AUTO_MODEL_BUDGET = {"CPU": 4_000_000, "CUDA": 60_000_000}
 #: Grain matching strength for learned fills unless a request says otherwise.
-DEFAULT_GRAIN = 0.5
+DEFAULT_GRAIN = 0.6
 
 
 @dataclass(frozen=True)
