@@ -11,8 +11,7 @@ nobody masked) are set aside, for measuring and for copying. Where the fill's in
 of it than ``strength`` times the ring's, calm blocks are copied from nearby places in the ring
 into the hole (16-pixel blocks with 50 % overlap and Hann windows normalised to keep the
 energy), scaled to make up the difference, and faded in over the first few pixels from the
-hole's edge. Only the fine band is
-added, so the fill's colours and shapes stay the model's.
+hole's edge. Only the fine band is added, so the fill's colours and shapes stay the model's.
 
 The added detail is not the photo's lost detail: it raises how natural the fill looks and
 lowers hole-PSNR a little (the model card measures both). ``strength`` 1 matches the
