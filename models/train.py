@@ -325,16 +325,19 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self, batch: dict) -> dict[str, float]:
-        """Hole-PSNR of the EMA generator and of its NS input, per mask family, and how much
-        the captions change the fill (``text_effect``: mean absolute change inside the holes,
-        in 8-bit levels; zero means the text is ignored)."""
+        """Hole-PSNR of the EMA generator without a description and of its NS input, per mask
+        family (the quality goals are about fills without one); what the captions do to it
+        (``caption_<family>``: hole-PSNR with the sample's true caption minus without, on the
+        captioned samples); and how much the captions change the fill (``text_effect``: mean
+        absolute change inside the holes, in 8-bit levels; zero means the text is ignored)."""
         batch = self.to_device(batch)
         with self.autocast():
             output = self.ema(batch["image"], batch["mask"], batch["text"]).float()
             silent = self.ema(batch["image"], batch["mask"], torch.zeros_like(batch["text"])).float()
         captioned = batch["text"].abs().sum(dim=1) > 0
         change = ((output - silent).abs() * batch["mask"]).sum(dim=(1, 2, 3)) / (3 * batch["mask"].sum(dim=(1, 2, 3)))
-        ours = hole_psnr(output, batch["target"], batch["mask"])
+        ours = hole_psnr(silent, batch["target"], batch["mask"])
+        described = hole_psnr(output, batch["target"], batch["mask"])
         ns = hole_psnr(batch["image"], batch["target"], batch["mask"])
         result = {}
         for index, family in enumerate(MaskFamily):
@@ -342,6 +345,8 @@ class Trainer:
             if chosen.any():
                 result[f"val_{family.value}"] = float(ours[chosen].mean())
                 result[f"gain_{family.value}"] = float((ours[chosen] - ns[chosen]).mean())
+            if (chosen & captioned).any():
+                result[f"caption_{family.value}"] = float((described - ours)[chosen & captioned].mean())
         if captioned.any():
             result["text_effect"] = float(255 * change[captioned].mean())
         return result

@@ -94,3 +94,20 @@ def test_config_rejects_unknown_keys():
         tiny(**{"optim.learning_rate": 1e-3})
     with pytest.raises(ValueError, match="budget"):
         Trainer(tiny(**{"generator.widths": "[64, 128, 256, 384]", "generator.dilations": "[1, 2, 4, 8, 1, 2, 4, 8]"}))
+
+
+def test_validation_scores_fills_without_a_description_and_reports_what_captions_do():
+    config = tiny()
+    trainer = Trainer(config)
+    with torch.no_grad():  # make the text path matter, as in a trained network
+        torch.nn.init.normal_(trainer.ema.text_colour.weight, std=0.5)
+    batch = fixed_batch(config.data, "val", per_family=2)
+    batch["text"] = torch.zeros_like(batch["text"])
+    batch["text"][::2] = torch.randn(batch["text"][::2].shape)  # every other sample has a caption
+    scores = trainer.validate(batch)
+    silent = trainer.ema(batch["image"], batch["mask"], torch.zeros_like(batch["text"])).float()
+    blobs = batch["family"] == 2
+    expected = float(hole_psnr(silent, batch["target"], batch["mask"])[blobs].mean())
+    assert scores["val_blobs"] == pytest.approx(expected, abs=0.05)
+    assert {f"caption_{f}" for f in ("scratches", "strokes", "blobs")} <= set(scores)
+    assert any(abs(scores[f"caption_{f}"]) > 1e-3 for f in ("scratches", "strokes", "blobs"))
