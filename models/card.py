@@ -151,8 +151,9 @@ water, stone, wood and skin tones in broad strokes, not faces or text. Large hol
 not bring back lost structure. Descriptions steer the colour and brightness of a hole (they
 were taught with recoloured holes), not its content: "brick wall" will not draw bricks. The
 app gives descriptions only to the parts of holes wider than about 24 px. On toned (sepia)
-scans a large fill can come out slightly cooler than the photo (it learned from colour
-photos); *Match colour to surroundings* reduces that. Grain matching leaves out busy blocks
+scans the network's fill can come out slightly cooler than the photo (it learned from colour
+photos); the app gives fills on monochrome and toned crops the photo's own tone
+(`engine/blend.py: match_tone`). Grain matching leaves out busy blocks
 (edges, dust specks nobody masked) but copies any even, fine pattern around the hole, JPEG
 blocking and ringing included.
 

@@ -63,6 +63,44 @@ def harmonize_fill(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.
     return out
 
 
+#: Luma weights (Rec. 601) used to split colour from brightness.
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+#: A crop whose known pixels' colour is predicted from their brightness this well (RMS, on the
+#: 0-1 scale; about 4 levels in 8 bits) is monochrome or toned: grey, sepia, cyanotype.
+TONED_RMS = 0.016
+_TONE_SAMPLES = 100_000  # known pixels used for the fit at most
+
+
+def match_tone(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """On a monochrome or toned scan, give ``fill`` the photo's own tone.
+
+    A learned fill was taught on colour photographs, and on a sepia or black-and-white scan it
+    can come out with a faint colour cast of its own (bluish, greenish), which is plain to see
+    there. Here each channel of the known pixels is fitted as a quadratic in their brightness;
+    when that fit explains them (RMS under :data:`TONED_RMS`) the crop has one tone, and the
+    hole's pixels are replaced by the fit at the fill's own brightness, which keeps the fill's
+    brightness, edges and texture exactly and only takes the colour cast away. Colour photos
+    (the fit fails) come back unchanged. Arrays as in :func:`harmonize_fill`.
+    """
+    hole = hole.astype(bool)
+    known = ~hole
+    out = fill.astype(np.float32, copy=True)
+    if known.sum() < 64 or not hole.any():
+        return out
+    pixels = photo[known].astype(np.float32)
+    if len(pixels) > _TONE_SAMPLES:
+        pixels = pixels[:: -(-len(pixels) // _TONE_SAMPLES)]
+    luma = pixels @ _LUMA
+    basis = np.stack([np.ones_like(luma), luma, luma * luma], axis=1)
+    coefficients = np.linalg.lstsq(basis, pixels, rcond=None)[0]
+    if float(np.sqrt(((basis @ coefficients - pixels) ** 2).mean())) > TONED_RMS:
+        return out  # a colour photo
+    fill_luma = out[hole] @ _LUMA
+    toned = np.stack([np.ones_like(fill_luma), fill_luma, fill_luma * fill_luma], axis=1) @ coefficients
+    out[hole] = np.clip(toned, 0.0, 1.0)
+    return out
+
+
 def seam_score(image: np.ndarray, hole: np.ndarray) -> float:
     """How visible the hole's edge is: the mean colour step across the edge divided by the
     mean step between neighbouring pixels just outside it. About 1 means seamless; a fill

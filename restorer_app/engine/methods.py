@@ -13,7 +13,7 @@ import enum
 import cv2
 import numpy as np
 
-from .blend import harmonize_fill
+from .blend import harmonize_fill, match_tone
 from .errors import ModelError, ModelSignatureError, OutOfMemoryError
 from .grain import match_grain
 from .progress import Progress
@@ -172,6 +172,8 @@ class OnnxFill(FillMethod):
             filled = filled + _fine_detail(rgb, hole, small_rgb.shape[1::-1])
         if self.harmonize:
             filled = harmonize_fill(rgb, filled, hole > 0)
+        # A grey or sepia scan keeps its tone (the model learned on colour photos).
+        filled = match_tone(rgb, filled, hole > 0)
         if self.grain > 0:
             # Seeded per region, so a region's grain does not depend on what else is filled.
             rng = np.random.default_rng([self.seed, box.y0, box.x0])

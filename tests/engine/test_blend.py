@@ -1,7 +1,7 @@
 import cv2
 import numpy as np
 
-from restorer_app.engine.blend import harmonize_fill, seam_score
+from restorer_app.engine.blend import harmonize_fill, match_tone, seam_score
 
 from factories import make_photo
 
@@ -52,3 +52,33 @@ def test_soft_edge_fades_inside_the_hole_and_never_outside():
     to_original = np.abs(soft[edge].astype(int) - photo[edge]).mean()
     to_fill = np.abs(soft[edge].astype(int) - hard[edge]).mean()
     assert to_original < to_fill  # at the edge the original dominates
+
+
+def _sepia(luma):
+    """A sepia toning curve: warm, brighter channels lead."""
+    return np.stack([np.clip(luma * 1.12 + 0.02, 0, 1), luma * 0.98, luma * 0.78], axis=2).astype(np.float32)
+
+
+def test_a_cast_in_a_fill_on_a_sepia_or_grey_scan_takes_the_photos_tone():
+    rng = np.random.default_rng(0)
+    luma = cv2.GaussianBlur(rng.random((120, 160)).astype(np.float32), (0, 0), 6)
+    luma = (luma - luma.min()) / (luma.max() - luma.min()) * 0.8 + 0.1
+    hole = np.zeros((120, 160), bool)
+    hole[40:80, 50:110] = True
+    for photo in (_sepia(luma), np.repeat(luma[..., None], 3, axis=2)):
+        cast = photo.copy()
+        cast[hole] += np.array([-0.04, 0.0, 0.05], np.float32)  # a bluish fill, as a model can give
+        out = match_tone(photo, cast, hole)
+        np.testing.assert_array_equal(out[~hole], cast[~hole])
+        assert np.abs(out[hole] - photo[hole]).max() < 0.02  # the cast is gone, the tone is the photo's
+        brightness = lambda rgb: rgb @ np.array([0.299, 0.587, 0.114], np.float32)  # noqa: E731
+        assert np.abs(brightness(out[hole]) - brightness(cast[hole])).max() < 0.01  # brightness kept
+
+
+def test_colour_photos_keep_the_fills_colours():
+    photo = make_photo(120, 160).astype(np.float32) / 255.0
+    hole = np.zeros((120, 160), bool)
+    hole[40:80, 50:110] = True
+    fill = photo.copy()
+    fill[hole] = fill[hole][:, ::-1]  # any colours at all
+    np.testing.assert_array_equal(match_tone(photo, fill, hole), fill)
