@@ -76,10 +76,11 @@ def match_tone(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndar
 
     A learned fill was taught on colour photographs, and on a sepia or black-and-white scan it
     can come out with a faint colour cast of its own (bluish, greenish), which is plain to see
-    there. Here each channel of the known pixels is fitted as a quadratic in their brightness;
-    when that fit explains them (RMS under :data:`TONED_RMS`) the crop has one tone, and the
-    hole's pixels are replaced by the fit at the fill's own brightness, which keeps the fill's
-    brightness, edges and texture exactly and only takes the colour cast away. Colour photos
+    there. Here each channel's offset from the brightness, over the known pixels, is fitted as a
+    quadratic in the brightness; when that fit explains them (RMS under :data:`TONED_RMS`) the
+    crop has one tone, and the hole's pixels get the fitted offsets at the fill's own
+    brightness, which keeps the fill's brightness, edges and texture exactly and only takes the
+    colour cast away. Colour photos
     (the fit fails) come back unchanged. Arrays as in :func:`harmonize_fill`.
     """
     hole = hole.astype(bool)
@@ -91,12 +92,16 @@ def match_tone(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndar
     if len(pixels) > _TONE_SAMPLES:
         pixels = pixels[:: -(-len(pixels) // _TONE_SAMPLES)]
     luma = pixels @ _LUMA
-    basis = np.stack([np.ones_like(luma), luma, luma * luma], axis=1)
-    coefficients = np.linalg.lstsq(basis, pixels, rcond=None)[0]
-    if float(np.sqrt(((basis @ coefficients - pixels) ** 2).mean())) > TONED_RMS:
+    # The colour is fitted as each channel's offset from the brightness; the offsets' weighted
+    # sum is zero, so the fit's is too and the fill's brightness is kept exactly. Brightness
+    # outside the range the photo shows is read at the range's end, not extrapolated.
+    basis = lambda y: np.stack([np.ones_like(y), y, y * y], axis=1)  # noqa: E731
+    offsets = pixels - luma[:, None]
+    coefficients = np.linalg.lstsq(basis(luma), offsets, rcond=None)[0]
+    if float(np.sqrt(((basis(luma) @ coefficients - offsets) ** 2).mean())) > TONED_RMS:
         return out  # a colour photo
     fill_luma = out[hole] @ _LUMA
-    toned = np.stack([np.ones_like(fill_luma), fill_luma, fill_luma * fill_luma], axis=1) @ coefficients
+    toned = fill_luma[:, None] + basis(np.clip(fill_luma, luma.min(), luma.max())) @ coefficients
     out[hole] = np.clip(toned, 0.0, 1.0)
     return out
 

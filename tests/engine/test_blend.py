@@ -82,3 +82,15 @@ def test_colour_photos_keep_the_fills_colours():
     fill = photo.copy()
     fill[hole] = fill[hole][:, ::-1]  # any colours at all
     np.testing.assert_array_equal(match_tone(photo, fill, hole), fill)
+
+
+def test_a_flat_grey_surrounding_keeps_the_fills_brightness():
+    """One brightness around the hole says nothing about other brightnesses: no extrapolation."""
+    photo = np.full((60, 80, 3), 0.5, np.float32)
+    hole = np.zeros((60, 80), bool)
+    hole[20:40, 30:50] = True
+    fill = photo.copy()
+    fill[hole] = (0.15, 0.2, 0.3)
+    out = match_tone(photo, fill, hole)
+    brightness = float(np.array([0.15, 0.2, 0.3]) @ np.array([0.299, 0.587, 0.114]))
+    np.testing.assert_allclose(out[hole], brightness, atol=1e-4)  # grey, at the fill's brightness
