@@ -84,13 +84,14 @@ def match_tone(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndar
     (the fit fails) come back unchanged. Arrays as in :func:`harmonize_fill`.
     """
     hole = hole.astype(bool)
-    known = ~hole
     out = fill.astype(np.float32, copy=True)
-    if known.sum() < 64 or not hole.any():
+    if not hole.any():
         return out
-    pixels = photo[known].astype(np.float32)
-    if len(pixels) > _TONE_SAMPLES:
-        pixels = pixels[:: -(-len(pixels) // _TONE_SAMPLES)]
+    # A regular grid of at most about _TONE_SAMPLES pixels: a crop can be a whole 60 MP scan.
+    step = max(1, int(np.ceil(np.sqrt(hole.size / _TONE_SAMPLES))))
+    pixels = photo[::step, ::step][~hole[::step, ::step]].astype(np.float32)
+    if len(pixels) < 64:
+        return out
     luma = pixels @ _LUMA
     # The colour is fitted as each channel's offset from the brightness; the offsets' weighted
     # sum is zero, so the fit's is too and the fill's brightness is kept exactly. Brightness
