@@ -68,7 +68,7 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: A crop whose known pixels' colour is predicted from their brightness this well (RMS, on the
 #: 0-1 scale; about 4 levels in 8 bits) is monochrome or toned: grey, sepia, cyanotype.
 TONED_RMS = 0.016
-_TONE_SAMPLES = 100_000  # known pixels used for the fit at most
+_TONE_SAMPLES = 100_000  # about how many pixels of the crop (a regular grid) the fit reads
 
 
 def match_tone(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -80,8 +80,8 @@ def match_tone(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndar
     quadratic in the brightness; when that fit explains them (RMS under :data:`TONED_RMS`) the
     crop has one tone, and the hole's pixels get the fitted offsets at the fill's own
     brightness, which keeps the fill's brightness, edges and texture exactly and only takes the
-    colour cast away. Colour photos
-    (the fit fails) come back unchanged. Arrays as in :func:`harmonize_fill`.
+    colour cast away. Colour photos (the fit fails) come back unchanged. Arrays as in
+    :func:`harmonize_fill`.
     """
     hole = hole.astype(bool)
     out = fill.astype(np.float32, copy=True)
@@ -98,8 +98,9 @@ def match_tone(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndar
     # outside the range the photo shows is read at the range's end, not extrapolated.
     basis = lambda y: np.stack([np.ones_like(y), y, y * y], axis=1)  # noqa: E731
     offsets = pixels - luma[:, None]
-    coefficients = np.linalg.lstsq(basis(luma), offsets, rcond=None)[0]
-    if float(np.sqrt(((basis(luma) @ coefficients - offsets) ** 2).mean())) > TONED_RMS:
+    known_basis = basis(luma)
+    coefficients = np.linalg.lstsq(known_basis, offsets, rcond=None)[0]
+    if float(np.sqrt(((known_basis @ coefficients - offsets) ** 2).mean())) > TONED_RMS:
         return out  # a colour photo
     fill_luma = out[hole] @ _LUMA
     toned = fill_luma[:, None] + basis(np.clip(fill_luma, luma.min(), luma.max())) @ coefficients
