@@ -54,34 +54,52 @@ def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength:
 
     ``photo`` and ``fill`` are float32 H x W x C in [0, 1] (``photo``'s hole pixels are ignored,
     ``fill`` is the filled crop); ``hole`` is bool H x W. Returns a new array equal to ``fill``
-    outside the hole. When there is too little known photo around the hole, or the fill is
-    already as detailed as asked, ``fill`` comes back unchanged (as a copy).
+    outside the hole. Each connected hole with pixels deeper than :data:`FADE` from its edge gets
+    the grain of the ring around it, worked out in a window around that hole (a crop can be most
+    of a scan); thin scratches get none. When there is too little known photo around a hole, or
+    its fill is already as detailed as asked, it stays as filled.
     """
     hole = hole.astype(bool)
     out = fill.astype(np.float32, copy=True)
     if strength <= 0 or not hole.any() or hole.all():
         return out
     hole_u8 = hole.astype(np.uint8)
-    fade = np.clip((cv2.distanceTransform(hole_u8, cv2.DIST_L2, 5) - 1.0) / FADE, 0.0, 1.0)
-    interior = fade >= 1.0
+    depth = cv2.distanceTransform(hole_u8, cv2.DIST_L2, 5)
+    interior = depth >= 1.0 + FADE
     if not interior.any():  # thin damage only: nothing to do (checked first, it is cheap)
         return out
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(hole_u8, connectivity=8)
+    pad = RING + BLOCK + int(np.ceil(3 * SIGMA))
+    for label in np.unique(labels[interior]):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        window = (slice(max(0, y - pad), y + h + pad), slice(max(0, x - pad), x + w + pad))
+        _add_grain(out[window], photo[window], hole[window], labels[window] == label, depth[window],
+                   strength, rng)
+    return out
+
+
+def _add_grain(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np.ndarray,
+               depth: np.ndarray, strength: float, rng: np.random.Generator) -> None:
+    """Add grain in place to ``out`` (a window of the filled crop) inside the one hole ``thick``;
+    ``hole`` holds every hole in the window (none of them is a source of grain)."""
+    fade = np.where(thick, np.clip((depth - 1.0) / FADE, 0.0, 1.0), 0.0).astype(np.float32)
+    interior = fade >= 1.0
     composite = np.where(hole[..., None], out, photo.astype(np.float32))
     detail = fine_detail(composite)
-    # Photo pixels whose detail band the hole's fill does not reach (3 sigma away) ...
-    near = cv2.dilate(hole_u8, _disk(int(np.ceil(3 * SIGMA)) + 1)).astype(bool)
-    source = cv2.dilate(hole_u8, _disk(RING)).astype(bool) & ~near
-    if source.sum() < 4 * BLOCK * BLOCK:  # ... in a ring around it, or anywhere in the crop
-        source = ~near
+    # Photo pixels whose detail band no hole's fill reaches (3 sigma away) ...
+    far = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5) > np.ceil(3 * SIGMA) + 1
+    source = far & (cv2.distanceTransform((~thick).astype(np.uint8), cv2.DIST_L2, 5) <= RING)
+    if source.sum() < 4 * BLOCK * BLOCK:  # ... in a ring around this hole, or anywhere near it
+        source = far
     if source.sum() < BLOCK * BLOCK:
-        return out
+        return
     # Top-left corners of blocks lying wholly in the source area, less the busy ones; the
     # grain asked for is measured on the calm blocks too, so specks do not inflate it.
     whole = cv2.erode(source.astype(np.uint8), np.ones((BLOCK, BLOCK), np.uint8), anchor=(0, 0),
                       borderType=cv2.BORDER_CONSTANT, borderValue=0)
     sy, sx = np.nonzero(whole)
     if sy.size == 0:
-        return out
+        return
     block_energy = cv2.boxFilter((detail ** 2).mean(axis=2), -1, (BLOCK, BLOCK), anchor=(0, 0),
                                  normalize=True, borderType=cv2.BORDER_CONSTANT)[sy, sx]
     calm = block_energy <= OUTLIER * float(np.median(block_energy))
@@ -89,29 +107,28 @@ def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength:
     wanted = strength * float(block_energy[calm].mean())
     deficit = wanted - float((detail[interior] ** 2).mean())
     if deficit <= 0:
-        return out
-    synthesized = _tile_detail(detail, hole, sy, sx, rng)
+        return
+    synthesized = _tile_detail(detail, fade > 0, sy, sx, rng)
     energy = float((synthesized[interior] ** 2).mean())
     if energy <= 0:
-        return out
-    synthesized *= (np.sqrt(deficit / energy) * fade)[..., None].astype(np.float32)
-    out[hole] = np.clip(out[hole] + synthesized[hole], 0.0, 1.0)
-    return out
+        return
+    synthesized *= (np.sqrt(deficit / energy) * fade)[..., None]
+    out[thick] = np.clip(out[thick] + synthesized[thick], 0.0, 1.0)
 
 
-def _tile_detail(detail: np.ndarray, hole: np.ndarray, sy: np.ndarray, sx: np.ndarray,
+def _tile_detail(detail: np.ndarray, where: np.ndarray, sy: np.ndarray, sx: np.ndarray,
                  rng: np.random.Generator) -> np.ndarray:
-    """Overlap-add of source blocks over every block touching the hole (four half-block phases,
+    """Overlap-add of source blocks over every block touching ``where`` (four half-block phases,
     each a plain grid), normalised by the summed squared window so the energy is kept."""
-    height, width = hole.shape
+    height, width = where.shape
     channels = detail.shape[2]
     b, half = BLOCK, BLOCK // 2
     window = np.hanning(b + 2)[1:-1].astype(np.float32)
     window = np.outer(window, window)
     # A canvas with a block of margin on every side, so every phase's grid starts at 0..half.
     canvas_h, canvas_w = height + 2 * b, width + 2 * b
-    hole_canvas = np.zeros((canvas_h, canvas_w), bool)
-    hole_canvas[b:b + height, b:b + width] = hole
+    where_canvas = np.zeros((canvas_h, canvas_w), bool)
+    where_canvas[b:b + height, b:b + width] = where
     acc = np.zeros((canvas_h, canvas_w, channels), np.float32)
     weight = np.zeros((canvas_h, canvas_w), np.float32)
     steps = np.arange(b)
@@ -119,11 +136,11 @@ def _tile_detail(detail: np.ndarray, hole: np.ndarray, sy: np.ndarray, sx: np.nd
         for ox in (0, half):
             rows, cols = (canvas_h - oy) // b, (canvas_w - ox) // b
             area = (slice(oy, oy + rows * b), slice(ox, ox + cols * b))
-            present = hole_canvas[area].reshape(rows, b, cols, b).any(axis=(1, 3))
+            present = where_canvas[area].reshape(rows, b, cols, b).any(axis=(1, 3))
             iy, ix = np.nonzero(present)
             if iy.size == 0:
                 continue
-            # Destination block centres in photo coordinates; take the nearest of a few
+            # Destination block centres in window coordinates; take the nearest of a few
             # random source blocks, so the texture comes from close by.
             cy = oy + iy * b - b + half
             cx = ox + ix * b - b + half
@@ -138,9 +155,8 @@ def _tile_detail(detail: np.ndarray, hole: np.ndarray, sy: np.ndarray, sx: np.nd
             patches[flips[0]] = patches[flips[0]][:, ::-1]
             patches[flips[1]] = patches[flips[1]][:, :, ::-1]
             patches[flips[2]] = patches[flips[2]].transpose(0, 2, 1, 3)
-            grid = np.zeros((rows, cols, b, b, channels), np.float32)
-            grid[iy, ix] = patches * window[None, :, :, None]
-            acc[area] += grid.transpose(0, 2, 1, 3, 4).reshape(rows * b, cols * b, channels)
-            weight[area] += np.tile(window ** 2, (rows, cols))
+            # The phase's blocks do not overlap: add them through a block-shaped view.
+            acc[area].reshape(rows, b, cols, b, channels)[iy, :, ix] += patches * window[None, :, :, None]
+            weight[area].reshape(rows, b, cols, b)[iy, :, ix] += window ** 2
     acc /= np.sqrt(np.maximum(weight, 1e-6))[..., None]
     return acc[b:b + height, b:b + width]

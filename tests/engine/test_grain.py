@@ -118,3 +118,32 @@ def test_grain_outside_zero_to_one_is_refused(tiny_model_folder):
     with pytest.raises(RestorerError, match="Grain"):
         Inpainter(ModelRegistry([tiny_model_folder])).inpaint(RasterImage(photo, ImageInfo("PNG", 8)), mask,
                                                               InpaintRequest(method="tiny", grain=1.5))
+
+
+def test_each_hole_takes_the_grain_around_it_and_thin_scratches_in_the_same_crop_get_none():
+    """A scan's crop holds torn areas far apart, over film of different grain, and scratches:
+    every thick hole gets its own surroundings' grain, and what lies far away changes nothing."""
+    photo, smooth, hole = _grainy_scene()
+    near_scene = np.zeros((160, 520, 3), np.float32)
+    near_scene[:, :160], near_scene[:, 160:] = photo, photo.mean(axis=(0, 1))
+    fill_alone = near_scene.copy()
+    fill_alone[:, :160] = np.where(hole[..., None], smooth, photo)
+    holes_alone = np.zeros((160, 520), bool)
+    holes_alone[:, :160] = hole
+    # The same crop with a coarser-grained area far to the right, its own hole, and a thin
+    # scratch between them.
+    coarse, coarse_smooth, _ = _grainy_scene(grain=0.12, seed=9)
+    scene, fill, holes = near_scene.copy(), fill_alone.copy(), holes_alone.copy()
+    scene[:, 360:], holes[:, 360:] = coarse, hole
+    fill[:, 360:] = np.where(hole[..., None], coarse_smooth, coarse)
+    scratch = np.zeros((160, 520), np.uint8)
+    cv2.line(scratch, (250, 0), (270, 159), 1, 3)
+    holes |= scratch.astype(bool)
+    fill[scratch > 0] = 0.5
+    alone = match_grain(near_scene, fill_alone, holes_alone, 1.0, np.random.default_rng(2))
+    both = match_grain(scene, fill, holes, 1.0, np.random.default_rng(2))
+    np.testing.assert_array_equal(both[:, :160][hole], alone[:, :160][hole])
+    assert np.all(both[scratch > 0] == 0.5)
+    inside = _interior(hole)
+    left, right = _energy(both[:, :160], inside), _energy(both[:, 360:], inside)
+    assert right > 4 * left  # the coarse film's hole got the coarse grain
