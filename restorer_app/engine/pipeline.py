@@ -13,7 +13,7 @@ from .imageio import RasterImage
 from .masks import check_mask_size
 from .methods import ClassicalAlgorithm, ClassicalFill, FillMethod, OnnxFill
 from .progress import Progress
-from .regions import Region, regions_around_mask, thick_holes, wide_part
+from .regions import Region, inner_distance, regions_around_mask, thick_holes, wide_part
 from .registry import ModelEntry, ModelKind, ModelRegistry, ModelStatus, default_model_folders
 from .runtime import CUDA, Device
 
@@ -25,6 +25,11 @@ THIN_RADIUS = 5.0
 #: Descriptions apply to the parts of holes wider than about twice this (pixels): what fits
 #: in a smaller hole is clear from its surroundings, and a description there only tinted it.
 DESCRIBED_RADIUS = 12.0
+#: Pixels in from a hole's edge over which a described fill hands over from the plain one, so
+#: the fill continues the photo at the edge and follows the description inside. A hard switch
+#: left a visible colour step at the edge of a hole described truthfully (MODEL_CARD: seam 1.45
+#: vs 0.76, blobs -0.9 dB); 16 px removes the step and keeps 35/36 steering cases.
+DESCRIPTION_RAMP = 16.0
 #: Model input pixels ``auto`` may spend on one fill before thin damage goes to Navier-Stokes
 #: instead (the model gains little there, and a 60 MP scan can have thousands of specks). On
 #: two CPU cores the shipped model runs about a megapixel per second.
@@ -215,9 +220,9 @@ class Inpainter:
                     filled = current.method.fill_region(source, current.mask, region, silent, step)
                 else:
                     filled = current.method.fill_region(source, current.mask, region, embedding, step)
-                    if partly:  # the small parts take the fill made without the description
+                    if wide is not None:
                         plain = current.method.fill_region(source, current.mask, region, silent, Progress())
-                        filled = np.where(wide[:, :, None], filled, plain)
+                        filled = _follow_description(region, wide, filled, plain)
                 if request.feather > 0:
                     filled = soften_edge(image.pixels[region.box.slices], filled, region.holes, request.feather)
                 output[region.box.slices][region.holes] = filled[region.holes]
@@ -275,3 +280,10 @@ class Inpainter:
         return [p for p in passes if p.regions]
 
 
+def _follow_description(region: Region, wide: np.ndarray, described: np.ndarray, plain: np.ndarray) -> np.ndarray:
+    """The described fill in the wide parts of ``region``'s holes, handing over from the plain
+    fill (made without the description) over the first :data:`DESCRIPTION_RAMP` pixels in from
+    the edge; thin parts keep the plain fill."""
+    weight = (np.clip(inner_distance(region) / DESCRIPTION_RAMP, 0.0, 1.0) * wide)[:, :, None]
+    mixed = plain.astype(np.float32) + weight * (described.astype(np.float32) - plain.astype(np.float32))
+    return np.rint(mixed).astype(plain.dtype)

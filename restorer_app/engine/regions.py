@@ -89,7 +89,7 @@ def _coarse_any(binary: np.ndarray, cell: int) -> np.ndarray:
     return padded.reshape(rows, cell, cols, cell).any(axis=(1, 3)).astype(np.uint8)
 
 
-def _inner_distance(region: Region) -> np.ndarray:
+def inner_distance(region: Region) -> np.ndarray:
     """Distance of each hole pixel of ``region`` to the nearest known pixel."""
     # Pad with known pixels: OpenCV treats the image border as infinitely far away.
     return cv2.distanceTransform(np.pad(region.holes.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
@@ -100,7 +100,7 @@ def wide_part(region: Region, radius: float) -> np.ndarray:
     that lies farther than ``radius`` from any known pixel (a morphological opening). What is
     left is thin damage - hairline scratches, cracks, dust specks up to about ``2 * radius``
     pixels across, and a scratch's tail where it leaves a torn area."""
-    seeds = _inner_distance(region) > radius
+    seeds = inner_distance(region) > radius
     if not seeds.any():
         return seeds
     reach = int(np.ceil(radius)) + 2

@@ -13,7 +13,7 @@ from restorer_app.engine.errors import (
 )
 from restorer_app.engine.imageio import ImageInfo, RasterImage
 from restorer_app.engine.methods import ClassicalAlgorithm, classical_fill
-from restorer_app.engine.pipeline import InpaintRequest, Inpainter
+from restorer_app.engine.pipeline import DESCRIPTION_RAMP, InpaintRequest, Inpainter
 from restorer_app.engine.registry import ModelKind, ModelRegistry, ModelStatus, bundled_models_folder
 from restorer_app.engine.runtime import CPU, Device
 
@@ -234,3 +234,17 @@ def test_a_scratch_touching_a_described_tear_is_filled_without_the_description(t
     tail = (mask > 0) & (cv2.dilate(tear, np.ones((25, 25), np.uint8)) == 0)
     np.testing.assert_array_equal(red[tail], plain[tail])
     assert np.abs(red[tear > 0] - plain[tear > 0]).mean() > 5
+
+
+def test_a_described_fill_continues_the_photo_at_the_edge_and_follows_the_description_inside(text_inpainter):
+    inpainter = text_inpainter
+    raster = RasterImage(make_photo(200, 200), ImageInfo("PNG", 8))
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.circle(mask, (100, 100), 50, 255, -1)
+    plain = inpainter.inpaint(raster, mask, InpaintRequest(device=Device.CPU)).pixels.astype(int)
+    red = inpainter.inpaint(raster, mask, InpaintRequest(device=Device.CPU, prompt="bright red")).pixels.astype(int)
+    depth = cv2.distanceTransform(mask // 255, cv2.DIST_L2, 3)
+    edge, deep = (depth > 0) & (depth <= 2), depth > DESCRIPTION_RAMP + 2
+    step = lambda where: np.abs(red[where] - plain[where]).mean()  # noqa: E731
+    assert step(deep) > 5  # the description is followed inside ...
+    assert step(edge) < 0.2 * step(deep)  # ... and hardly shows at the edge
