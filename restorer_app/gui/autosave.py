@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import platformdirs
-from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, Qt, QTimer, Signal
 
 from restorer_app.engine.errors import RestorerError
 from restorer_app.engine.project import PROJECT_SUFFIX, FillStep, Project, ProjectError, save_project
@@ -139,7 +139,7 @@ class Autosaver(QObject):
         self._buffer: np.ndarray | None = None
         self._adopted: Orphan | None = None
         self._steps: dict[int, FillStep] = {}  # by patch id; touched only by the writer thread
-        self._write_ended.connect(self._on_write_ended)
+        self._write_ended.connect(self._on_write_ended, Qt.ConnectionType.QueuedConnection)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._write_if_due)
@@ -192,8 +192,8 @@ class Autosaver(QObject):
             self.dirty = True  # try again on the next tick
             self.failed.emit(error)
             return
-        self._in_flight = self._submit(self._write_session, document.path, checksum, self._buffer,
-                                       [command.patch for command in commands], applied)
+        self._submit(self._write_session, document.path, checksum, self._buffer,
+                     [command.patch for command in commands], applied, tracked=True)
 
     def _write_session(self, source: Path, checksum: str, mask: np.ndarray, patches: list[FillPatch],
                        applied: int) -> None:
@@ -208,11 +208,15 @@ class Autosaver(QObject):
             self._lock = _lock_for(self.path)
             self._lock.tryLock(0)  # a fresh random name: nobody else holds it
 
-    def _submit(self, function, *args) -> Future:
+    def _submit(self, function, *args, tracked: bool = False) -> Future:
+        """Run ``function`` on the writer thread; a ``tracked`` job is the write in flight."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_THREAD_NAME)
         future = self._executor.submit(function, *args)
-        # Runs on the writer thread; the signal queues the result to this object's thread.
+        if tracked:  # before the callback is attached: a quick job may be done already
+            self._in_flight = future
+        # Runs on the writer thread, or right here when the job is already done; the queued
+        # connection delivers it to this object's thread from the event loop either way.
         future.add_done_callback(self._write_ended.emit)
         return future
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,32 @@ def test_a_change_is_autosaved_on_the_next_tick_and_nothing_without_one(qtbot, o
     stamp = saver.path.stat().st_mtime_ns
     saver._write_if_due()  # a tick with no change writes nothing
     assert not saver.busy and saver.path.stat().st_mtime_ns == stamp
+
+
+class _DoneAtOnce:
+    """An executor whose jobs are finished before ``submit`` returns: the extreme of a writer
+    thread that beats the GUI thread (seen under load, when autosave then stopped for good)."""
+
+    def submit(self, function, *args):
+        future = Future()
+        try:
+            future.set_result(function(*args))
+        except Exception as error:  # noqa: BLE001 - handed on like a thread pool would
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait=True):
+        pass
+
+
+def test_a_write_that_ends_before_the_gui_thread_looks_still_counts(qtbot, opened):
+    saver = opened.autosaver
+    saver._executor = _DoneAtOnce()
+    for stroke in ([(5, 5), (20, 5)], [(5, 30), (20, 30)]):
+        paint(opened, stroke, diameter=4)
+        autosave_now(qtbot, opened)
+        assert not saver.busy
+        np.testing.assert_array_equal(load_project(saver.path).mask, opened.editor.document.mask)
 
 
 def test_autosave_holds_accepted_fills_and_unaccepted_strokes(qtbot, opened, photo_file):
