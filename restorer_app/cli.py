@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--mask-dir", type=Path, help="folder of masks matched to images by file stem")
     inpaint.add_argument("--out-dir", type=Path, help="folder for batch outputs (same file names)")
     inpaint.add_argument("--method", default=AUTO, help="auto, telea, ns or a model id (see 'restorer models')")
-    inpaint.add_argument("--prompt", default="", help="what belongs in the holes, e.g. 'clear sky'")
+    inpaint.add_argument("--prompt", default="",
+                         help="colour and look of what belongs in the larger holes, e.g. 'clear blue sky' (sets "
+                              "colour and brightness, not objects; best left empty when the surroundings show it)")
     inpaint.add_argument("--seed", type=int, default=0, help="seed recorded with the fill (default 0)")
     inpaint.add_argument("--device", choices=[d.value for d in Device], default=Device.AUTO.value)
     inpaint.add_argument("--feather", type=int, default=0, metavar="PX",

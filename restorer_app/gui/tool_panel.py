@@ -310,7 +310,10 @@ class ToolPanel(QWidget):
             "Classical fills already take their colours from the hole's edge")
         self.description.setEnabled(uses_text)
         if uses_text:
-            self.description.setToolTip("Describe what belongs in the hole, e.g. 'clear sky' or 'brick wall'")
+            self.description.setToolTip(
+                "The colour and look of what belongs in the larger holes, e.g. 'clear blue sky' or "
+                "'dark green foliage'. It sets colour and brightness, not objects. Leave it empty when "
+                "the surroundings make it clear: the fill is closest to the photo then.")
             self.description.setPlaceholderText("What belongs there, e.g. clear sky")
         else:
             installed = self._text_model_installed
