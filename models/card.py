@@ -150,8 +150,10 @@ water, stone, wood and skin tones in broad strokes, not faces or text. Large hol
 *Grain* box) adds fine texture from around the hole, which makes them look less flat but does
 not bring back lost structure. Descriptions steer the colour and brightness of a hole (they
 were taught with recoloured holes), not its content: "brick wall" will not draw bricks. The
-app gives descriptions only to the parts of holes wider than about 24 px. On toned (sepia)
-scans the network's fill can come out slightly cooler than the photo (it learned from colour
+app gives descriptions only to the parts of holes wider than about 24 px, handing over from
+the fill made without the description over the first 16 px in from the edge: a true
+description still lowers hole-PSNR a little (more on blobs); a hard switch left a seam.
+On toned (sepia) scans the network's fill can come out slightly cooler than the photo (it learned from colour
 photos); the app gives fills on monochrome and toned crops the photo's own tone
 (`engine/blend.py: match_tone`). Grain matching leaves out busy blocks
 (edges, dust specks nobody masked) but copies any even, fine pattern around the hole, JPEG

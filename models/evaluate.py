@@ -220,7 +220,9 @@ def markdown(result: dict) -> str:
                   "(`restorer_app/engine/grain.py`: fine detail copied from around the hole, up to that share of "
                   "the surroundings' detail energy); \"grain off\" is the network's own output.",
               "", f"`{model}+caption` is given, as its description, a caption generated from the true hole pixels "
-                  "(what a good description can add); as in the app, scratches and spots narrower than about 24 px ignore descriptions."]
+                  "(what a good description can add); as in the app, scratches and spots narrower than about 24 px "
+                  "ignore descriptions, and the described fill takes over from the plain one over the first "
+                  "16 px in from a hole's edge."]
     steer = result.get("steering")
     if steer:
         lines += ["", f"Steering (strokes and blobs holes, prompts \"{STEER_PROMPTS[0]}\" vs \"{STEER_PROMPTS[1]}\" through the "
