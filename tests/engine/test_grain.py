@@ -76,18 +76,28 @@ def test_unmasked_dust_around_the_hole_is_not_copied_into_it():
         ratio = _energy(out, _interior(hole)) / _energy(photo, ring)
         assert ratio > 0.5  # the grain itself still came
 
-def test_thin_scratches_detailed_fills_and_holes_without_context_are_left_alone():
+def test_hairlines_detailed_fills_and_holes_without_context_are_left_alone():
     photo, smooth, _ = _grainy_scene()
-    scratch = np.zeros(photo.shape[:2], np.uint8)
-    cv2.line(scratch, (10, 20), (150, 140), 1, 3)
-    scratch = scratch.astype(bool)
-    fill = np.where(scratch[..., None], smooth, photo)
-    np.testing.assert_array_equal(match_grain(photo, fill, scratch, 1.0, np.random.default_rng(0)), fill)
+    hairline = np.zeros(photo.shape[:2], bool)
+    hairline[20:22, 10:150] = True  # 2 px wide
+    fill = np.where(hairline[..., None], smooth, photo)
+    np.testing.assert_array_equal(match_grain(photo, fill, hairline, 1.0, np.random.default_rng(0)), fill)
     _, _, hole = _grainy_scene()
     np.testing.assert_array_equal(match_grain(photo, photo, hole, 0.5, np.random.default_rng(0)), photo)
     everything = np.ones(photo.shape[:2], bool)
     np.testing.assert_array_equal(match_grain(photo, smooth, everything, 1.0, np.random.default_rng(0)), smooth)
     np.testing.assert_array_equal(match_grain(photo, smooth, hole, 0.0, np.random.default_rng(0)), smooth)
+
+
+def test_a_three_pixel_scratch_through_grain_gets_grain():
+    """A smooth line through a grainy (or leafy) area stays visible whatever fills it."""
+    photo, smooth, _ = _grainy_scene()
+    scratch = np.zeros(photo.shape[:2], np.uint8)
+    cv2.line(scratch, (10, 30), (150, 130), 1, 3)
+    scratch = scratch.astype(bool)
+    out = match_grain(photo, np.where(scratch[..., None], smooth, photo), scratch, 1.0, np.random.default_rng(0))
+    core = cv2.distanceTransform(scratch.astype(np.uint8), cv2.DIST_L2, 5) >= 2
+    assert float(((out - smooth)[core] ** 2).mean()) > 0.3 * _energy(photo, ~scratch)
 
 
 def test_learned_fills_get_grain_classical_fills_do_not(tiny_model_folder):
@@ -120,9 +130,9 @@ def test_grain_outside_zero_to_one_is_refused(tiny_model_folder):
                                                               InpaintRequest(method="tiny", grain=1.5))
 
 
-def test_each_hole_takes_the_grain_around_it_and_thin_scratches_in_the_same_crop_get_none():
+def test_each_hole_takes_the_grain_around_it_and_what_lies_far_away_changes_nothing():
     """A scan's crop holds torn areas far apart, over film of different grain, and scratches:
-    every thick hole gets its own surroundings' grain, and what lies far away changes nothing."""
+    every hole gets its own surroundings' grain, and other holes change nothing in it."""
     photo, smooth, hole = _grainy_scene()
     near_scene = np.zeros((160, 520, 3), np.float32)
     near_scene[:, :160], near_scene[:, 160:] = photo, photo.mean(axis=(0, 1))
@@ -143,7 +153,6 @@ def test_each_hole_takes_the_grain_around_it_and_thin_scratches_in_the_same_crop
     alone = match_grain(near_scene, fill_alone, holes_alone, 1.0, np.random.default_rng(2))
     both = match_grain(scene, fill, holes, 1.0, np.random.default_rng(2))
     np.testing.assert_array_equal(both[:, :160][hole], alone[:, :160][hole])
-    assert np.all(both[scratch > 0] == 0.5)
     inside = _interior(hole)
     left, right = _energy(both[:, :160], inside), _energy(both[:, 360:], inside)
     assert right > 4 * left  # the coarse film's hole got the coarse grain
