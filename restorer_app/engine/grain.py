@@ -50,7 +50,7 @@ def _disk(radius: int) -> np.ndarray:
 
 
 def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength: float,
-                rng: np.random.Generator) -> np.ndarray:
+                rng: np.random.Generator, wanted: np.ndarray | None = None) -> np.ndarray:
     """``fill`` with fine detail added inside ``hole`` so it carries ``strength`` x the detail
     energy of the photo around it.
 
@@ -60,7 +60,8 @@ def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength:
     the grain of the ring around it, worked out in a window around that hole (a crop can be most
     of a scan) with its own random stream, so other holes change nothing in it; hairlines get
     none. When there is too little known photo around a hole, or its fill is already as detailed
-    as asked, it stays as filled.
+    as asked, it stays as filled. ``wanted`` (bool H x W), when given, limits the work to the holes
+    that touch it: a region's crop also holds its neighbours' holes, which another crop fills.
     """
     hole = hole.astype(bool)
     out = fill.astype(np.float32, copy=True)
@@ -69,7 +70,9 @@ def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength:
     hole_u8 = hole.astype(np.uint8)
     depth = cv2.distanceTransform(hole_u8, cv2.DIST_L2, 5)
     interior = depth >= 1.0 + FADE
-    if not interior.any():  # thin damage only: nothing to do (checked first, it is cheap)
+    if wanted is not None:
+        interior &= wanted
+    if not interior.any():  # hairlines only: nothing to do (checked first, it is cheap)
         return out
     _, labels, stats, _ = cv2.connectedComponentsWithStats(hole_u8, connectivity=8)
     pad = RING + BLOCK + int(np.ceil(3 * SIGMA))

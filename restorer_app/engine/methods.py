@@ -174,12 +174,15 @@ class OnnxFill(FillMethod):
             filled = harmonize_fill(rgb, filled, hole > 0)
         # A grey or sepia scan keeps its tone (the model learned on colour photos).
         filled = match_tone(rgb, filled, hole > 0)
-        if self.grain > 0:
-            # Seeded per region, so a region's grain does not depend on what else is filled.
-            rng = np.random.default_rng([self.seed, box.y0, box.x0])
-            filled = match_grain(rgb, filled, hole > 0, self.grain, rng)
-        full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         oy, ox = box.y0 - crop_box.y0, box.x0 - crop_box.x0
+        if self.grain > 0:
+            # Seeded per region, so a region's grain does not depend on what else is filled;
+            # only this region's holes are pasted, so only they get grain.
+            rng = np.random.default_rng([self.seed, box.y0, box.x0])
+            own = np.zeros(hole.shape, bool)
+            own[oy:oy + box.height, ox:ox + box.width] = region.holes
+            filled = match_grain(rgb, filled, hole > 0, self.grain, rng, wanted=own)
+        full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         return full[oy:oy + box.height, ox:ox + box.width]
 
     def _run_two_scales(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:

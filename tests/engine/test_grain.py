@@ -156,3 +156,15 @@ def test_each_hole_takes_the_grain_around_it_and_what_lies_far_away_changes_noth
     inside = _interior(hole)
     left, right = _energy(both[:, :160], inside), _energy(both[:, 360:], inside)
     assert right > 4 * left  # the coarse film's hole got the coarse grain
+
+
+def test_only_the_holes_asked_for_get_grain():
+    """A region's crop also holds its neighbours' holes; another crop fills those."""
+    photo, smooth, hole = _grainy_scene()
+    other = np.zeros_like(hole)
+    other[10:22, 10:60] = True
+    holes = hole | other
+    fill = np.where(holes[..., None], smooth, photo)
+    out = match_grain(photo, fill, holes, 1.0, np.random.default_rng(0), wanted=hole)
+    np.testing.assert_array_equal(out[other], fill[other])
+    assert _energy(out, _interior(hole)) > 0.5 * _energy(photo, ~holes)
