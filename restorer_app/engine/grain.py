@@ -30,7 +30,7 @@ RING = 32  # pixels: how far around the hole the texture is measured and taken f
 #: than one more than this from their edge (hairlines up to 2 px wide) get none. Session 4 kept
 #: lines up to ~9 px wide out too (4 px), for hole-PSNR; but a smooth 3-pixel line through
 #: foliage or gravel stays visible with every method, and with grain it does not (model card:
-#: scratches +1.07 -> +0.74 dB over the classical fills, still above the +0.5 goal).
+#: scratches +1.07 -> +0.78 dB over the classical fills, still above the +0.5 goal).
 FADE = 1.0
 _CANDIDATES = 12  # random source blocks considered per destination; the nearest is taken
 #: Source blocks with more than this many times the median block's detail energy are not
@@ -45,12 +45,8 @@ def fine_detail(rgb: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
     return rgb - cv2.GaussianBlur(rgb, (0, 0), sigma)
 
 
-def _disk(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
-
 def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength: float,
-                rng: np.random.Generator, wanted: np.ndarray | None = None) -> np.ndarray:
+                rng: np.random.Generator, targets: np.ndarray | None = None) -> np.ndarray:
     """``fill`` with fine detail added inside ``hole`` so it carries ``strength`` x the detail
     energy of the photo around it.
 
@@ -60,7 +56,7 @@ def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength:
     the grain of the ring around it, worked out in a window around that hole (a crop can be most
     of a scan) with its own random stream, so other holes change nothing in it; hairlines get
     none. When there is too little known photo around a hole, or its fill is already as detailed
-    as asked, it stays as filled. ``wanted`` (bool H x W), when given, limits the work to the holes
+    as asked, it stays as filled. ``targets`` (bool H x W), when given, limits the work to the holes
     that touch it: a region's crop also holds its neighbours' holes, which another crop fills.
     """
     hole = hole.astype(bool)
@@ -70,8 +66,8 @@ def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength:
     hole_u8 = hole.astype(np.uint8)
     depth = cv2.distanceTransform(hole_u8, cv2.DIST_L2, 5)
     interior = depth >= 1.0 + FADE
-    if wanted is not None:
-        interior &= wanted
+    if targets is not None:
+        interior &= targets
     if not interior.any():  # hairlines only: nothing to do (checked first, it is cheap)
         return out
     _, labels, stats, _ = cv2.connectedComponentsWithStats(hole_u8, connectivity=8)

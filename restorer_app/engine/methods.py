@@ -181,7 +181,7 @@ class OnnxFill(FillMethod):
             rng = np.random.default_rng([self.seed, box.y0, box.x0])
             own = np.zeros(hole.shape, bool)
             own[oy:oy + box.height, ox:ox + box.width] = region.holes
-            filled = match_grain(rgb, filled, hole > 0, self.grain, rng, wanted=own)
+            filled = match_grain(rgb, filled, hole > 0, self.grain, rng, targets=own)
         full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         return full[oy:oy + box.height, ox:ox + box.width]
 

@@ -27,8 +27,9 @@ THIN_RADIUS = 5.0
 DESCRIBED_RADIUS = 12.0
 #: Pixels in from a hole's edge over which a described fill hands over from the plain one, so
 #: the fill continues the photo at the edge and follows the description inside. A hard switch
-#: left a visible colour step at the edge of a hole described truthfully (MODEL_CARD: seam 1.45
-#: vs 0.76, blobs -0.9 dB); 16 px removes the step and keeps 35/36 steering cases.
+#: left a visible colour step at the edge of a hole described truthfully (model 1.3: seam 1.45
+#: vs 0.76, blobs -0.9 dB); 16 px removes the step, and steering still works in 34 of 36
+#: validation cases (model 1.4, MODEL_CARD).
 DESCRIPTION_RAMP = 16.0
 #: Model input pixels ``auto`` may spend on one fill before thin damage goes to Navier-Stokes
 #: instead (the model gains little there, and a 60 MP scan can have thousands of specks). On

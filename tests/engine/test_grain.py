@@ -165,6 +165,6 @@ def test_only_the_holes_asked_for_get_grain():
     other[10:22, 10:60] = True
     holes = hole | other
     fill = np.where(holes[..., None], smooth, photo)
-    out = match_grain(photo, fill, holes, 1.0, np.random.default_rng(0), wanted=hole)
+    out = match_grain(photo, fill, holes, 1.0, np.random.default_rng(0), targets=hole)
     np.testing.assert_array_equal(out[other], fill[other])
     assert _energy(out, _interior(hole)) > 0.5 * _energy(photo, ~holes)
