@@ -104,6 +104,12 @@ COARSE_BLEND = 48.0
 #: Holes no deeper than this (pixels from the nearest known pixel) skip the half-resolution
 #: run: it would get under a sixth of the weight anywhere, and thin damage is most of a scan.
 COARSE_MIN_DEPTH = 8.0
+#: The full-resolution run is made twice, on the crop and on its mirror image, and the two
+#: fills averaged (a self-ensemble: the network's guesses err differently left-to-right, and
+#: the mean errs less). Measured on the validation photos with model 1.4 (session 6), network
+#: alone: scratches +0.25 dB, strokes +0.14 dB, blobs +0.02 dB hole-PSNR; it doubles the
+#: fine run's time. The half-resolution run gains nothing from it and is made once.
+MIRROR_ENSEMBLE = True
 
 
 class OnnxFill(FillMethod):
@@ -112,11 +118,14 @@ class OnnxFill(FillMethod):
     Each region is cropped with generous context, shrunk if it exceeds the model's
     comfortable size, given the classical pre-fill the model expects, padded to the
     model's size multiple, run, and converted back. Thick holes are also run at half that
-    size, and the two fills are blended by depth into the hole (:data:`COARSE_BLEND`).
+    size, and the two fills are blended by depth into the hole (:data:`COARSE_BLEND`). The
+    full-size run is averaged with its mirror image's (:data:`MIRROR_ENSEMBLE`, ``mirror``).
     """
 
-    def __init__(self, model: LoadedModel, harmonize: bool = True, grain: float = 0.0, seed: int = 0) -> None:
+    def __init__(self, model: LoadedModel, harmonize: bool = True, grain: float = 0.0, seed: int = 0,
+                 mirror: bool | None = None) -> None:
         self.model = model
+        self.mirror = MIRROR_ENSEMBLE if mirror is None else mirror
         self.harmonize = harmonize
         self.grain = grain
         self.seed = seed
@@ -145,10 +154,10 @@ class OnnxFill(FillMethod):
         scale = min(1.0, self.model.entry.max_side / max(crop.height, crop.width))
         multiple = max(1, self.model.entry.size_multiple)
         side = lambda n: -(-max(8, round(n * scale)) // multiple) * multiple  # noqa: E731
-        pixels = side(crop.height) * side(crop.width)
+        pixels = side(crop.height) * side(crop.width) * (2 if self.mirror else 1)
         depth = float(cv2.distanceTransform(region.holes.astype(np.uint8), cv2.DIST_L2, 5).max())
-        # A thick hole costs a second run at half size: a quarter more pixels.
-        return pixels + pixels // 4 if depth * scale >= COARSE_MIN_DEPTH else pixels
+        # A thick hole costs one more run at half size: a quarter of one full-size run.
+        return pixels + pixels // (8 if self.mirror else 4) if depth * scale >= COARSE_MIN_DEPTH else pixels
 
     def fill_region(self, pixels, mask, region, embedding, progress):
         # The network sees every hole in its crop as a hole (damaged pixels are no context),
@@ -189,6 +198,9 @@ class OnnxFill(FillMethod):
         """The network's fill of ``hole``; deep inside a thick hole, blended towards its fill at
         half resolution (weight: depth / :data:`COARSE_BLEND`)."""
         fine = self._run(rgb, hole, embedding)
+        if self.mirror:
+            mirrored = self._run(np.ascontiguousarray(rgb[:, ::-1]), np.ascontiguousarray(hole[:, ::-1]), embedding)
+            fine = 0.5 * (fine + mirrored[:, ::-1])
         depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5)
         height, width = hole.shape
         if depth.max() < COARSE_MIN_DEPTH or min(height, width) < 32:

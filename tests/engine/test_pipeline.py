@@ -193,14 +193,14 @@ def test_a_scratch_running_out_of_a_tear_is_thin_outside_it():
 
 def test_thick_holes_blend_a_half_resolution_run_into_their_middle(tiny_model_folder, monkeypatch):
     """Near the border of a tear the full-resolution fill is kept; deep inside it the fill
-    comes from a run at half size (which sees twice as far). Thin scratches run once."""
+    comes from a run at half size (which sees twice as far). Thin scratches skip that run."""
     from restorer_app.engine import methods
 
     calls = []
 
     def fake_run(self, rgb, hole, embedding):
         calls.append(hole.shape)
-        level = 0.2 if len(calls) == 1 else 0.8  # first the full-size run, then the half-size one
+        level = 0.8 if len(calls) == 3 else 0.2  # the full-size run and its mirror, then the half-size one
         return np.where(hole[:, :, None] > 0, level, rgb).astype(np.float32)
 
     monkeypatch.setattr(methods.OnnxFill, "_run", fake_run)
@@ -209,8 +209,9 @@ def test_thick_holes_blend_a_half_resolution_run_into_their_middle(tiny_model_fo
     tear = np.zeros((300, 400), np.uint8)
     cv2.circle(tear, (200, 150), 80, 255, -1)
     out = inpainter.inpaint(_raster(photo), tear, InpaintRequest(method="tiny", grain=0.0)).pixels
-    assert len(calls) == 2
-    full, half = calls
+    assert len(calls) == 3
+    full, mirrored, half = calls
+    assert mirrored == full
     assert abs(half[0] - full[0] / 2) <= 1 and abs(half[1] - full[1] / 2) <= 1
     assert abs(int(out[150, 200, 0]) - round(0.8 * 255)) <= 2  # the middle: the half-size run
     assert abs(int(out[150, 121, 0]) - round(0.2 * 255)) <= 8  # one pixel in: the full-size run
@@ -222,14 +223,39 @@ def test_thick_holes_blend_a_half_resolution_run_into_their_middle(tiny_model_fo
     scratch = np.zeros((300, 400), np.uint8)
     cv2.line(scratch, (20, 30), (380, 260), 255, 5)
     inpainter.inpaint(_raster(photo), scratch, InpaintRequest(method="tiny", grain=0.0))
-    assert len(calls) == 1
+    assert len(calls) == 2  # the full-size run and its mirror
 
-    # The auto budget counts the extra quarter of input pixels a thick hole costs (the same box
-    # with only a 1-pixel outline of the tear as its hole is thin).
+    # The auto budget counts what a thick hole costs on top (the same box with only a 1-pixel
+    # outline of the tear as its hole is thin): a half-size run, an eighth of the two full-size ones.
     from restorer_app.engine.regions import regions_around_mask
     from restorer_app.engine.runtime import Device
 
     fill = methods.OnnxFill(ModelRegistry([tiny_model_folder]).open("tiny", Device.CPU))
     (torn,) = regions_around_mask(tear, fill.context_margin)
     as_thin = methods.Region(torn.box, torn.holes & (cv2.erode(tear, np.ones((3, 3), np.uint8))[torn.box.slices] == 0))
-    assert fill.input_pixels(torn, 300, 400) == fill.input_pixels(as_thin, 300, 400) * 5 // 4
+    assert fill.input_pixels(torn, 300, 400) == fill.input_pixels(as_thin, 300, 400) * 9 // 8
+    single = methods.OnnxFill(fill.model, mirror=False)
+    assert single.input_pixels(as_thin, 300, 400) * 2 == fill.input_pixels(as_thin, 300, 400)
+
+
+def test_the_full_size_run_is_averaged_with_its_mirror_image(tiny_model_folder, monkeypatch):
+    """A fill that leans one way (here: brighter to the right, in the network's own view) is
+    averaged with the fill of the mirrored crop, flipped back, so the lean cancels."""
+    from restorer_app.engine import methods
+
+    def leaning_run(self, rgb, hole, embedding):
+        ramp = np.broadcast_to(np.linspace(0.0, 1.0, hole.shape[1], dtype=np.float32)[None, :, None], rgb.shape)
+        return np.where(hole[:, :, None] > 0, ramp, rgb).astype(np.float32)
+
+    monkeypatch.setattr(methods.OnnxFill, "_run", leaning_run)
+    photo = np.full((120, 200, 3), 128, np.uint8)
+    scratch = np.zeros((120, 200), np.uint8)
+    scratch[58:61, 10:190] = 255  # thin: only the full-size runs
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    out = inpainter.inpaint(_raster(photo), scratch, InpaintRequest(method="tiny", grain=0.0)).pixels
+    row = out[59, 10:190, 0].astype(int)
+    assert abs(row - 128).max() <= 2  # 0.5 everywhere along the line: the two leans cancel
+
+    monkeypatch.setattr(methods, "MIRROR_ENSEMBLE", False)
+    out = inpainter.inpaint(_raster(photo), scratch, InpaintRequest(method="tiny", grain=0.0)).pixels
+    assert out[59, 185, 0] - out[59, 15, 0] > 150  # one run alone keeps its lean
