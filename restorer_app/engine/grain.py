@@ -7,11 +7,12 @@ hand by adding grain; :func:`match_grain` does it from the photo itself.
 
 How: the photo's fine detail (the difference to a Gaussian blur of ``sigma``) is measured in a
 ring around the hole, in blocks; blocks far busier than the typical one (an edge, a dust speck
-nobody masked) are set aside, for measuring and for copying. Where the fill's interior has less
-of it than ``strength`` times the ring's, calm blocks are copied from nearby places in the ring
-into the hole (16-pixel blocks with 50 % overlap and Hann windows normalised to keep the
-energy), scaled to make up the difference, and faded in over the first few pixels from the
-hole's edge. Only the fine band is added, so the fill's colours and shapes stay the model's.
+nobody masked) are set aside. Where the fill's interior has less of it than ``strength`` times
+the ring's, noise with the calm blocks' power spectrum and colour covariance (a random-phase
+texture) is added, as strong at each place as the calm ring nearest to it, scaled to make up the
+difference and faded in over the first pixel from the hole's edge. Only the fine band is added,
+so the fill's colours and shapes stay the model's. Nothing is copied: session 5 copied blocks
+of the ring, which carried bits of edges into large holes as visible tiles and maze-like marks.
 
 The added detail is not the photo's lost detail: it raises how natural the fill looks and
 lowers hole-PSNR a little (the model card measures both). ``strength`` 1 matches the
@@ -24,7 +25,7 @@ import cv2
 import numpy as np
 
 SIGMA = 1.5  # pixels: the scale of "fine detail" (grain, paper, the finest texture)
-BLOCK = 16  # pixels: side of the copied blocks
+BLOCK = 16  # pixels: side of the blocks the grain is measured in
 RING = 32  # pixels: how far around the hole the texture is measured and taken from
 #: Pixels over which the added detail fades in from the hole's edge; holes with no pixel farther
 #: than one more than this from their edge (hairlines up to 2 px wide) get none. Session 4 kept
@@ -32,10 +33,10 @@ RING = 32  # pixels: how far around the hole the texture is measured and taken f
 #: foliage or gravel stays visible with every method, and with grain it does not (model card:
 #: scratches +1.07 -> +0.78 dB over the classical fills, still above the +0.5 goal).
 FADE = 1.0
-_CANDIDATES = 12  # random source blocks considered per destination; the nearest is taken
-#: Source blocks with more than this many times the median block's detail energy are not
-#: copied: they hold an edge, or dust and scratches nobody masked, and grain should not
-#: duplicate either into the hole.
+_SAMPLES = 64  # calm blocks whose spectrum and colours the grain imitates
+#: Blocks with more than this many times the median block's detail energy are left out of the
+#: grain's spectrum, colours and strength: they hold an edge, or dust and scratches nobody
+#: masked, and neither is grain.
 OUTLIER = 4.0
 
 
@@ -96,70 +97,67 @@ def _add_grain(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np.n
         source = far
     if source.sum() < BLOCK * BLOCK:
         return
-    # Top-left corners of blocks lying wholly in the source area, less the busy ones; the
-    # grain asked for is measured on the calm blocks too, so specks do not inflate it.
+    # Blocks lying wholly in the source area (top-left corners), less the busy ones: an edge,
+    # or a dust speck nobody masked, is no part of the grain, for measuring or for imitating.
     whole = cv2.erode(source.astype(np.uint8), np.ones((BLOCK, BLOCK), np.uint8), anchor=(0, 0),
                       borderType=cv2.BORDER_CONSTANT, borderValue=0)
     sy, sx = np.nonzero(whole)
     if sy.size == 0:
         return
-    block_energy = cv2.boxFilter((detail ** 2).mean(axis=2), -1, (BLOCK, BLOCK), anchor=(0, 0),
-                                 normalize=True, borderType=cv2.BORDER_CONSTANT)[sy, sx]
-    calm = block_energy <= OUTLIER * float(np.median(block_energy))
+    pixel_energy = (detail ** 2).mean(axis=2)
+    block_energy = cv2.boxFilter(pixel_energy, -1, (BLOCK, BLOCK), anchor=(0, 0), normalize=True,
+                                 borderType=cv2.BORDER_CONSTANT)
+    limit = OUTLIER * float(np.median(block_energy[sy, sx]))
+    calm = block_energy[sy, sx] <= limit
     sy, sx = sy[calm], sx[calm]
-    wanted = strength * float(block_energy[calm].mean())
+    wanted = strength * float(block_energy[sy, sx].mean())
     deficit = wanted - float((detail[interior] ** 2).mean())
-    if deficit <= 0:
+    if deficit <= 0 or wanted <= 0:
         return
-    synthesized = _tile_detail(detail, fade > 0, sy, sx, rng)
-    energy = float((synthesized[interior] ** 2).mean())
+    picked = rng.choice(sy.size, min(sy.size, _SAMPLES), replace=False)
+    blocks = detail[sy[picked][:, None, None] + np.arange(BLOCK)[None, :, None],
+                    sx[picked][:, None, None] + np.arange(BLOCK)[None, None, :]]  # N x B x B x C
+    synthesized = _random_phase(blocks, where=fade > 0, rng=rng)
+    # As busy as the calm photo nearest to each place: the calm blocks' energy, spread into the
+    # hole (normalised convolution), the ring's mean where no block is near.
+    mean_energy = wanted / strength
+    calm_at, energy_at = np.zeros(source.shape, np.float32), np.zeros(source.shape, np.float32)
+    calm_at[sy + BLOCK // 2, sx + BLOCK // 2] = 1.0
+    energy_at[sy + BLOCK // 2, sx + BLOCK // 2] = block_energy[sy, sx]
+    spread = lambda a: cv2.GaussianBlur(a, (0, 0), 2 * BLOCK)  # noqa: E731
+    prior = 1e-3  # the weight of the ring's mean: it decides only far from every calm block
+    local = (spread(energy_at) + prior * mean_energy) / (spread(calm_at) + prior)
+    synthesized *= np.sqrt(local / mean_energy)[..., None]
+    energy = float((synthesized[interior] ** 2).mean()) if interior.any() else 0.0
     if energy <= 0:
         return
     synthesized *= (np.sqrt(deficit / energy) * fade)[..., None]
     out[thick] = np.clip(out[thick] + synthesized[thick], 0.0, 1.0)
 
 
-def _tile_detail(detail: np.ndarray, where: np.ndarray, sy: np.ndarray, sx: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:
-    """Overlap-add of source blocks over every block touching ``where`` (four half-block phases,
-    each a plain grid), normalised by the summed squared window so the energy is kept."""
-    height, width = where.shape
-    channels = detail.shape[2]
-    b, half = BLOCK, BLOCK // 2
-    window = np.hanning(b + 2)[1:-1].astype(np.float32)
-    window = np.outer(window, window)
-    # A canvas with a block of margin on every side, so every phase's grid starts at 0..half.
-    canvas_h, canvas_w = height + 2 * b, width + 2 * b
-    where_canvas = np.zeros((canvas_h, canvas_w), bool)
-    where_canvas[b:b + height, b:b + width] = where
-    acc = np.zeros((canvas_h, canvas_w, channels), np.float32)
-    weight = np.zeros((canvas_h, canvas_w), np.float32)
-    steps = np.arange(b)
-    for oy in (0, half):
-        for ox in (0, half):
-            rows, cols = (canvas_h - oy) // b, (canvas_w - ox) // b
-            area = (slice(oy, oy + rows * b), slice(ox, ox + cols * b))
-            present = where_canvas[area].reshape(rows, b, cols, b).any(axis=(1, 3))
-            iy, ix = np.nonzero(present)
-            if iy.size == 0:
-                continue
-            # Destination block centres in window coordinates; take the nearest of a few
-            # random source blocks, so the texture comes from close by.
-            cy = oy + iy * b - b + half
-            cx = ox + ix * b - b + half
-            pick = rng.integers(0, sy.size, (iy.size, _CANDIDATES))
-            distance = (sy[pick] + half - cy[:, None]) ** 2 + (sx[pick] + half - cx[:, None]) ** 2
-            chosen = pick[np.arange(iy.size), distance.argmin(axis=1)]
-            patches = detail[sy[chosen][:, None, None] + steps[None, :, None],
-                             sx[chosen][:, None, None] + steps[None, None, :]]
-            # Grain has no direction: flip and transpose blocks at random, so a block used for
-            # several destinations does not show up as the same mark repeated.
-            flips = rng.random((3, iy.size)) < 0.5
-            patches[flips[0]] = patches[flips[0]][:, ::-1]
-            patches[flips[1]] = patches[flips[1]][:, :, ::-1]
-            patches[flips[2]] = patches[flips[2]].transpose(0, 2, 1, 3)
-            # The phase's blocks do not overlap: add them through a block-shaped view.
-            acc[area].reshape(rows, b, cols, b, channels)[iy, :, ix] += patches * window[None, :, :, None]
-            weight[area].reshape(rows, b, cols, b)[iy, :, ix] += window ** 2
-    acc /= np.sqrt(np.maximum(weight, 1e-6))[..., None]
-    return acc[b:b + height, b:b + width]
+def _random_phase(blocks: np.ndarray, where: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Noise with the blocks' power spectrum and colour covariance, over ``where``'s bounding box
+    (zero elsewhere), unit mean energy per pixel before scaling: a random-phase texture.
+
+    The spectrum is averaged over the (Hann-windowed) luminance of the blocks; white noise
+    filtered by the kernel whose spectrum is its square root has that spectrum. Three such
+    fields mixed by the Cholesky factor of the channels' covariance give the colour of the grain
+    (film grain is mostly, not only, in the luminance). Nothing of the blocks is copied, so no
+    edge or speck can be, and no block grid can show.
+    """
+    count, b, _, channels = blocks.shape
+    window = np.outer(np.hanning(b + 2)[1:-1], np.hanning(b + 2)[1:-1]).astype(np.float32)
+    luma = blocks.mean(axis=3) * window
+    power = (np.abs(np.fft.fft2(luma)) ** 2).mean(axis=0)
+    kernel = np.fft.fftshift(np.real(np.fft.ifft2(np.sqrt(power)))).astype(np.float32)
+    kernel /= max(float(np.sqrt((kernel ** 2).sum())), 1e-12)  # unit white noise -> unit variance
+    samples = blocks.reshape(-1, channels).astype(np.float64)
+    covariance = samples.T @ samples / samples.shape[0]
+    factor = np.linalg.cholesky(covariance + 1e-9 * np.eye(channels)) / np.sqrt(max(np.trace(covariance) / channels, 1e-12))
+    ys, xs = np.nonzero(where)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    field = np.zeros(where.shape + (channels,), np.float32)
+    white = rng.standard_normal((channels, y1 - y0, x1 - x0), dtype=np.float32)
+    shaped = np.stack([cv2.filter2D(w, -1, kernel, borderType=cv2.BORDER_REFLECT) for w in white], axis=2)
+    field[y0:y1, x0:x1] = shaped @ factor.T.astype(np.float32)
+    return field

@@ -168,3 +168,23 @@ def test_only_the_holes_asked_for_get_grain():
     out = match_grain(photo, fill, holes, 1.0, np.random.default_rng(0), targets=hole)
     np.testing.assert_array_equal(out[other], fill[other])
     assert _energy(out, _interior(hole)) > 0.5 * _energy(photo, ~holes)
+
+
+def test_a_hole_between_fine_and_coarse_grain_gets_each_where_it_borders_it():
+    """A long tear across two kinds of surface (sky and gravel, say) is as busy at each end as
+    the photo next to that end."""
+    rng = np.random.default_rng(7)
+    height, width = 200, 360
+    strength = np.where(np.arange(width) < width // 2, 0.09, 0.02).astype(np.float32)[None, :, None]
+    photo = np.clip(0.5 + strength * rng.normal(0, 1, (height, width, 1)).astype(np.float32), 0, 1)
+    photo = np.repeat(photo, 3, axis=2).astype(np.float32)
+    hole = np.zeros((height, width), np.uint8)
+    cv2.ellipse(hole, (width // 2, height // 2), (150, 25), 0, 0, 360, 1, -1)
+    hole = hole.astype(bool)
+    smooth = np.where(hole[..., None], np.float32(0.5), photo)
+    out = match_grain(photo, smooth, hole, 1.0, np.random.default_rng(0))
+    inside = _interior(hole)
+    columns = np.arange(width)[None, :].repeat(height, axis=0)
+    left, right = _energy(out, inside & (columns < 90)), _energy(out, inside & (columns > 270))
+    assert left > 4 * right
+    assert 0.4 < left / _energy(photo, ~hole & (columns < 90)) < 1.6
