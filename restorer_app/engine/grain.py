@@ -139,7 +139,8 @@ def _random_phase(blocks: np.ndarray, where: np.ndarray, rng: np.random.Generato
     """Noise with the blocks' power spectrum and colour covariance, over ``where``'s bounding box
     (zero elsewhere), unit mean energy per pixel before scaling: a random-phase texture.
 
-    The spectrum is averaged over the (Hann-windowed) luminance of the blocks; white noise
+    The spectrum is averaged over the (Hann-windowed) luminance of the blocks and over all
+    directions; white noise
     filtered by the kernel whose spectrum is its square root has that spectrum. Three such
     fields mixed by the Cholesky factor of the channels' covariance give the colour of the grain
     (film grain is mostly, not only, in the luminance). Nothing of the blocks is copied, so no
@@ -149,6 +150,10 @@ def _random_phase(blocks: np.ndarray, where: np.ndarray, rng: np.random.Generato
     window = np.outer(np.hanning(b + 2)[1:-1], np.hanning(b + 2)[1:-1]).astype(np.float32)
     luma = blocks.mean(axis=3) * window
     power = (np.abs(np.fft.fft2(luma)) ** 2).mean(axis=0)
+    # Grain has no direction: average the spectrum over rings of equal frequency, so the lines
+    # of a railing or a roof next to the hole do not come out as streaks inside it.
+    rings = np.rint(np.hypot(*np.meshgrid(np.fft.fftfreq(b), np.fft.fftfreq(b), indexing="ij")) * b).astype(int)
+    power = (np.bincount(rings.ravel(), power.ravel()) / np.bincount(rings.ravel()))[rings]
     kernel = np.fft.fftshift(np.real(np.fft.ifft2(np.sqrt(power)))).astype(np.float32)
     kernel /= max(float(np.sqrt((kernel ** 2).sum())), 1e-12)  # unit white noise -> unit variance
     samples = blocks.reshape(-1, channels).astype(np.float64)
