@@ -124,7 +124,7 @@ def _add_grain(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np.n
     calm_at, energy_at = np.zeros(source.shape, np.float32), np.zeros(source.shape, np.float32)
     calm_at[sy + BLOCK // 2, sx + BLOCK // 2] = 1.0
     energy_at[sy + BLOCK // 2, sx + BLOCK // 2] = block_energy[sy, sx]
-    spread = lambda a: cv2.GaussianBlur(a, (0, 0), 2 * BLOCK)  # noqa: E731
+    spread = lambda a: cv2.GaussianBlur(a, (0, 0), BLOCK)  # noqa: E731
     prior = 1e-3  # the weight of the ring's mean: it decides only far from every calm block
     local = (spread(energy_at) + prior * mean_energy) / (spread(calm_at) + prior)
     synthesized *= np.sqrt(local / mean_energy)[..., None]
