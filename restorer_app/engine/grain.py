@@ -34,6 +34,7 @@ RING = 32  # pixels: how far around the hole the texture is measured and taken f
 #: scratches +1.07 -> +0.78 dB over the classical fills, still above the +0.5 goal).
 FADE = 1.0
 _SAMPLES = 64  # calm blocks whose spectrum and colours the grain imitates
+_TILE = 64  # pixels: the grain is made for the tiles of this size that a hole touches
 #: Blocks with more than this many times the median block's detail energy are left out of the
 #: grain's spectrum, colours and strength: they hold an edge, or dust and scratches nobody
 #: masked, and neither is grain.
@@ -117,34 +118,42 @@ def _add_grain(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np.n
     picked = rng.choice(sy.size, min(sy.size, _SAMPLES), replace=False)
     blocks = detail[sy[picked][:, None, None] + np.arange(BLOCK)[None, :, None],
                     sx[picked][:, None, None] + np.arange(BLOCK)[None, None, :]]  # N x B x B x C
-    synthesized = _random_phase(blocks, where=fade > 0, rng=rng)
+    where = fade > 0
+    synthesized = _random_phase(blocks, where, rng)[where]  # the hole's pixels, N x C
     # As busy as the calm photo nearest to each place: the calm blocks' energy, spread into the
-    # hole (normalised convolution), the ring's mean where no block is near.
+    # hole (normalised convolution, worked out at a quarter size: it varies slowly), the ring's
+    # mean where no block is near.
     mean_energy = wanted / strength
-    calm_at, energy_at = np.zeros(source.shape, np.float32), np.zeros(source.shape, np.float32)
+    height, width = where.shape
+    small = (max(1, width // 4), max(1, height // 4))
+    calm_at, energy_at = np.zeros(where.shape, np.float32), np.zeros(where.shape, np.float32)
     calm_at[sy + BLOCK // 2, sx + BLOCK // 2] = 1.0
     energy_at[sy + BLOCK // 2, sx + BLOCK // 2] = block_energy[sy, sx]
-    spread = lambda a: cv2.GaussianBlur(a, (0, 0), BLOCK)  # noqa: E731
-    prior = 1e-3  # the weight of the ring's mean: it decides only far from every calm block
-    local = (spread(energy_at) + prior * mean_energy) / (spread(calm_at) + prior)
-    synthesized *= np.sqrt(local / mean_energy)[..., None]
-    energy = float((synthesized[interior] ** 2).mean()) if interior.any() else 0.0
+    spread = lambda a: cv2.GaussianBlur(cv2.resize(a, small, interpolation=cv2.INTER_AREA), (0, 0), BLOCK / 4)  # noqa: E731
+    prior = 1e-4  # the weight of the ring's mean: it decides only far from every calm block
+    local = cv2.resize((spread(energy_at) + prior * mean_energy) / (spread(calm_at) + prior), (width, height),
+                       interpolation=cv2.INTER_LINEAR)[where]
+    synthesized *= np.sqrt(np.maximum(local, 0.0) / mean_energy)[:, None]
+    inside = interior[where]
+    energy = float((synthesized[inside] ** 2).mean()) if inside.any() else 0.0
     if energy <= 0:
         return
-    synthesized *= (np.sqrt(deficit / energy) * fade)[..., None]
-    out[thick] = np.clip(out[thick] + synthesized[thick], 0.0, 1.0)
+    synthesized *= (np.sqrt(deficit / energy) * fade[where])[:, None]
+    out[where] = np.clip(out[where] + synthesized, 0.0, 1.0)
 
 
 def _random_phase(blocks: np.ndarray, where: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Noise with the blocks' power spectrum and colour covariance, over ``where``'s bounding box
-    (zero elsewhere), unit mean energy per pixel before scaling: a random-phase texture.
+    """Noise with the blocks' power spectrum and colour covariance over the :data:`_TILE`-sized
+    tiles that ``where`` touches (zero elsewhere), unit mean energy per pixel before scaling: a
+    random-phase texture.
 
     The spectrum is averaged over the (Hann-windowed) luminance of the blocks and over all
-    directions; white noise
-    filtered by the kernel whose spectrum is its square root has that spectrum. Three such
-    fields mixed by the Cholesky factor of the channels' covariance give the colour of the grain
-    (film grain is mostly, not only, in the luminance). Nothing of the blocks is copied, so no
-    edge or speck can be, and no block grid can show.
+    directions; white noise filtered by the kernel whose spectrum is its square root has that
+    spectrum. As many such fields as channels, mixed by the Cholesky factor of the channels'
+    covariance, give the colour of the grain (film grain is mostly, not only, in the luminance).
+    Nothing of the blocks is copied, so no edge or speck can be, and no block grid can show.
+    Each tile gets its own white noise: grain is correlated over a few pixels only, so tiles
+    meet without a visible seam, and the work follows the damage, not the window.
     """
     count, b, _, channels = blocks.shape
     window = np.outer(np.hanning(b + 2)[1:-1], np.hanning(b + 2)[1:-1]).astype(np.float32)
@@ -158,11 +167,21 @@ def _random_phase(blocks: np.ndarray, where: np.ndarray, rng: np.random.Generato
     kernel /= max(float(np.sqrt((kernel ** 2).sum())), 1e-12)  # unit white noise -> unit variance
     samples = blocks.reshape(-1, channels).astype(np.float64)
     covariance = samples.T @ samples / samples.shape[0]
-    factor = np.linalg.cholesky(covariance + 1e-9 * np.eye(channels)) / np.sqrt(max(np.trace(covariance) / channels, 1e-12))
-    ys, xs = np.nonzero(where)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    field = np.zeros(where.shape + (channels,), np.float32)
-    white = rng.standard_normal((channels, y1 - y0, x1 - x0), dtype=np.float32)
-    shaped = np.stack([cv2.filter2D(w, -1, kernel, borderType=cv2.BORDER_REFLECT) for w in white], axis=2)
-    field[y0:y1, x0:x1] = shaped @ factor.T.astype(np.float32)
-    return field
+    mix = np.linalg.cholesky(covariance + 1e-9 * np.eye(channels)) / np.sqrt(max(np.trace(covariance) / channels, 1e-12))
+    height, width = where.shape
+    t, margin = _TILE, b // 2
+    rows, cols = -(-height // t), -(-width // t)
+    touched = np.zeros((rows * t, cols * t), bool)
+    touched[:height, :width] = where
+    iy, ix = np.nonzero(touched.reshape(rows, t, cols, t).any(axis=(1, 3)))
+    # The touched tiles, each with a margin for the kernel, stacked into one tall strip that
+    # OpenCV filters in one call per channel; only the tiles' centres are kept.
+    side = t + 2 * margin
+    white = rng.standard_normal((channels, iy.size * side, side), dtype=np.float32)
+    shaped = [cv2.filter2D(w, -1, kernel, borderType=cv2.BORDER_REFLECT).reshape(iy.size, side, side)[
+        :, margin:margin + t, margin:margin + t] for w in white]
+    field = np.zeros((rows * t, cols * t, channels), np.float32)
+    tiles = field.reshape(rows, t, cols, t, channels)
+    for c in range(channels):
+        tiles[iy, :, ix, :, c] = sum(float(mix[c, j]) * shaped[j] for j in range(c + 1))
+    return field[:height, :width]
