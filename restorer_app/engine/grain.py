@@ -167,7 +167,9 @@ def _random_phase(blocks: np.ndarray, where: np.ndarray, rng: np.random.Generato
     kernel /= max(float(np.sqrt((kernel ** 2).sum())), 1e-12)  # unit white noise -> unit variance
     samples = blocks.reshape(-1, channels).astype(np.float64)
     covariance = samples.T @ samples / samples.shape[0]
-    mix = np.linalg.cholesky(covariance + 1e-9 * np.eye(channels)) / np.sqrt(max(np.trace(covariance) / channels, 1e-12))
+    scale = max(float(np.trace(covariance)) / channels, 1e-12)
+    # (A grey scan's channels are equal: its covariance is singular, and its grain stays grey.)
+    mix = np.linalg.cholesky(covariance / scale + 1e-6 * np.eye(channels))
     height, width = where.shape
     t, margin = _TILE, b // 2
     rows, cols = -(-height // t), -(-width // t)

@@ -188,3 +188,12 @@ def test_a_hole_between_fine_and_coarse_grain_gets_each_where_it_borders_it():
     left, right = _energy(out, inside & (columns < 90)), _energy(out, inside & (columns > 270))
     assert left > 4 * right
     assert 0.4 < left / _energy(photo, ~hole & (columns < 90)) < 1.6
+
+
+def test_a_grey_scan_gets_grey_grain():
+    photo, smooth, hole = _grainy_scene()
+    grey = np.repeat(photo.mean(axis=2, keepdims=True), 3, axis=2)
+    grey_fill = np.repeat(smooth.mean(axis=2, keepdims=True), 3, axis=2)
+    out = match_grain(grey, grey_fill, hole, 1.0, np.random.default_rng(0))
+    assert _energy(out, _interior(hole)) > 0.5 * _energy(grey, ~hole)
+    assert np.abs(out[hole] - out[hole].mean(axis=1, keepdims=True)).max() < 2e-3
