@@ -155,9 +155,10 @@ the fill made without the description over the first 16 px in from the edge: a t
 description still lowers hole-PSNR a little (more on blobs); a hard switch left a seam.
 On toned (sepia) scans the network's fill can come out slightly cooler than the photo (it learned from colour
 photos); the app gives fills on monochrome and toned crops the photo's own tone
-(`engine/blend.py: match_tone`). Grain matching leaves out busy blocks
-(edges, dust specks nobody masked) but copies any even, fine pattern around the hole, JPEG
-blocking and ringing included.
+(`engine/blend.py: match_tone`). Grain matching imitates the spectrum and colours of the
+calm fine detail around the hole (busy blocks, such as edges and dust specks nobody masked, are
+left out), in all directions alike: an even, directional fine pattern (fabric, engraving lines)
+comes out as undirected grain, and JPEG blocking and ringing count as grain.
 
 Licence of the weights: {licence}. The training photographs keep their own licences (above).
 """

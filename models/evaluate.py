@@ -217,8 +217,10 @@ def markdown(result: dict) -> str:
                   "photo's value is what a seamless fill scores. \"With colour matching\" is the same model with "
                   "the engine's edge colour matching turned on (off by default).",
               "", f"`{model}` is the app's default: the model's fill with grain matching at {DEFAULT_GRAIN:g} "
-                  "(`restorer_app/engine/grain.py`: fine detail copied from around the hole, up to that share of "
-                  "the surroundings' detail energy); \"grain off\" is the network's own output.",
+                  "(`restorer_app/engine/grain.py`: noise with the spectrum and colours of the fine detail around "
+                  "the hole, up to that share of the surroundings' detail energy); \"grain off\" is the network's "
+                  "own output. Both average the full-size run with the run on the mirrored crop "
+                  "(`engine/methods.py: MIRROR_ENSEMBLE`).",
               "", f"`{model}+caption` is given, as its description, a caption generated from the true hole pixels "
                   "(what a good description can add); as in the app, scratches and spots narrower than about 24 px "
                   "ignore descriptions, and the described fill takes over from the plain one over the first "
