@@ -155,7 +155,7 @@ def _random_phase(blocks: np.ndarray, where: np.ndarray, rng: np.random.Generato
     Each tile gets its own white noise: grain is correlated over a few pixels only, so tiles
     meet without a visible seam, and the work follows the damage, not the window.
     """
-    count, b, _, channels = blocks.shape
+    _, b, _, channels = blocks.shape
     window = np.outer(np.hanning(b + 2)[1:-1], np.hanning(b + 2)[1:-1]).astype(np.float32)
     luma = blocks.mean(axis=3) * window
     power = (np.abs(np.fft.fft2(luma)) ** 2).mean(axis=0)
