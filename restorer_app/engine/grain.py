@@ -108,32 +108,39 @@ def _add_grain(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np.n
     pixel_energy = (detail ** 2).mean(axis=2)
     block_energy = cv2.boxFilter(pixel_energy, -1, (BLOCK, BLOCK), anchor=(0, 0), normalize=True,
                                  borderType=cv2.BORDER_CONSTANT)
-    limit = OUTLIER * float(np.median(block_energy[sy, sx]))
-    calm = block_energy[sy, sx] <= limit
-    sy, sx = sy[calm], sx[calm]
-    wanted = strength * float(block_energy[sy, sx].mean())
+    energies = block_energy[sy, sx]
+    calm = energies <= OUTLIER * float(np.median(energies))
+    sy, sx, energies = sy[calm], sx[calm], energies[calm]
+    # The typical calm block's energy is the photo's grain; the mean would count the faint edges
+    # that many blocks still hold.
+    typical = float(np.median(energies))
+    wanted = strength * typical
     deficit = wanted - float((detail[interior] ** 2).mean())
     if deficit <= 0 or wanted <= 0:
         return
-    picked = rng.choice(sy.size, min(sy.size, _SAMPLES), replace=False)
+    # The grain's look (spectrum, colours) is taken from the calmer half of the blocks: faint
+    # edges put their energy at lower frequencies and would make the grain blotchy.
+    calmer = np.flatnonzero(energies <= typical)
+    picked = calmer[rng.choice(calmer.size, min(calmer.size, _SAMPLES), replace=False)]
     blocks = detail[sy[picked][:, None, None] + np.arange(BLOCK)[None, :, None],
                     sx[picked][:, None, None] + np.arange(BLOCK)[None, None, :]]  # N x B x B x C
     where = fade > 0
     synthesized = _random_phase(blocks, where, rng)[where]  # the hole's pixels, N x C
     # As busy as the calm photo nearest to each place: the calm blocks' energy, spread into the
-    # hole (normalised convolution, worked out at a quarter size: it varies slowly), the ring's
-    # mean where no block is near.
-    mean_energy = wanted / strength
+    # hole (normalised convolution, worked out at a quarter size: it varies slowly), the typical
+    # energy where no block is near.
+    # (Block energies count up to twice the typical one here: near an edge the photo is busier,
+    # its grain is not.)
     height, width = where.shape
     small = (max(1, width // 4), max(1, height // 4))
     calm_at, energy_at = np.zeros(where.shape, np.float32), np.zeros(where.shape, np.float32)
     calm_at[sy + BLOCK // 2, sx + BLOCK // 2] = 1.0
-    energy_at[sy + BLOCK // 2, sx + BLOCK // 2] = block_energy[sy, sx]
+    energy_at[sy + BLOCK // 2, sx + BLOCK // 2] = np.minimum(energies, 2 * typical)
     spread = lambda a: cv2.GaussianBlur(cv2.resize(a, small, interpolation=cv2.INTER_AREA), (0, 0), BLOCK / 4)  # noqa: E731
-    prior = 1e-4  # the weight of the ring's mean: it decides only far from every calm block
-    local = cv2.resize((spread(energy_at) + prior * mean_energy) / (spread(calm_at) + prior), (width, height),
+    prior = 1e-4  # the weight of the typical energy: it decides only far from every calm block
+    local = cv2.resize((spread(energy_at) + prior * typical) / (spread(calm_at) + prior), (width, height),
                        interpolation=cv2.INTER_LINEAR)[where]
-    synthesized *= np.sqrt(np.maximum(local, 0.0) / mean_energy)[:, None]
+    synthesized *= np.sqrt(np.maximum(local, 0.0) / typical)[:, None]
     inside = interior[where]
     energy = float((synthesized[inside] ** 2).mean()) if inside.any() else 0.0
     if energy <= 0:

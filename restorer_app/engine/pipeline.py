@@ -35,8 +35,11 @@ DESCRIPTION_RAMP = 16.0
 #: instead (the model gains little there, and a 60 MP scan can have thousands of specks). On
 #: two CPU cores the shipped model runs about a megapixel per second.
 AUTO_MODEL_BUDGET = {"CPU": 4_000_000, "CUDA": 60_000_000}
-#: Grain matching strength for learned fills unless a request says otherwise.
-DEFAULT_GRAIN = 0.6
+#: Grain matching strength for learned fills unless a request says otherwise (1 = as much fine
+#: detail as the typical calm block around the hole). Grain costs hole-PSNR and buys
+#: sharpness; at 0.75 strokes keep sharpness 0.35 against Telea's 0.29 and +1.55 dB over the
+#: classical fills (validation photos, model 1.4, session 6; 0.6 gave 0.30 and +1.62 dB).
+DEFAULT_GRAIN = 0.75
 
 
 @dataclass(frozen=True)
