@@ -37,10 +37,10 @@ DESCRIPTION_RAMP = 16.0
 AUTO_MODEL_BUDGET = {"CPU": 4_000_000, "CUDA": 60_000_000}
 #: Grain matching strength for learned fills unless a request says otherwise (1 = as much fine
 #: detail as the typical calm block around the hole). Grain costs hole-PSNR and buys
-#: sharpness; 0.6 keeps both goals on the validation photos (model 1.4, session 6): strokes
-#: +1.62 dB over the classical fills with sharpness 0.30 against Telea's 0.29 (3 masks per
-#: photo, the card), +1.51 dB and 0.29 against 0.23 (8 masks per photo); 0.75 gave +1.43 dB
-#: on the 8 masks.
+#: sharpness; 0.6 keeps both goals on the validation photos (session 6): with model 1.5,
+#: strokes +1.70 dB over the classical fills with sharpness 0.31 against Telea's 0.29 (3 masks
+#: per photo, the card), +1.55 dB and 0.30 against 0.23 (8 masks per photo); with 1.4, 0.75
+#: gave +1.43 dB on the 8 masks.
 DEFAULT_GRAIN = 0.6
 
 
