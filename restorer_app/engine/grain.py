@@ -8,9 +8,10 @@ hand by adding grain; :func:`match_grain` does it from the photo itself.
 How: the photo's fine detail (the difference to a Gaussian blur of ``sigma``) is measured in a
 ring around the hole, in blocks; blocks far busier than the typical one (an edge, a dust speck
 nobody masked) are set aside. Where the fill's interior has less of it than ``strength`` times
-the ring's, noise with the calm blocks' power spectrum and colour covariance (a random-phase
-texture) is added, as strong at each place as the calm ring nearest to it, scaled to make up the
-difference and faded in over the first pixel from the hole's edge. Only the fine band is added,
+the typical (median) calm block's, noise with the power spectrum and colour covariance of the
+calmer blocks (a random-phase texture) is added, as strong at each place as the calm ring
+nearest to it, scaled to make up the difference and faded in over the first pixel from the
+hole's edge. Only the fine band is added,
 so the fill's colours and shapes stay the model's. Nothing is copied: session 5 copied blocks
 of the ring, which carried bits of edges into large holes as visible tiles and maze-like marks.
 
