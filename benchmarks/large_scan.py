@@ -55,7 +55,7 @@ def rss_now_mb() -> float:
         return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def run(kind: str, method: str, inputs: str, queue) -> None:
+def run(kind: str, method: str, quick: bool, inputs: str, queue) -> None:
     with np.load(inputs) as data:
         scan, mask = data["scan"], data["mask"]
     loaded = rss_now_mb()
@@ -66,7 +66,8 @@ def run(kind: str, method: str, inputs: str, queue) -> None:
         from restorer_app.engine.progress import RecordingProgress
 
         progress = RecordingProgress()
-        result = Inpainter().inpaint(RasterImage(scan, ImageInfo("TIFF", 16)), mask, InpaintRequest(method=method), progress)
+        request = InpaintRequest(method=method, quick=quick)
+        result = Inpainter().inpaint(RasterImage(scan, ImageInfo("TIFF", 16)), mask, request, progress)
         detail = f"{result.regions} regions, {result.method_label} on {result.provider}"
     else:
         flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=9000)
     parser.add_argument("--height", type=int, default=6700)
     parser.add_argument("--method", default="telea", help="Restorer method: telea, ns, auto or a model id")
+    parser.add_argument("--quick", action="store_true", help="one model run per hole (the Quick fill switch)")
     args = parser.parse_args()
     context = mp.get_context("spawn")
     folder = tempfile.mkdtemp(prefix="restorer-large-")
@@ -97,11 +99,12 @@ def main() -> None:
     print(f"Scan: {args.width}x{args.height} ({megapixels:.0f} MP), 16-bit RGB, mask {coverage:.2%}\n")
     print("| fill | time | peak RSS | RSS with scan loaded | detail |")
     print("|---|---|---|---|---|")
-    for kind, label in (("restorer", f"Restorer ({args.method}, region by region)"),
+    quick = ", quick" if args.quick else ""
+    for kind, label in (("restorer", f"Restorer ({args.method}{quick}, region by region)"),
                         ("opencv", "OpenCV Telea on the whole image")):
         method = args.method if kind == "restorer" else "telea"
         queue = context.Queue()
-        worker = context.Process(target=run, args=(kind, method, inputs, queue))
+        worker = context.Process(target=run, args=(kind, method, args.quick, inputs, queue))
         worker.start()
         seconds, peak, loaded, detail = queue.get()
         worker.join()

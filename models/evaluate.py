@@ -144,7 +144,8 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
             print(f"(no caption row: {exc})", file=sys.stderr)
     matched = f"{model_id} (with colour matching)"
     smooth = f"{model_id} (grain off)"
-    methods = list(CLASSICAL) + [model_id, smooth, matched] + ([f"{model_id}+caption"] if encoder else [])
+    quick = f"{model_id} (quick: one run)"
+    methods = list(CLASSICAL) + [model_id, smooth, quick, matched] + ([f"{model_id}+caption"] if encoder else [])
     totals = {f.value: {m: [] for m in methods} for f in MaskFamily}
     seams = {f.value: {m: [] for m in ["original", *methods]} for f in MaskFamily}
     photos = validation_photos(data, long_side)
@@ -164,6 +165,8 @@ def evaluate(models_dir: Path, model_id: str, data: Path, long_side: int = 512, 
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, harmonize=True)).pixels
                     elif method == smooth:
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, grain=0.0)).pixels
+                    elif method == quick:
+                        result = inpainter.inpaint(image, mask, InpaintRequest(method=model_id, quick=True)).pixels
                     else:
                         result = inpainter.inpaint(image, mask, InpaintRequest(method=method)).pixels
                     totals[family.value][method].append(score(result, rgb, mask))
@@ -220,7 +223,8 @@ def markdown(result: dict) -> str:
                   "(`restorer_app/engine/grain.py`: noise with the spectrum and colours of the fine detail around "
                   "the hole, up to that share of the surroundings' detail energy); \"grain off\" is the network's "
                   "own output. Both average the full-size run with the run on the mirrored crop "
-                  "(`engine/methods.py: MIRROR_ENSEMBLE`).",
+                  "(`engine/methods.py: MIRROR_ENSEMBLE`); \"quick\" is the app's default without that second "
+                  "run (the *Quick fill* switch, `--quick`).",
               "", f"`{model}+caption` is given, as its description, a caption generated from the true hole pixels "
                   "(what a good description can add); as in the app, scratches and spots narrower than about 24 px "
                   "ignore descriptions, and the described fill takes over from the plain one over the first "

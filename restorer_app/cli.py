@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--grain", type=float, default=DEFAULT_GRAIN, metavar="S",
                          help="give a learned fill the film grain and fine texture around it: 0 = off, "
                               f"1 = as much as the surroundings (default {DEFAULT_GRAIN:g})")
+    inpaint.add_argument("--quick", action="store_true",
+                         help="run a learned model once per hole instead of twice (on the photo and its mirror "
+                              "image, averaged): about 40 %% faster on the CPU, a little less accurate")
     inpaint.add_argument("--jpeg-quality", type=int, default=95, metavar="Q",
                          help="quality when the output is JPEG (lossy; default 95)")
     inpaint.add_argument("--save-synthesized-mask", action="store_true",
@@ -146,7 +149,8 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not 0.0 <= args.grain <= 1.0:
         raise UsageError("--grain must be between 0 and 1")
     request = InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed, device=Device(args.device),
-                             feather=args.feather, harmonize=args.match_colour, grain=args.grain)
+                             feather=args.feather, harmonize=args.match_colour, grain=args.grain,
+                             quick=args.quick)
     max_pixels = None if args.max_megapixels is None else int(args.max_megapixels * 1e6)
     failures: list[tuple[Path, str]] = []
     shown_notices: set[str] = set()

@@ -61,6 +61,10 @@ class InpaintRequest:
     #: energy the fill's interior is brought up to; 0 turns it off. The default trades about
     #: 0.2 dB of hole-PSNR for fills as detailed as a classical fill's or more (MODEL_CARD).
     grain: float = DEFAULT_GRAIN
+    #: One model run per hole instead of two (the crop and its mirror image, averaged; see
+    #: methods.MIRROR_ENSEMBLE): about 40 % faster on the CPU, a little less accurate
+    #: (model 1.5, network alone: -0.3 dB on scratches, -0.1 dB on strokes, -0.02 dB on blobs).
+    quick: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,9 @@ class Inpainter:
         if loaded.entry.kind is not ModelKind.INPAINT:
             raise ModelError(f"'{model_id}' is a {loaded.entry.kind.value} model, not an inpainting model.")
         notices = [loaded.runtime.notice] if loaded.runtime.notice else []
-        return OnnxFill(loaded, harmonize=request.harmonize, grain=request.grain, seed=request.seed), notices
+        fill = OnnxFill(loaded, harmonize=request.harmonize, grain=request.grain, seed=request.seed,
+                        mirror=False if request.quick else None)
+        return fill, notices
 
     # ----------------------------------------------------------------------- filling
 

@@ -52,6 +52,8 @@ class Operation:
     colour_matched: bool = False
     #: Grain matching strength applied to the learned fill (engine/grain.py); 0 = none.
     grain: float = 0.0
+    #: The learned fill ran the model once per hole, not on the crop and its mirror image.
+    quick: bool = False
 
 
 def operation_for(result, request, mask: np.ndarray) -> Operation:
@@ -73,6 +75,7 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
         pixels_classical=result.classical_pixels,
         colour_matched=request.harmonize and model is not None,
         grain=request.grain if model is not None else 0.0,
+        quick=request.quick and model is not None,
     )
 
 
@@ -152,6 +155,7 @@ def xmp_packet(operations: list[Operation], source_xmp: bytes | None = None) -> 
         said = f", description \"{op.description}\"" if op.description else ""
         said += ", colour matched" if op.colour_matched else ""
         said += f", grain {op.grain:g}" if op.grain else ""
+        said += ", quick (one model run)" if op.quick else ""
         fields = {"action": "edited", "when": op.time, "softwareAgent": agent, "changed": "/",
                   "parameters": f"inpainted {op.pixels_changed} pixels with {op.method_label}{model}{said}, "
                                 f"seed {op.seed}, mask sha256 {op.mask_sha256}"}

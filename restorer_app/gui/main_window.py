@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         methods = self.inpainter.methods()
         self.panel.set_methods(methods, any(m.uses_text and m.available for m in methods))
         self.panel.set_brush_size(int(self.settings.value("brush/size", 24)))
+        self.panel.quick_check.setChecked(self.settings.value("fill/quick", False, type=bool))
         self.canvas.set_brush_diameter(self.panel.brush_size)
         self.setAcceptDrops(True)
         self.resize(1280, 820)
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         a.open_project.triggered.connect(lambda: self.open_project())
         a.save_project.triggered.connect(lambda: self.save_project())
         a.export_synthesized.toggled.connect(lambda on: self.settings.setValue("export/synthesized_mask", on))
+        panel.quick_check.toggled.connect(lambda on: self.settings.setValue("fill/quick", on))
         a.quit.triggered.connect(self.close)
         a.undo.triggered.connect(editor.undo_stack.undo)
         a.redo.triggered.connect(editor.undo_stack.redo)
@@ -410,7 +412,8 @@ class MainWindow(QMainWindow):
         method = self.panel.method
         request = InpaintRequest(method=method.id if method else AUTO, prompt=self.panel.description_text,
                                  device=Device.AUTO, feather=self.panel.soft_edge,
-                                 harmonize=self.panel.match_colour, grain=self.panel.grain)
+                                 harmonize=self.panel.match_colour, grain=self.panel.grain,
+                                 quick=self.panel.quick)
         self.editor.locked = True
         self.notice_bar.hide()
         self.panel.set_filling(True)

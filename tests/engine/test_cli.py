@@ -200,3 +200,22 @@ def test_grain_is_checked_and_recorded(scan):
     assert done.returncode == 0, done.stderr
     (operation,) = json.loads((folder / "out.png.restorer.json").read_text())["operations"]
     assert operation["grain"] == (0.6 if operation["model_id"] else 0.0)
+
+
+def test_quick_is_recorded_and_changes_only_the_holes(scan):
+    import json
+
+    folder, photo, mask = scan
+    outputs = {}
+    for name, extra in (("best", []), ("quick", ["--quick"])):
+        done = restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", folder / f"{name}.png",
+                        *extra)
+        assert done.returncode == 0, done.stderr
+        outputs[name] = np.asarray(Image.open(folder / f"{name}.png"))
+        np.testing.assert_array_equal(outputs[name][mask == 0], photo[mask == 0])
+        (operation,) = json.loads((folder / f"{name}.png.restorer.json").read_text())["operations"]
+        assert operation["quick"] is (name == "quick" and operation["model_id"] is not None)
+        xmp = Image.open(folder / f"{name}.png").info.get("XML:com.adobe.xmp", "")
+        assert ("quick (one model run)" in xmp) is operation["quick"]
+    if operation["model_id"]:  # the shipped model: one run is not the mirror-averaged pair
+        assert not np.array_equal(outputs["best"][mask > 0], outputs["quick"][mask > 0])

@@ -238,6 +238,35 @@ def test_thick_holes_blend_a_half_resolution_run_into_their_middle(tiny_model_fo
     assert single.input_pixels(as_thin, 300, 400) * 2 == fill.input_pixels(as_thin, 300, 400)
 
 
+def test_a_quick_request_runs_the_model_once_per_scale(tiny_model_folder, monkeypatch):
+    """``quick`` skips the mirror-image run: a thin scratch costs one run, a tear two (full
+    size and half size), and the auto budget counts half the full-size pixels."""
+    from restorer_app.engine import methods
+
+    calls = []
+
+    def fake_run(self, rgb, hole, embedding):
+        calls.append(hole.shape)
+        return np.where(hole[:, :, None] > 0, 0.5, rgb).astype(np.float32)
+
+    monkeypatch.setattr(methods.OnnxFill, "_run", fake_run)
+    photo = np.full((300, 400, 3), 128, np.uint8)
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    scratch = np.zeros((300, 400), np.uint8)
+    cv2.line(scratch, (20, 30), (380, 260), 255, 5)
+    inpainter.inpaint(_raster(photo), scratch, InpaintRequest(method="tiny", grain=0.0, quick=True))
+    assert len(calls) == 1
+    calls.clear()
+    tear = np.zeros((300, 400), np.uint8)
+    cv2.circle(tear, (200, 150), 80, 255, -1)
+    out = inpainter.inpaint(_raster(photo), tear, InpaintRequest(method="tiny", grain=0.0, quick=True)).pixels
+    assert len(calls) == 2 and calls[1][0] < calls[0][0]
+    np.testing.assert_array_equal(out[tear == 0], photo[tear == 0])
+    method, _ = inpainter.resolve(InpaintRequest(method="tiny", quick=True))
+    assert method.mirror is False
+    assert inpainter.resolve(InpaintRequest(method="tiny"))[0].mirror is True
+
+
 def test_the_full_size_run_is_averaged_with_its_mirror_image(tiny_model_folder, monkeypatch):
     """A fill that leans one way (here: brighter to the right, in the network's own view) is
     averaged with the fill of the mirrored crop, flipped back, so the lean cancels."""

@@ -63,6 +63,21 @@ def test_grain_is_offered_for_learned_methods_only(window):
     assert "learned fills" in window.panel.grain_spin.toolTip()
 
 
+def test_quick_fill_is_offered_for_learned_methods_and_remembered(qtbot, window, settings):
+    from restorer_app.gui.main_window import MainWindow
+
+    window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True),
+                              MethodInfo("ns", "Navier-Stokes (classical)", False, True)], text_model_installed=True)
+    assert not window.panel.quick
+    window.panel.quick_check.setChecked(True)
+    assert window.panel.quick and "mirror" in window.panel.quick_check.toolTip()
+    window.panel.select_method("ns")
+    assert not window.panel.quick_check.isEnabled() and not window.panel.quick
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.panel.quick_check.isChecked()
+
+
 def test_status_bar_describes_the_photo_and_expected_device(opened):
     fields = opened.status
     assert fields.size.text() == "128 × 96 px"
