@@ -81,6 +81,11 @@ def export_onnx(generator: InpaintGenerator, path: Path, metadata: dict[str, str
         )
     program.save(str(path))
     model = onnx.load(str(path))
+    # The exporter's own notes on the graph include its shape constraints printed from a
+    # Python set, whose order changes with the hash seed: the same checkpoint exported twice
+    # gave different bytes (and a different sha256 in the manifest and in users' sidecars).
+    # Nothing reads them; the per-node notes are deterministic and kept.
+    del model.graph.metadata_props[:]
     del model.metadata_props[:]
     for key, value in metadata.items():
         model.metadata_props.add(key=key, value=str(value))

@@ -34,6 +34,30 @@ def exported(tmp_path_factory):
     return net, path
 
 
+def test_the_same_weights_export_to_the_same_bytes(exported, tmp_path):
+    """Exports are reproducible: two processes with different hash seeds (which reorder
+    Python sets) write byte-identical files, so a re-export keeps the model's sha256."""
+    import os
+    import subprocess
+    import sys
+
+    net, _ = exported
+    torch.save({"config": net.config, "state": net.state_dict()}, tmp_path / "net.pt")
+    script = (
+        "import sys, torch\n"
+        "from pathlib import Path\n"
+        "from models.export import export_onnx\n"
+        "from models.network import InpaintGenerator\n"
+        "saved = torch.load(sys.argv[1], weights_only=False)\n"
+        "net = InpaintGenerator(saved['config']); net.load_state_dict(saved['state'])\n"
+        "export_onnx(net, Path(sys.argv[2]), {'restorer.kind': 'inpaint'})\n"
+    )
+    for seed in ("1", "5"):  # these two order that set differently (torch 2.13)
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / "net.pt"), str(tmp_path / f"{seed}.onnx")],
+                       check=True, capture_output=True, env=dict(os.environ, PYTHONHASHSEED=seed), timeout=300)
+    assert (tmp_path / "1.onnx").read_bytes() == (tmp_path / "5.onnx").read_bytes()
+
+
 def test_onnx_runtime_matches_torch_at_two_sizes(exported):
     net, path = exported
     assert parity(net, path, sizes=((64, 96), (120, 72))) <= PARITY_TOLERANCE
