@@ -59,7 +59,6 @@ CASES = {
 
 #: Suffix of a benchmarked method run with ``InpaintRequest.quick``.
 QUICK = " (quick)"
-AUTO = "auto"
 
 
 def current_rss_kb() -> int:
@@ -107,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
-    from restorer_app.engine.pipeline import Inpainter
+    from restorer_app.engine.pipeline import AUTO, Inpainter
 
     # auto is what users get by default; on large jobs it differs from naming the model.
     methods = [m.id for m in Inpainter().methods() if m.available]
