@@ -240,7 +240,8 @@ def test_thick_holes_blend_a_half_resolution_run_into_their_middle(tiny_model_fo
 
 def test_a_quick_request_runs_the_model_once_per_scale(tiny_model_folder, monkeypatch):
     """``quick`` skips the mirror-image run: a thin scratch costs one run, a tear two (full
-    size and half size), and the auto budget counts half the full-size pixels."""
+    size and half size). (What the auto budget counts without the mirror run is checked in
+    the half-resolution test above.)"""
     from restorer_app.engine import methods
 
     calls = []
