@@ -37,6 +37,8 @@ from .editor import Editor
 DATA_DIR_ENV = "RESTORER_DATA_DIR"
 DEFAULT_INTERVAL_MS = 5000
 _PREFIX = "session-"
+#: Added to the name of an autosave that could not be read; it is kept for the user, never offered again.
+UNREADABLE_SUFFIX = ".unreadable"
 _THREAD_NAME = "restorer-autosave"
 
 
@@ -88,13 +90,25 @@ class Orphan:
             pass  # it will be offered again; nothing worse
         self.lock.unlock()
 
-    def set_aside(self) -> None:
-        """Keep an unreadable autosave under another name, so it is not offered again."""
+    def set_aside(self) -> Path | None:
+        """Keep an unreadable autosave under another name, so it is not offered again; the
+        new path, or None when it could not be renamed (it is then offered at the next start)."""
         try:
-            self.path.replace(self.path.with_name(self.path.name + ".unreadable"))
+            kept = _free_name(self.path.with_name(self.path.name + UNREADABLE_SUFFIX))
+            self.path.rename(kept)  # a free name: an autosave set aside earlier stays too
         except OSError:
-            pass
+            kept = None
         self.lock.unlock()
+        return kept
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path`` with a number before its last suffix, whichever does not exist yet."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 def find_orphans(folder: Path | None = None) -> list[Orphan]:

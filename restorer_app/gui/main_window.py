@@ -19,7 +19,7 @@ from restorer_app import __version__
 from restorer_app.engine.errors import RestorerError
 from restorer_app.engine.imageio import is_image_path
 from restorer_app.engine.pipeline import AUTO, FillResult, Inpainter, InpaintRequest, MethodInfo
-from restorer_app.engine.project import PROJECT_SUFFIX, Project, ProjectError, load_project
+from restorer_app.engine.project import PROJECT_SUFFIX, Project, load_project
 from restorer_app.engine.project import save_project as write_project
 from restorer_app.engine.runtime import Device
 
@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.actions_.export_synthesized.setChecked(self.settings.value("export/synthesized_mask", False, type=bool))
         self._displays: dict[str, DisplayBuffer] = {}
         self._actual_device: str | None = None
+        self._start_notices: list[str] = []
 
         self.canvas = CanvasView()
         self.notice_bar = NoticeBar()
@@ -311,14 +312,14 @@ class MainWindow(QMainWindow):
             for orphan in orphans:
                 try:
                     project = load_project(orphan.path)
-                except RestorerError as error:
-                    orphan.set_aside()
-                    dialogs.show_error(self, ProjectError(f"An autosaved session could not be read and was set aside: {error}"))
+                    summary = recovery_summary(project, orphan.saved)
+                except Exception as error:  # noqa: BLE001 - damaged in any way, it must not stop the start
+                    self._keep_notice(_unreadable_autosave_notice(orphan.path, orphan.set_aside(), error))
                     continue
-                choice = dialogs.ask_restore_session(self, recovery_summary(project, orphan.saved))
+                choice = dialogs.ask_restore_session(self, summary)
                 if choice is dialogs.RecoveryChoice.DISCARD:
                     orphan.delete()
-                elif choice is dialogs.RecoveryChoice.RESTORE and self._show_project(project, None):
+                elif choice is dialogs.RecoveryChoice.RESTORE and self._restore(orphan, project):
                     adopted = orphan
                     self.autosaver.adopt(orphan)
                     self.statusBar().showMessage("Recovered the autosaved work. Save it to keep it.", 8000)
@@ -328,6 +329,22 @@ class MainWindow(QMainWindow):
                 if orphan is not adopted:
                     orphan.release()  # no-op for those already deleted or set aside
         return False
+
+    def _restore(self, orphan, project: Project) -> bool:
+        """Show a recovered session; one whose repairs cannot be replayed is set aside like an
+        unreadable one (True when shown)."""
+        try:
+            return self._show_project(project, None)
+        except Exception as error:  # noqa: BLE001 - read but inconsistent: the same as damaged
+            self.editor.set_document(None)
+            self._keep_notice(_unreadable_autosave_notice(orphan.path, orphan.set_aside(), error))
+            return False
+
+    def _keep_notice(self, notice: str) -> None:
+        """Show a notice that outlasts opening a photo (it concerns the start, not a fill),
+        until it is dismissed or a fill replaces it."""
+        self._start_notices.append(notice)
+        self.notice_bar.show_notices(self._start_notices)
 
     def _on_autosave_failed(self, error: BaseException) -> None:
         if not self._autosave_failing:  # once per failing streak, not every few seconds
@@ -415,6 +432,7 @@ class MainWindow(QMainWindow):
                                  harmonize=self.panel.match_colour, grain=self.panel.grain,
                                  quick=self.panel.quick)
         self.editor.locked = True
+        self._start_notices.clear()
         self.notice_bar.hide()
         self.panel.set_filling(True)
         self.fills.start(document.image, document.mask, request)
@@ -466,7 +484,9 @@ class MainWindow(QMainWindow):
         document = self.editor.document
         self._displays.clear()
         self._actual_device = None
-        self.notice_bar.hide()
+        if self.notice_bar.text != "\n".join(self._start_notices):  # dismissed, or a fill's notices
+            self._start_notices.clear()
+        self.notice_bar.show_notices(self._start_notices)
         if document is None:
             self.canvas.clear()
         else:
@@ -625,6 +645,13 @@ def _busy_cursor():
         yield
     finally:
         QApplication.restoreOverrideCursor()
+
+
+def _unreadable_autosave_notice(path: Path, kept: Path | None, error: BaseException) -> str:
+    why = str(error) if isinstance(error, RestorerError) else f"it is damaged ({type(error).__name__}: {error})."
+    where = (f"It was kept as {kept} and will not be offered again." if kept is not None else
+             f"It stays at {path}, since it could not be renamed, and will be offered again.")
+    return f"An autosaved session could not be recovered: {why} {where}"
 
 
 def _saved_message(saved: SavedFiles) -> str:

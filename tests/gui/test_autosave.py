@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import zipfile
 from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from restorer_app.engine.project import Project, load_project, save_project
+from restorer_app.engine.project import FillStep, Project, load_project, save_project
 from restorer_app.engine.registry import sha256_file
 from restorer_app.gui import dialogs
 from restorer_app.gui.main_window import MainWindow
@@ -188,14 +193,108 @@ def test_a_running_sessions_autosave_is_never_offered(qtbot, opened, settings, d
     other.close()
 
 
-def test_unreadable_autosave_is_set_aside_with_one_sentence(window, data_dir, dialog_recorder):
+def _random_bytes(valid: bytes) -> bytes:
+    return np.random.default_rng(7).integers(0, 256, 4096, dtype=np.uint8).tobytes()
+
+
+def _truncated(valid: bytes) -> bytes:
+    return valid[: len(valid) // 2]  # a write cut short by a crash or a full disk
+
+
+def _rewrite_project_json(text: str):
+    def damage(valid: bytes) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(valid)) as source, zipfile.ZipFile(out, "w") as target:
+            for item in source.infolist():
+                target.writestr(item, text if item.filename == "project.json" else source.read(item))
+        return out.getvalue()
+    return damage
+
+
+def _source_path_of_wrong_type(valid: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(valid)) as source:
+        meta = json.loads(source.read("project.json"))
+    meta["source"]["path"] = 5
+    return _rewrite_project_json(json.dumps(meta))(valid)
+
+
+DAMAGES = {
+    "random bytes": _random_bytes,
+    "truncated zip": _truncated,
+    "project.json not JSON": _rewrite_project_json("{not json"),
+    "project.json a list": _rewrite_project_json("[]"),
+    "source path a number": _source_path_of_wrong_type,
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_damaged_autosave_is_set_aside_once_and_the_start_goes_on(qtbot, settings, data_dir, photo_file,
+                                                                 dialog_recorder, damage):
+    valid = write_orphan(data_dir, photo_file)
+    broken = valid.with_name("session-broken.restorer")
+    broken.write_bytes(damage(valid.read_bytes()))
+    # The damaged one is the newest, so it is read first; the older, readable one is still offered.
+    os.utime(valid, (1_000_000_000, 1_000_000_000))
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    assert not window.offer_recovery()  # raised out of the start before
+    kept = broken.with_name("session-broken.restorer.unreadable")
+    assert kept.exists() and not broken.exists() and not broken.with_suffix(".lock").exists()
+    assert kept.read_bytes() == damage(valid.read_bytes())  # kept as it was, for the user
+    notice = window.notice_bar.text
+    assert notice.startswith("An autosaved session could not be recovered:") and str(kept) in notice
+    assert dialog_recorder.errors == []  # a notice, not a modal box at every start
+    assert len(dialog_recorder.recovery_questions) == 1  # the readable one
+    assert window.open_path(photo_file)  # the window works; the notice outlasts opening a photo
+    assert window.notice_bar.text == notice
+    assert not window.offer_recovery() and window.notice_bar.text == notice  # said once
+    assert len(dialog_recorder.recovery_questions) == 2
+    window.close()
+
+
+def test_a_second_damaged_autosave_does_not_replace_the_first_one_set_aside(window, data_dir, dialog_recorder):
     folder = data_dir / "autosave"
     folder.mkdir()
+    earlier = folder / "session-broken.restorer.unreadable"
+    earlier.write_bytes(b"kept from an earlier start")
     (folder / "session-broken.restorer").write_bytes(b"garbage")
     assert not window.offer_recovery()
-    assert len(dialog_recorder.errors) == 1 and "could not be read" in dialog_recorder.errors[0]
-    assert (folder / "session-broken.restorer.unreadable").exists()
-    assert dialog_recorder.recovery_questions == []
+    assert earlier.read_bytes() == b"kept from an earlier start"
+    assert (folder / "session-broken.restorer-2.unreadable").read_bytes() == b"garbage"
+    assert "session-broken.restorer-2.unreadable" in window.notice_bar.text
+
+
+def test_an_autosave_that_cannot_be_renamed_is_reported_and_the_start_goes_on(window, data_dir, dialog_recorder):
+    folder = data_dir / "autosave"
+    folder.mkdir()
+    broken = folder / "session-broken.restorer"
+    broken.write_bytes(b"garbage")
+    folder.chmod(0o500)  # read-only folder: no rename possible
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        assert not window.offer_recovery()
+    finally:
+        folder.chmod(0o700)
+    assert broken.exists() and "could not be renamed" in window.notice_bar.text
+    assert dialog_recorder.errors == []
+
+
+def test_a_recovered_session_that_cannot_be_replayed_is_set_aside(qtbot, window, data_dir, photo_file, mask_file,
+                                                                  dialog_recorder, monkeypatch):
+    orphan, _, _ = crashed_session(qtbot, window, data_dir, photo_file, mask_file)
+    window.editor.mark_saved()
+    assert window.open_path(photo_file)
+
+    def out_of_memory(self, image):
+        raise MemoryError
+
+    monkeypatch.setattr(FillStep, "apply", out_of_memory)  # a huge scan's replay running out of memory
+    dialog_recorder.recovery_answer = dialogs.RecoveryChoice.RESTORE
+    assert not window.offer_recovery()
+    assert window.editor.document is None  # no half-replayed photo left on screen
+    assert orphan.with_name(orphan.name + ".unreadable").exists()
+    assert "MemoryError" in window.notice_bar.text
 
 
 def test_restore_with_a_missing_source_offers_to_locate_it(qtbot, window, data_dir, photo_file, tmp_path,
