@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="quality when the output is JPEG (lossy; default 95)")
     inpaint.add_argument("--save-synthesized-mask", action="store_true",
                          help="also write OUT's stem + '.synthesized.png': white where pixels were synthesized")
+    inpaint.add_argument("--page", type=int, default=None, metavar="N",
+                         help="page of a multi-page TIFF to repair, from 1 (default: the largest page)")
     inpaint.add_argument("--max-megapixels", type=float, default=None, metavar="MP",
                          help="refuse images larger than this (default: $RESTORER_MAX_MEGAPIXELS or 300)")
     inpaint.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -161,7 +163,9 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         try:
             if job.problem:
                 raise MaskError(job.problem[0].upper() + job.problem[1:] + ".")
-            image = load_image(job.image, max_pixels=max_pixels)
+            image = load_image(job.image, max_pixels=max_pixels, page=args.page)
+            for notice in image.info.notices:  # pages left out, CMYK converted: said before the fill
+                err.write(f"restorer: note: {notice}\n")
             mask = load_mask(job.mask, (image.height, image.width), max_pixels=max_pixels)
             if same_file(job.output, job.image):  # refuse before spending time on the fill
                 raise ImageWriteError(f"Refusing to overwrite the original '{job.image.name}'; choose another output.")

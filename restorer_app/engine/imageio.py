@@ -25,13 +25,15 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import ImageReadError, ImageTooLargeError, ImageWriteError, UnsupportedImageError
+from .errors import ImageReadError, ImageTooLargeError, ImageWriteError, RestorerError, UnsupportedImageError
 
 # Restorer enforces its own pixel limit (``max_pixels``) before decoding; Pillow's global
 # decompression-bomb guard (179 MP) would otherwise refuse legitimate large scans.
 Image.MAX_IMAGE_PIXELS = None
 
 DEFAULT_MAX_PIXELS = 300_000_000
+#: More pages than a scan ever has; walking a crafted file's page chain stops here.
+MAX_PAGES = 10_000
 MAX_PIXELS_VARIABLE = "RESTORER_MAX_MEGAPIXELS"
 
 
@@ -69,6 +71,23 @@ class ImageInfo:
     text: dict[str, str] = field(default_factory=dict)
     #: The XMP packet (UTF-8 XML), carried through and extended on export.
     xmp: bytes | None = None
+    #: The page (or animation frame) that was read, counted from 1, and how many the file has.
+    page: int = 1
+    page_count: int = 1
+    #: How the file's colours were turned into these pixels (CMYK to sRGB), or None.
+    colour_conversion: str | None = None
+    #: Sentences for the user about how the file was read (pages left out, colours converted).
+    notices: tuple[str, ...] = ()
+
+    def reading_record(self) -> dict[str, object]:
+        """What a provenance record should say about how the source was read (empty when
+        the file was read as it is)."""
+        record: dict[str, object] = {}
+        if self.page_count > 1:
+            record.update(page=self.page, page_count=self.page_count)
+        if self.colour_conversion:
+            record["colour_conversion"] = self.colour_conversion
+        return record
 
 
 @dataclass
@@ -122,31 +141,36 @@ def is_image_path(path: str | os.PathLike) -> bool:
 # --------------------------------------------------------------------------- reading
 
 
-def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> RasterImage:
+def load_image(path: str | os.PathLike, *, max_pixels: int | None = None, page: int | None = None) -> RasterImage:
     """Read a photograph with EXIF orientation applied.
 
-    Raises :class:`ImageReadError`, :class:`UnsupportedImageError` or
+    ``page`` (from 1) picks a page of a multi-page TIFF or a frame of an animation; by
+    default the largest page is read. Pages left out and CMYK converted to RGB are said in
+    ``info.notices``. Raises :class:`ImageReadError`, :class:`UnsupportedImageError` or
     :class:`ImageTooLargeError` with a sentence naming the file.
     """
     path = Path(path)
     data = _read_bytes(path)
-    image = decode_image(data, name=path.name, max_pixels=max_pixels)
+    image = decode_image(data, name=path.name, max_pixels=max_pixels, page=page)
     image.path = path
     return image
 
 
-def decode_image(data: bytes, *, name: str = "image", max_pixels: int | None = None) -> RasterImage:
+def decode_image(data: bytes, *, name: str = "image", max_pixels: int | None = None,
+                 page: int | None = None) -> RasterImage:
     """Decode an in-memory image file (see :func:`load_image`); ``max_pixels`` defaults to
     :func:`default_max_pixels`."""
     if max_pixels is None:
         max_pixels = default_max_pixels()
+    if page is not None and page < 1:
+        raise ImageReadError(f"There is no page {page} in '{name}'; pages are counted from 1.")
     if not data:
         raise ImageReadError(f"'{name}' is empty (0 bytes).")
     try:
         pil = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         if data[:4] in (b"II*\x00", b"MM\x00*"):
-            return _decode_tiff_fallback(data, name, max_pixels)
+            return _decode_tiff_fallback(data, name, max_pixels, page)
         raise UnsupportedImageError(
             f"'{name}' is not an image Restorer can open (supported: JPEG, PNG, TIFF, BMP, WebP)."
         ) from None
@@ -157,23 +181,37 @@ def decode_image(data: bytes, *, name: str = "image", max_pixels: int | None = N
             raise UnsupportedImageError(
                 f"'{name}' is a {pil.format} file; Restorer opens JPEG, PNG, TIFF, BMP and WebP."
             )
+        index, count = _choose_page(pil, name, page)
         _check_pixel_limit(name, *pil.size, max_pixels)
+        notices = [_pages_notice(name, pil.format, index, count, pil.size)] if count > 1 else []
         sixteen = _is_sixteen_bit(pil)  # before anything that may decode the pixels
         exif = _read_exif(pil)
         orientation = int(exif.get(_ORIENTATION_TAG, 1) or 1)
-        if sixteen:
-            pixels = _decode_sixteen_bit(data, name)
+        icc_profile, conversion = pil.info.get("icc_profile") or None, None
+        if pil.mode == "CMYK":
+            pixels, icc_profile, conversion, notice = _decode_cmyk(pil, name, sixteen)
+            notices.append(notice)
+            sixteen = False
+        elif sixteen:
+            if index and pil.format != "TIFF":
+                raise UnsupportedImageError(
+                    f"'{name}' is a 16-bit animation; Restorer reads only its first frame at 16 bits.")
+            pixels = _decode_sixteen_bit(data, name, index)
         else:
             pixels = _decode_eight_bit(pil, name)
         text = _png_text(pil)
         info = ImageInfo(
             format=pil.format,
             bit_depth=16 if sixteen else 8,
-            icc_profile=pil.info.get("icc_profile") or None,
+            icc_profile=icc_profile,
             exif=_exif_without_orientation(exif, pil.format),
             dpi=_dpi(pil),
             text=text,
             xmp=_read_xmp(pil, text),
+            page=index + 1,
+            page_count=count,
+            colour_conversion=conversion,
+            notices=tuple(notices),
         )
     pixels = apply_orientation(pixels, orientation)
     return RasterImage(np.ascontiguousarray(pixels), info)
@@ -190,14 +228,117 @@ def _check_pixel_limit(name: str, width: int, height: int, max_pixels: int) -> N
         raise ImageReadError(f"'{name}' has no pixels.")
 
 
-def _decode_tiff_fallback(data: bytes, name: str, max_pixels: int) -> RasterImage:
-    """TIFF layouts Pillow cannot open (16-bit gray+alpha): tifffile for tags, OpenCV for pixels."""
+def _choose_page(pil: Image.Image, name: str, page: int | None) -> tuple[int, int]:
+    """Seek ``pil`` to the requested page (from 1), or else to its largest; return the
+    page's index and the file's page count."""
+    try:
+        count = int(getattr(pil, "n_frames", 1) or 1)
+        if count > MAX_PAGES:
+            raise UnsupportedImageError(f"'{name}' has {count} pages; Restorer opens files of at most {MAX_PAGES}.")
+        if page is not None:
+            if page > count:
+                raise ImageReadError(f"'{name}' has {_count_of(count, pil.format)}; there is no page {page}.")
+            index = page - 1
+        elif count > 1 and pil.format == "TIFF":  # a thumbnail or preview often comes first
+            areas = []
+            for number in range(count):
+                pil.seek(number)
+                areas.append(pil.size[0] * pil.size[1])
+            index = areas.index(max(areas))
+        else:  # every frame of an animation has the canvas's size
+            index = 0
+        pil.seek(index)
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageReadError(f"'{name}' could not be read: {_reason(exc)}.") from None
+    return index, count
+
+
+def _count_of(count: int, fmt: str | None) -> str:
+    unit = "page" if fmt == "TIFF" else "frame"
+    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
+def _pages_notice(name: str, fmt: str | None, index: int, count: int, size: tuple[int, int]) -> str:
+    unit = "page" if fmt == "TIFF" else "frame"
+    return (f"'{name}' has {_count_of(count, fmt)}; {unit} {index + 1} ({size[0]}x{size[1]}) was used; "
+            f"the other {unit}s are not carried into the output (choose another with --page N).")
+
+
+#: Pillow's conversion without a profile, said in the notice so the user knows what was done.
+_NAIVE_CMYK = "with the simple formula R = 255 (1 - C)(1 - K), likewise G from M and B from Y"
+
+
+def _decode_cmyk(pil: Image.Image, name: str, sixteen: bool) -> tuple[np.ndarray, bytes, str, str]:
+    """CMYK pixels as 8-bit RGB through the file's profile (or the naive formula when it has
+    none), with the sRGB profile that now describes them, the conversion and its notice."""
+    if sixteen:
+        raise UnsupportedImageError(
+            f"'{name}' is a 16-bit CMYK image; Restorer converts only 8-bit CMYK to RGB, so convert "
+            "it to 16-bit RGB in a colour-managed editor first."
+        )
+    tags = getattr(pil, "tag_v2", {})
+    samples, inks = tags.get(277, 4), tags.get(332, 1)  # SamplesPerPixel, InkSet
+    if samples != 4 or inks != 1:
+        raise UnsupportedImageError(
+            f"'{name}' has {'extra channels (alpha or spot colours) besides' if samples != 4 else 'inks other than'} "
+            "cyan, magenta, yellow and black; Restorer converts only plain CMYK images to RGB."
+        )
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    embedded = pil.info.get("icc_profile")
+    try:
+        pil.load()
+        rgb, how = None, ""
+        if embedded:
+            try:
+                profile = ImageCms.ImageCmsProfile(io.BytesIO(embedded))
+                label = " ".join(ImageCms.getProfileDescription(profile).split())[:80] or "unnamed"
+                if profile.profile.xcolor_space.strip() != "CMYK":
+                    raise ImageCms.PyCMSError("it describes another colour space")
+                # Relative colorimetric with black point compensation, as print workflows
+                # preview CMYK on screen: shadows keep their detail, paper white becomes white.
+                transform = ImageCms.buildTransform(
+                    profile, srgb, "CMYK", "RGB", renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                    flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
+                rgb = ImageCms.applyTransform(pil, transform)
+                how = f"through its embedded profile '{label}' (relative colorimetric, black point compensation)"
+            except (ImageCms.PyCMSError, OSError, ValueError) as exc:  # a damaged or foreign profile
+                how = f"{_NAIVE_CMYK}, because its embedded profile cannot be used ({_reason(exc)})"
+        else:
+            how = f"{_NAIVE_CMYK}, because it embeds no colour profile and Restorer bundles no standard CMYK profile"
+        rgb_is_naive = rgb is None
+        if rgb_is_naive:
+            rgb = pil.convert("RGB")
+        pixels = np.array(rgb)
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageReadError(f"'{name}' could not be decoded: {_reason(exc)}.") from None
+    conversion = f"CMYK converted to sRGB {how}"
+    approximate = " Its colours are approximate." if rgb_is_naive else ""
+    notice = f"'{name}' is CMYK; it was converted to RGB {how}.{approximate} The output is RGB with an sRGB profile."
+    return pixels.astype(np.uint8, copy=False), srgb.tobytes(), conversion, notice
+
+
+def _decode_tiff_fallback(data: bytes, name: str, max_pixels: int, page: int | None) -> RasterImage:
+    """TIFF layouts Pillow cannot open (16-bit gray+alpha): tifffile for tags and pixels."""
     import tifffile
 
     try:
         with tifffile.TiffFile(io.BytesIO(data)) as tif:
-            page = tif.pages[0]
+            pages = tif.pages
+            count = len(pages)
+            if count > MAX_PAGES:
+                raise UnsupportedImageError(f"'{name}' has {count} pages; Restorer opens files of at most {MAX_PAGES}.")
+            if page is not None and page > count:
+                raise ImageReadError(f"'{name}' has {_count_of(count, 'TIFF')}; there is no page {page}.")
+            if page is None:
+                areas = [pages[number].imagelength * pages[number].imagewidth for number in range(count)]
+                index = areas.index(max(areas))
+            else:
+                index = page - 1
+            page = pages[index]
             height, width = page.imagelength, page.imagewidth
+            photometric = int(page.photometric)
             bits = int(page.bitspersample)
             icc_tag = page.tags.get(34675)
             icc = bytes(icc_tag.value) if icc_tag is not None else None
@@ -210,20 +351,27 @@ def _decode_tiff_fallback(data: bytes, name: str, max_pixels: int) -> RasterImag
                 to_inch = {2: 1.0, 3: 2.54}.get(unit)
                 if to_inch:
                     dpi = tuple(float(v.value[0]) / float(v.value[1]) * to_inch for v in (x_res, y_res))
+    except RestorerError:
+        raise
     except Exception as exc:  # tifffile raises many types for damaged headers
         raise ImageReadError(f"'{name}' could not be read as TIFF: {exc}.") from None
     _check_pixel_limit(name, width, height, max_pixels)
     if bits not in (8, 16):
         raise UnsupportedImageError(f"'{name}' has {bits}-bit samples; Restorer handles 8- and 16-bit images.")
+    if photometric not in (1, 2):  # BlackIsZero gray, RGB: anything else would be read as if it were
+        kind = "a CMYK image with extra channels" if photometric == 5 else f"colour type {photometric}"
+        raise UnsupportedImageError(f"'{name}' is {kind}, which Restorer cannot convert; save it as RGB or gray.")
     try:
-        pixels = tifffile.imread(io.BytesIO(data), key=0)
+        pixels = tifffile.imread(io.BytesIO(data), key=index)
     except Exception as exc:  # e.g. a compression tifffile cannot decode without imagecodecs
         raise ImageReadError(f"'{name}' could not be decoded: {exc}.") from None
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     if pixels.ndim != 3 or pixels.shape[2] > 4 or pixels.dtype not in (np.uint8, np.uint16):
         raise UnsupportedImageError(f"'{name}' has a TIFF layout Restorer does not handle.")
-    info = ImageInfo(format="TIFF", bit_depth=bits, icc_profile=icc, dpi=dpi, xmp=xmp)
+    notices = (_pages_notice(name, "TIFF", index, count, (width, height)),) if count > 1 else ()
+    info = ImageInfo(format="TIFF", bit_depth=bits, icc_profile=icc, dpi=dpi, xmp=xmp, page=index + 1,
+                     page_count=count, notices=notices)
     return RasterImage(np.ascontiguousarray(pixels), info)
 
 
@@ -272,7 +420,7 @@ def _decode_eight_bit(pil: Image.Image, name: str) -> np.ndarray:
             pil = pil.convert("RGBA")
         elif mode == "1":
             pil = pil.convert("L")
-        elif mode in ("CMYK", "F", "I", "HSV", "LAB"):
+        elif mode in ("F", "I", "HSV", "LAB"):
             raise UnsupportedImageError(
                 f"'{name}' uses the {mode} colour mode; Restorer works on gray, RGB and RGBA photos."
             )
@@ -294,9 +442,13 @@ def _reason(exc: Exception) -> str:
     return "it is truncated or damaged" if "truncat" in text.lower() else text
 
 
-def _decode_sixteen_bit(data: bytes, name: str) -> np.ndarray:
+def _decode_sixteen_bit(data: bytes, name: str, index: int = 0) -> np.ndarray:
     buffer = np.frombuffer(data, dtype=np.uint8)
-    pixels = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    if index == 0:
+        pixels = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    else:  # decode only the chosen page, not every page of the file
+        ok, pages = cv2.imdecodemulti(buffer, cv2.IMREAD_UNCHANGED, None, (index, index + 1))
+        pixels = pages[0] if ok and len(pages) == 1 else None
     if pixels is None:
         raise ImageReadError(f"'{name}' could not be decoded: it is truncated or damaged.")
     if pixels.dtype == np.uint8:

@@ -128,12 +128,6 @@ def test_gif_is_unsupported(tmp_path):
         load_image(tmp_path / "a.gif")
 
 
-def test_cmyk_is_unsupported_with_advice(tmp_path):
-    Image.new("CMYK", (8, 8)).save(tmp_path / "c.jpg")
-    with pytest.raises(UnsupportedImageError, match="CMYK"):
-        load_image(tmp_path / "c.jpg")
-
-
 def test_missing_and_folder_paths(tmp_path):
     with pytest.raises(ImageReadError, match="does not exist"):
         load_image(tmp_path / "nope.png")
