@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
+import stat
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -544,6 +545,28 @@ def save_image(
     the JPEG APP1 and WebP XMP chunks (BMP has no place for it). ``protect`` lists paths that must never be overwritten (the original);
     the image's own source path is always protected.
     """
+    staged = stage_image(image, path, jpeg_quality=jpeg_quality, extra_text=extra_text, xmp=xmp, protect=protect)
+    try:
+        staged.commit()
+    except BaseException:
+        staged.discard()
+        raise
+    sync_folder(staged.target.parent)
+    return staged.target
+
+
+def stage_image(
+    image: RasterImage,
+    path: str | os.PathLike,
+    *,
+    jpeg_quality: int = 95,
+    extra_text: dict[str, str] | None = None,
+    xmp: bytes | None = None,
+    protect: tuple[str | os.PathLike, ...] = (),
+) -> "StagedFile":
+    """Encode ``image`` as :func:`save_image` does into a temporary file beside ``path``, on
+    disk but not yet in place: the caller commits it (or discards it) together with the files
+    that belong to it."""
     target = Path(path)
     fmt = format_for_path(target)
     guarded = [p for p in (image.path, *protect) if p is not None]
@@ -563,33 +586,153 @@ def save_image(
         else:
             _encode_eight_bit(pixels, fmt, info, handle, jpeg_quality)
 
-    atomic_write(target, write)
-    return target
+    return stage_write(target, write)
 
 
-def atomic_write(target: Path, write) -> None:
-    """Call ``write(handle)`` on a temporary file beside ``target``, then rename it over."""
+#: Restorer's temporary files: ``.<target name>.restorer-<pid>-<random>.part`` beside the
+#: target. The pid lets a later write remove those that a killed process left behind, and
+#: only those.
+TEMP_MARK, TEMP_SUFFIX = ".restorer-", ".part"
+#: Room for the mark, pid and random part within the usual 255-byte name limit.
+_TEMP_NAME_KEEP = 200
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file written and flushed under a temporary name beside ``target``."""
+
+    target: Path
+    temp: Path
+
+    def commit(self) -> None:
+        """Rename the temporary file over the target (atomic on one file system)."""
+        try:
+            os.replace(self.temp, self.target)
+        except OSError as exc:
+            raise ImageWriteError(f"Could not write '{self.target}': {exc.strerror or exc}.") from None
+
+    def discard(self) -> None:
+        try:
+            self.temp.unlink()
+        except FileNotFoundError:
+            pass  # committed already, or removed by the stale-file cleanup of another write
+
+
+def temp_prefix(target: Path) -> str:
+    """The start of every temporary file name Restorer uses for ``target``."""
+    return f".{target.name[:_TEMP_NAME_KEEP]}{TEMP_MARK}"
+
+
+def stale_temporaries(target: Path) -> list[Path]:
+    """Restorer's temporary files for ``target`` whose writing process is gone."""
+    folder = target.parent if str(target.parent) else Path(".")
+    prefix = temp_prefix(target)
+    found = []
+    try:
+        entries = [entry.name for entry in os.scandir(folder)]
+    except OSError:
+        return []
+    for name in entries:
+        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
+            continue
+        pid_text = name[len(prefix):-len(TEMP_SUFFIX)].split("-", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _process_alive(int(pid_text)):
+            found.append(folder / name)
+    return found
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would terminate the process there; keep the file instead
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    for path in stale_temporaries(target):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass  # another write cleaned it at the same moment
+        except OSError as exc:
+            raise ImageWriteError(f"Could not remove the leftover temporary file '{path}': "
+                                  f"{exc.strerror or exc}.") from None
+
+
+def stage_write(target: Path, write) -> StagedFile:
+    """Call ``write(handle)`` on a new temporary file beside ``target`` and flush it to disk.
+
+    The file gets the permissions a new file gets under the umask (0644 under 022), or those
+    of the file it will replace. Leftovers of killed Restorer processes for the same target
+    are removed first; any failure removes the temporary file and raises ImageWriteError.
+    """
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise ImageWriteError(f"The folder '{folder}' does not exist.")
+    remove_stale_temporaries(target)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise ImageWriteError(f"Cannot write into '{folder}': {exc.strerror or exc}.") from None
+        keep_mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        keep_mode = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _attempt in range(100):
+        temp = folder / f"{temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
+        try:
+            fd = os.open(temp, flags, 0o666)  # the umask applies, unlike mkstemp's fixed 0600
+            break
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ImageWriteError(f"Cannot write into '{folder}': {exc.strerror or exc}.") from None
+    else:
+        raise ImageWriteError(f"Cannot create a temporary file in '{folder}'.")
     try:
+        if keep_mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, keep_mode)
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
     except BaseException as exc:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
+        StagedFile(target, temp).discard()
         if isinstance(exc, OSError):
             raise ImageWriteError(f"Could not write '{target}': {exc.strerror or exc}.") from None
         raise
+    return StagedFile(target, temp)
+
+
+def atomic_write(target: Path, write) -> None:
+    """Call ``write(handle)`` on a temporary file beside ``target``, then rename it over."""
+    staged = stage_write(target, write)
+    try:
+        staged.commit()
+    except BaseException:
+        staged.discard()
+        raise
+    sync_folder(staged.target.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (renames, removals) to disk where the system allows it."""
+    if os.name == "nt":
+        return
+    try:
+        fd = os.open(folder if str(folder) else ".", os.O_RDONLY)
+    except OSError:
+        return  # the renames stand; only their durability across a power cut is left to the OS
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems (network shares) cannot sync a folder
+    finally:
+        os.close(fd)
 
 
 def same_file(a: Path, b: Path) -> bool:

@@ -18,7 +18,7 @@ from restorer_app.engine import masks
 from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image, save_image
 from restorer_app.engine.pipeline import FillResult, InpaintRequest
 from restorer_app.engine.project import FillStep
-from restorer_app.engine.provenance import Operation, embedded_tags, operation_for, write_sidecar, xmp_packet
+from restorer_app.engine.provenance import ExportedFiles, Operation, export_with_record, operation_for
 from restorer_app.engine.regions import Box
 from restorer_app.engine.registry import sha256_file
 
@@ -34,11 +34,6 @@ def mask_bounds(mask: np.ndarray) -> Box | None:
 def restored_name(path: Path) -> Path:
     """Default Save-As target: ``<stem>_restored.<ext>`` beside the original."""
     return path.with_name(f"{path.stem}_restored{path.suffix}")
-
-
-def synthesized_mask_name(output: Path) -> Path:
-    """Where the synthesized-pixels mask of ``output`` goes: ``<stem>.synthesized.png`` beside it."""
-    return output.with_name(f"{output.stem}.synthesized.png")
 
 
 def next_fill_id() -> int:
@@ -80,13 +75,8 @@ def fill_step(patch: FillPatch) -> FillStep:
     return FillStep(patch.box, pixels, holes, patch.operation)
 
 
-@dataclass(frozen=True)
-class SavedFiles:
-    """What one export wrote."""
-
-    image: Path
-    sidecar: Path
-    synthesized_mask: Path | None
+#: What one export wrote (the engine's record of it).
+SavedFiles = ExportedFiles
 
 
 class Document:
@@ -233,22 +223,18 @@ class Document:
              synthesized_mask: bool = False) -> SavedFiles:
         """Export the current pixels with their provenance: retouching tags inside the file,
         a sidecar JSON listing every applied fill beside it and, if asked, the mask of the
-        synthesized pixels. The original file is never overwritten (the engine refuses)."""
-        protect = tuple(p for p in (self.path,) if p)
-        operations = self.operations
-        xmp = xmp_packet(operations, self.image.info.xmp) if operations else None
-        written = save_image(self.image, path, jpeg_quality=jpeg_quality, extra_text=embedded_tags(operations),
-                             xmp=xmp, protect=protect)
-        mask_path = None
-        if synthesized_mask:
-            mask_image = RasterImage(self.synthesized_mask()[:, :, None], ImageInfo(format="PNG", bit_depth=8))
-            mask_path = save_image(mask_image, synthesized_mask_name(written), protect=protect)
-        sidecar = write_sidecar(written, self.path, operations, mask_path,
-                                source_sha256=self.source_checksum() or "unavailable")
-        self.save_target = written
+        synthesized pixels, all written as one consistent set (the CLI's writer). An existing
+        file at ``path`` is replaced (the save dialog asked); the original, and a mask that
+        another export's sidecar names, never are (the engine refuses)."""
+        exported = export_with_record(
+            self.image, path, self.operations, source=self.path,
+            source_sha256=self.source_checksum() or "unavailable",
+            synthesized=self.synthesized_mask() if synthesized_mask else None,
+            jpeg_quality=jpeg_quality, protect=tuple(p for p in (self.path,) if p))
+        self.save_target = exported.image
         self.save_quality = jpeg_quality
         self.mark_saved()
-        return SavedFiles(written, sidecar, mask_path)
+        return exported
 
     def save_mask(self, path: str | os.PathLike) -> Path:
         mask_image = RasterImage(self.mask[:, :, None], ImageInfo(format="PNG", bit_depth=8))
