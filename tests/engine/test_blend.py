@@ -94,3 +94,39 @@ def test_a_flat_grey_surrounding_keeps_the_fills_brightness():
     out = match_tone(photo, fill, hole)
     brightness = float(np.array([0.15, 0.2, 0.3]) @ np.array([0.299, 0.587, 0.114]))
     np.testing.assert_allclose(out[hole], brightness, atol=1e-4)  # grey, at the fill's brightness
+
+
+def _telea_fills(photo, mask, feather):
+    from restorer_app.engine.imageio import ImageInfo, RasterImage
+    from restorer_app.engine.pipeline import InpaintRequest, Inpainter
+    from restorer_app.engine.registry import ModelRegistry
+
+    inpainter = Inpainter(ModelRegistry([]))
+    raster = RasterImage(photo, ImageInfo("PNG", 8))
+    return [inpainter.inpaint(raster, mask, InpaintRequest(method="telea", feather=f)).pixels for f in (0, feather)]
+
+
+def test_a_soft_edge_never_blends_the_scratch_under_a_stroke_back_in():
+    photo = make_photo(120, 160)
+    photo[60:64] = 20  # a dark 4 px scratch across a light photo
+    mask = np.zeros((120, 160), np.uint8)
+    cv2.line(mask, (20, 66), (140, 66), 255, 30)  # painted by hand: 30 px, the scratch off its middle
+    hard, soft = _telea_fills(photo, mask, feather=12)
+    scratch = np.zeros((120, 160), bool)
+    scratch[60:64, 30:130] = True
+    assert (mask[scratch] > 0).all()
+    np.testing.assert_array_equal(soft[scratch], hard[scratch])  # the fill's pixels, not the scratch's
+    np.testing.assert_array_equal(soft[mask == 0], photo[mask == 0])
+    edge = (mask > 0) & (cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 5) < 1.5)
+    assert (soft[edge] != hard[edge]).any()  # it still softens the stroke's edge
+
+
+def test_a_soft_edge_fades_over_its_full_width_in_a_wide_hole():
+    from restorer_app.engine.blend import soft_edge_weight
+
+    hole = np.zeros((200, 200), bool)
+    cv2.circle(hole.view(np.uint8), (100, 100), 60, 1, -1)
+    weight = soft_edge_weight(hole, 12)
+    distance = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5)
+    assert 0.4 < weight[(distance > 5.5) & (distance < 6.5)].mean() < 0.55  # halfway at 6 of 12 px
+    assert (weight[distance > 13] == 1).all() and (weight[~hole] == 0).all()
