@@ -437,6 +437,7 @@ class MainWindow(QMainWindow):
         self.panel.set_filling(True)
         self.fills.start(document.image, document.mask, request)
         self._update_actions()
+        self.canvas.setFocus()  # or the next shortcut (Y for the split view) types into the description
         return True
 
     @property
@@ -473,10 +474,12 @@ class MainWindow(QMainWindow):
     def accept_fill(self) -> None:
         self.editor.accept_pending()
         self.statusBar().showMessage("Fill accepted. Ctrl+Z undoes it.", 4000)
+        self.canvas.setFocus()
 
     def discard_fill(self) -> None:
         self.editor.discard_pending()
         self.statusBar().showMessage("Fill discarded.", 4000)
+        self.canvas.setFocus()
 
     # ---------------------------------------------------------- editor signals
 
@@ -495,6 +498,8 @@ class MainWindow(QMainWindow):
             self.canvas.set_images(self._displays["original"], self._displays["current"],
                                    has_alpha=document.image.has_alpha)
         self._show_layers()
+        # A description names what belongs in this photo's holes; the next photo's are others.
+        self.panel.description.clear()
         self.status.show_image(document.image if document else None)
         self.status.show_zoom(self.canvas.zoom if document else None)
         self._on_method_changed(self.panel.method)

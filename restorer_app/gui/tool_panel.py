@@ -121,6 +121,12 @@ class ToolPanel(QWidget):
         self.description = QLineEdit()
         self.description.setClearButtonEnabled(True)
         layout.addWidget(self.description)
+        # A description stays for every fill until cleared, so it must be seen to be in force.
+        self.description_hint = QLabel()
+        self.description_hint.setObjectName("hint")
+        self.description_hint.setWordWrap(True)
+        layout.addWidget(self.description_hint)
+        self.description.textChanged.connect(self._show_description_hint)
         layout.addLayout(self._build_soft_edge_row())
         layout.addLayout(self._build_grain_row())
         self.match_colour_check = QCheckBox("Match colour to surroundings")
@@ -276,6 +282,12 @@ class ToolPanel(QWidget):
     def description_text(self) -> str:
         return self.description.text().strip() if self.description.isEnabled() else ""
 
+    def _show_description_hint(self) -> None:
+        text = self.description_text
+        self.description_hint.setText(f"Every fill on this photo is described as '{text}' until you clear it."
+                                      if text else "")
+        self.description_hint.setVisible(bool(text))
+
     def set_methods(self, methods: list[MethodInfo], text_model_installed: bool) -> None:
         self._text_model_installed = text_model_installed
         with QSignalBlocker(self.method_combo):
@@ -324,6 +336,7 @@ class ToolPanel(QWidget):
             "(helps when a fill looks tinted)" if learned else
             "Classical fills already take their colours from the hole's edge")
         self.description.setEnabled(uses_text)
+        self._show_description_hint()
         if uses_text:
             self.description.setToolTip(
                 "The colour and look of what belongs in the larger holes, e.g. 'clear blue sky' or "
