@@ -17,14 +17,15 @@ import io
 import json
 import posixpath
 import zipfile
-from dataclasses import asdict, dataclass, field
+import zlib
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from .errors import ImageReadError, RestorerError
-from .imageio import atomic_write
+from .imageio import atomic_write, default_max_pixels
 from .provenance import Operation, now_iso
 from .regions import Box
 
@@ -139,43 +140,200 @@ def _tiff_bytes(pixels: np.ndarray) -> bytes:
 
 
 def load_project(path: Path, *, max_member_bytes: int = MAX_MEMBER_BYTES,
-                 max_total_bytes: int = MAX_TOTAL_BYTES) -> Project:
-    """Read a project, refusing unsafe archives with a :class:`ProjectError`."""
+                 max_total_bytes: int = MAX_TOTAL_BYTES, max_pixels: int | None = None) -> Project:
+    """Read a project, refusing unsafe or damaged archives with a :class:`ProjectError`.
+
+    Every image inside is checked against ``max_pixels`` (the photo limit) and the memory
+    budget from its header, before it is decoded.
+    """
     path = Path(path)
     name = path.name
+    limit = default_max_pixels() if max_pixels is None else max_pixels
     try:
         archive = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise ImageReadError(f"'{path}' does not exist.") from None
-    except (zipfile.BadZipFile, OSError) as exc:
+    except PermissionError:
+        raise ProjectError(f"Restorer is not allowed to read '{path}'.") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise ProjectError(f"'{name}' is not a Restorer project ({exc}).") from None
     with archive:
         members = _check_members(archive, name, max_member_bytes, max_total_bytes)
-        read = lambda member: _read_member(archive, members, member, name)  # noqa: E731
+        reader = _ProjectReader(archive, members, name, limit)
+        meta = reader.json("project.json")
+        if not isinstance(meta, dict):
+            raise ProjectError(f"'{name}' is damaged: its project.json is not a project description.")
+        if meta.get("format") != PROJECT_FORMAT or isinstance(meta.get("format"), bool):
+            raise ProjectError(f"'{name}' is a project of format {str(meta.get('format'))[:20]}; "
+                               f"this Restorer reads format {PROJECT_FORMAT}.")
+        source = _source_of(meta.get("source"), name)
+        raw_steps = meta.get("steps")
+        if not isinstance(raw_steps, list):
+            raise ProjectError(f"'{name}' is damaged: its list of fills is missing or not a list.")
+        if len(raw_steps) > MAX_STEPS:
+            raise ProjectError(f"'{name}' records {len(raw_steps)} fills; a project holds at most {MAX_STEPS}.")
+        position = meta.get("position", len(raw_steps))
+        if not _is_int(position) or not 0 <= position <= len(raw_steps):
+            raise ProjectError(f"'{name}' is damaged: its undo position is out of range.")
+        steps = [reader.step(raw, number) for number, raw in enumerate(raw_steps, start=1)]
+        mask = reader.gray_png("mask.png", None)
+    return Project(Path(source["path"]), source["sha256"], np.where(mask > 0, 255, 0).astype(np.uint8), steps,
+                   position)
+
+
+MAX_STEPS = 10_000
+#: Decoded pixels a project may hold in memory (its steps and mask), counted from the
+#: image headers before decoding: a few kilobytes of PNG can declare gigabytes.
+MAX_DECODED_BYTES = 4 << 30
+MAX_JSON_BYTES = 64 << 20
+_OPERATION_TYPES = {f.name: f.type for f in fields(Operation)}
+#: The JSON values that may stand for each annotation of an Operation field.
+_JSON_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+                                            "None": (type(None),)}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _source_of(source: object, name: str) -> dict[str, str]:
+    if not isinstance(source, dict):
+        raise ProjectError(f"'{name}' is damaged: it does not say which photograph it repairs.")
+    where, checksum = source.get("path"), source.get("sha256")
+    if not isinstance(where, str) or not where or "\0" in where:
+        raise ProjectError(f"'{name}' is damaged: the path of the photograph it repairs is not a path.")
+    if not isinstance(checksum, str) or len(checksum) != 64 or any(c not in "0123456789abcdef" for c in checksum):
+        raise ProjectError(f"'{name}' is damaged: the checksum of the photograph it repairs is not a sha256.")
+    return {"path": where, "sha256": checksum}
+
+
+def _operation_of(raw: object, name: str, number: int) -> Operation:
+    """The operation record of fill ``number``, its fields of the types Operation declares."""
+    if not isinstance(raw, dict):
+        raise ProjectError(f"'{name}' is damaged: fill {number} has no operation record.")
+    unknown = sorted(set(raw) - set(_OPERATION_TYPES))
+    if unknown:
+        raise ProjectError(f"'{name}' is damaged: fill {number}'s record has unknown fields "
+                           f"({', '.join(str(key)[:40] for key in unknown[:5])}).")
+    for key, value in raw.items():
+        declared = str(_OPERATION_TYPES[key])
+        allowed = [_JSON_TYPES.get(part.strip()) for part in declared.split("|")]
+        if None in allowed:
+            continue  # a type JSON cannot name exactly; Operation itself must cope
+        fits = any(isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+                   for kinds in allowed)
+        if not fits:
+            raise ProjectError(f"'{name}' is damaged: fill {number}'s '{key}' should be {declared}.")
+    try:
+        return Operation(**raw)
+    except TypeError:  # a required field is missing
+        missing = sorted(set(_OPERATION_TYPES) - set(raw))
+        raise ProjectError(f"'{name}' is damaged: fill {number}'s record lacks {', '.join(missing)}.") from None
+
+
+class _ProjectReader:
+    """Reads members of one archive, turning every way they can be broken into a ProjectError."""
+
+    def __init__(self, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str,
+                 max_pixels: int) -> None:
+        self.archive, self.members, self.name, self.max_pixels = archive, members, name, max_pixels
+        self.decoded = 0
+        self.used: set[str] = set()
+
+    def read(self, member: object) -> bytes:
+        if not isinstance(member, str):
+            raise ProjectError(f"'{self.name}' is damaged: a file name in project.json is not a name.")
+        info = self.members.get(member)
+        if info is None:
+            raise ProjectError(f"'{self.name}' is damaged: '{member[:200]}' is missing.")
+        if member in self.used:  # one member replayed many times would multiply its memory
+            raise ProjectError(f"'{self.name}' is damaged: '{member}' is used by more than one fill.")
+        self.used.add(member)
         try:
-            meta = json.loads(read("project.json").decode("utf-8"))
-            if meta.get("format") != PROJECT_FORMAT:
-                raise ProjectError(f"'{name}' is a project of format {meta.get('format')}; this Restorer reads format {PROJECT_FORMAT}.")
-            steps = []
-            for raw in meta["steps"]:
-                x0, y0, x1, y1 = (int(v) for v in raw["box"])
-                box = Box(x0, y0, x1, y1)
-                pixels = _decode_tiff(read(raw["pixels"]))
-                holes = np.asarray(Image.open(io.BytesIO(read(raw["holes"])))) > 0
-                if pixels.shape[:2] != (box.height, box.width) or holes.shape != (box.height, box.width):
-                    raise ProjectError(f"'{name}' is damaged: a step's pixels do not match its box.")
-                steps.append(FillStep(box, pixels, holes, Operation(**raw["operation"])))
-            mask = np.asarray(Image.open(io.BytesIO(read("mask.png"))).convert("L"))
-            mask = np.where(mask > 0, 255, 0).astype(np.uint8)
-            position = int(meta.get("position", len(steps)))
-            source = meta["source"]
+            with self.archive.open(info) as handle:  # read at most the declared size: headers can lie
+                data = handle.read(info.file_size + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+            raise ProjectError(f"'{self.name}' is damaged: '{member}' cannot be unpacked ({exc}).") from None
+        if len(data) > info.file_size:
+            raise ProjectError(f"'{self.name}' is damaged: '{member}' is larger than it says.")
+        return data
+
+    def json(self, member: str) -> object:
+        info = self.members.get(member)
+        if info is not None and info.file_size > MAX_JSON_BYTES:
+            raise ProjectError(f"'{self.name}' contains an oversized file ('{member}'); it was not opened.")
+        try:
+            return json.loads(self.read(member).decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise ProjectError(f"'{self.name}' is damaged: '{member}' is not readable JSON ({exc}).") from None
+
+    def _reserve(self, member: str, width: int, height: int, bytes_per_pixel: int) -> None:
+        if width * height > self.max_pixels:
+            raise ProjectError(f"'{self.name}' is damaged or hostile: '{member}' declares {width}x{height} "
+                               f"pixels, more than the limit of {self.max_pixels / 1e6:.0f} MP; it was not opened.")
+        self.decoded += width * height * bytes_per_pixel
+        if self.decoded > MAX_DECODED_BYTES:
+            raise ProjectError(f"'{self.name}' would need more than {MAX_DECODED_BYTES >> 30} GiB of memory "
+                               "for its fills; it was not opened.")
+
+    def gray_png(self, member: str, size: tuple[int, int] | None) -> np.ndarray:
+        """A one-channel PNG; ``size`` (height, width), when given, is the size it must have."""
+        data = self.read(member)
+        try:
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as png:
+                width, height = png.size
+                if png.mode not in ("1", "L"):
+                    raise ProjectError(f"'{self.name}' is damaged: '{member}' is not a one-channel image.")
+                if size is not None and (height, width) != size:
+                    raise ProjectError(f"'{self.name}' is damaged: '{member}' is {width}x{height}, "
+                                       f"not the {size[1]}x{size[0]} of its fill.")
+                self._reserve(member, width, height, 2)
+                png.verify()  # chunk checksums and the end marker: Pillow decodes a cut-off PNG silently
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as png:
+                gray = np.asarray(png)
         except ProjectError:
             raise
-        except (KeyError, TypeError, ValueError, OSError) as exc:
-            raise ProjectError(f"'{name}' is damaged and cannot be opened ({exc}).") from None
-    if not 0 <= position <= len(steps):
-        raise ProjectError(f"'{name}' is damaged: its undo position is out of range.")
-    return Project(Path(source["path"]), str(source["sha256"]), mask, steps, position)
+        except (OSError, ValueError, SyntaxError, EOFError, zlib.error) as exc:  # Pillow's ways to fail
+            raise ProjectError(f"'{self.name}' is damaged: '{member}' is not a readable PNG ({exc}).") from None
+        return gray.astype(np.uint8) if gray.dtype == bool else gray
+
+    def tiff(self, member: str, size: tuple[int, int]) -> np.ndarray:
+        """A step's pixels: 8- or 16-bit, 1 to 4 channels, exactly ``size`` (height, width)."""
+        import tifffile
+
+        data = self.read(member)
+        try:
+            with tifffile.TiffFile(io.BytesIO(data)) as tif:
+                page = tif.pages.first
+                shape, dtype = tuple(page.shape), np.dtype(page.dtype) if page.dtype is not None else None
+                channels = 1 if len(shape) == 2 else (shape[2] if len(shape) == 3 else 0)
+                if dtype not in (np.dtype(np.uint8), np.dtype(np.uint16)) or not 1 <= channels <= 4:
+                    raise ProjectError(f"'{self.name}' is damaged: '{member}' is not 8- or 16-bit gray, "
+                                       "gray+alpha, RGB or RGBA pixels.")
+                if shape[:2] != size:
+                    raise ProjectError(f"'{self.name}' is damaged: a step's pixels do not match its box.")
+                self._reserve(member, size[1], size[0], channels * dtype.itemsize)
+                pixels = page.asarray()
+        except ProjectError:
+            raise
+        except Exception as exc:  # tifffile raises many types for damaged files
+            raise ProjectError(f"'{self.name}' is damaged: '{member}' is not readable TIFF ({exc}).") from None
+        return np.ascontiguousarray(pixels[:, :, None] if pixels.ndim == 2 else pixels)
+
+    def step(self, raw: object, number: int) -> FillStep:
+        if not isinstance(raw, dict):
+            raise ProjectError(f"'{self.name}' is damaged: fill {number} is not a fill record.")
+        box = raw.get("box")
+        if not (isinstance(box, list) and len(box) == 4 and all(_is_int(v) for v in box)):
+            raise ProjectError(f"'{self.name}' is damaged: fill {number}'s box is not four whole numbers.")
+        x0, y0, x1, y1 = box
+        if not (0 <= x0 <= x1 and 0 <= y0 <= y1):
+            raise ProjectError(f"'{self.name}' is damaged: fill {number}'s box {box} is not a rectangle inside a photo.")
+        box = Box(x0, y0, x1, y1)
+        operation = _operation_of(raw.get("operation"), self.name, number)
+        pixels = self.tiff(raw.get("pixels"), (box.height, box.width))
+        holes = self.gray_png(raw.get("holes"), (box.height, box.width)) > 0
+        return FillStep(box, pixels, holes, operation)
 
 
 def _check_members(archive: zipfile.ZipFile, name: str, max_member: int, max_total: int) -> dict[str, zipfile.ZipInfo]:
@@ -189,6 +347,13 @@ def _check_members(archive: zipfile.ZipFile, name: str, max_member: int, max_tot
         normal = posixpath.normpath(member.replace("\\", "/"))
         if member.startswith(("/", "\\")) or normal.startswith("..") or ":" in member or normal != member.rstrip("/"):
             raise ProjectError(f"'{name}' contains a file that points outside the project ('{member}'); it was not opened.")
+        if member in members:  # zip readers disagree on which copy counts
+            raise ProjectError(f"'{name}' contains '{member}' twice; it was not opened.")
+        if info.flag_bits & 0x1:
+            raise ProjectError(f"'{name}' contains an encrypted file ('{member}'); Restorer never encrypts projects.")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ProjectError(f"'{name}' contains '{member}' packed with a method Restorer does not use "
+                               f"(zip method {info.compress_type}); it was not opened.")
         if info.file_size > max_member or info.file_size > MAX_RATIO * max(info.compress_size, 1) + 65536:
             raise ProjectError(f"'{name}' contains an oversized file ('{member}'); it was not opened.")
         total += info.file_size
@@ -196,21 +361,3 @@ def _check_members(archive: zipfile.ZipFile, name: str, max_member: int, max_tot
     if total > max_total:
         raise ProjectError(f"'{name}' would unpack to {total / 2**30:.1f} GiB; it was not opened.")
     return members
-
-
-def _read_member(archive: zipfile.ZipFile, members: dict, member: str, name: str) -> bytes:
-    info = members.get(member)
-    if info is None:
-        raise ProjectError(f"'{name}' is damaged: '{member}' is missing.")
-    with archive.open(info) as handle:  # read at most the declared size: headers can lie
-        data = handle.read(info.file_size + 1)
-    if len(data) > info.file_size:
-        raise ProjectError(f"'{name}' is damaged: '{member}' is larger than it says.")
-    return data
-
-
-def _decode_tiff(data: bytes) -> np.ndarray:
-    import tifffile
-
-    pixels = tifffile.imread(io.BytesIO(data))
-    return pixels[:, :, None] if pixels.ndim == 2 else pixels
