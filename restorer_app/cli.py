@@ -207,14 +207,16 @@ def check_outputs(jobs: list[Job], *, synthesized: bool, overwrite: bool, batch:
     for job in jobs:
         for path in job.writes(synthesized):
             written.setdefault(_identity(path), []).append((job, path))
-    shared: dict[tuple[str, ...], Path] = {}  # one line per group of inputs, naming its first shared file
+    shared: dict[tuple[Path, ...], Path] = {}  # one line per group of inputs, naming its first shared file
     for writers in written.values():
-        sources = tuple(dict.fromkeys(str(job.image) for job, _ in writers))
+        sources = tuple(dict.fromkeys(job.image for job, _ in writers))
         if len(sources) > 1:
             shared.setdefault(sources, writers[0][1])
-    clashes = [f"{len(sources)} inputs would write {path}: {', '.join(sources)}" for sources, path in shared.items()]
+    clashes = [f"{len(sources)} inputs would write {path}: {', '.join(map(str, sources))}"
+               for sources, path in shared.items()]
     if clashes:
-        hint = "; add --keep-folders to keep their folders apart under --out-dir" if batch else ""
+        apart = any(len({os.path.abspath(source.parent) for source in sources}) > 1 for sources in shared)
+        hint = "; add --keep-folders to keep their folders apart under --out-dir" if batch and apart else ""
         raise UsageError("; ".join(clashes) + hint)
     for key, writers in written.items():
         if key in read:
@@ -229,6 +231,10 @@ def check_outputs(jobs: list[Job], *, synthesized: bool, overwrite: bool, batch:
                                  "choose another output name")
             if path is not None and path.exists() and not path.is_file():
                 raise UsageError(f"the output {path} exists and is not a file")
+        sidecar = sidecar_path(job.output)
+        if len(os.fsencode(sidecar.name)) > _longest_name(job.output.parent):
+            raise UsageError(f"the output name {job.output.name} is too long for its sidecar "
+                             f"({sidecar.name}); choose a shorter name")
     if not overwrite:
         existing = [str(path) for job in jobs for path in (job.output, synthesized_mask_path(job.output))
                     if (path == job.output or synthesized) and path.exists()]
@@ -236,6 +242,16 @@ def check_outputs(jobs: list[Job], *, synthesized: bool, overwrite: bool, batch:
             shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
             raise UsageError(f"{'an output already exists' if len(existing) == 1 else f'{len(existing)} outputs already exist'}: "
                              f"{shown}; add --overwrite to replace {'it' if len(existing) == 1 else 'them'}")
+
+
+def _longest_name(folder: Path) -> int:
+    """The longest file name the output's file system takes (255 bytes where it cannot say)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf
+        return 255
 
 
 def _identity(path: Path) -> object:

@@ -453,17 +453,16 @@ def _read_record(sidecar: Path) -> dict:
 
 
 def _check_embedded_xmp(output: Path, record: dict) -> bool:
-    """Compare the XMP inside ``output`` with its record; False when the format holds no XMP."""
+    """Compare the XMP inside ``output`` with its record; False when there is nothing to
+    compare (no fills recorded, or a format without XMP)."""
     operations = record["operations"]
     record_id = record.get("record_id")
-    if format_for_path(output) == "BMP":
-        return False
+    if not operations or format_for_path(output) == "BMP":
+        return False  # an export without fills keeps the source's XMP as it was
     packet = _embedded_xmp(output)
     root = _parse_xmp(packet)
     description = root.find(f"{_q('rdf', 'RDF')}/{_q('rdf', 'Description')}")
     found_id = description.get(_q("restorer", "RecordId")) if description is not None else None
-    if not operations:
-        return True  # an export without fills keeps the source's XMP as it was
     if found_id != record_id:
         raise RecordMismatchError(
             f"'{output}': its embedded XMP belongs to another export than its sidecar "
