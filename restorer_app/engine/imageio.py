@@ -178,7 +178,10 @@ def decode_image(data: bytes, *, name: str = "image", max_pixels: int | None = N
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageReadError(f"'{name}' could not be read: {_reason(exc)}.") from None
     with pil:
-        if pil.format not in SUPPORTED_FORMATS:
+        # Cameras write JPEGs with a preview or a second view appended (CIPA multi-picture
+        # format); Pillow names them MPO, but the first image is an ordinary JPEG photo.
+        fmt = "JPEG" if pil.format == "MPO" else pil.format
+        if fmt not in SUPPORTED_FORMATS:
             raise UnsupportedImageError(
                 f"'{name}' is a {pil.format} file; Restorer opens JPEG, PNG, TIFF, BMP and WebP."
             )
@@ -202,10 +205,10 @@ def decode_image(data: bytes, *, name: str = "image", max_pixels: int | None = N
             pixels = _decode_eight_bit(pil, name)
         text = _png_text(pil)
         info = ImageInfo(
-            format=pil.format,
+            format=fmt,
             bit_depth=16 if sixteen else 8,
             icc_profile=icc_profile,
-            exif=_exif_without_orientation(exif, pil.format),
+            exif=_exif_without_orientation(exif, fmt),
             dpi=_dpi(pil),
             text=text,
             xmp=_read_xmp(pil, text),
@@ -254,13 +257,16 @@ def _choose_page(pil: Image.Image, name: str, page: int | None) -> tuple[int, in
     return index, count
 
 
+_PAGE_UNITS = {"TIFF": "page", "MPO": "image"}  # animated PNG and WebP have frames
+
+
 def _count_of(count: int, fmt: str | None) -> str:
-    unit = "page" if fmt == "TIFF" else "frame"
+    unit = _PAGE_UNITS.get(fmt or "", "frame")
     return f"{count} {unit}{'s' if count != 1 else ''}"
 
 
 def _pages_notice(name: str, fmt: str | None, index: int, count: int, size: tuple[int, int]) -> str:
-    unit = "page" if fmt == "TIFF" else "frame"
+    unit = _PAGE_UNITS.get(fmt or "", "frame")
     return (f"'{name}' has {_count_of(count, fmt)}; {unit} {index + 1} ({size[0]}x{size[1]}) was used; "
             f"the other {unit}s are not carried into the output (choose another with --page N).")
 

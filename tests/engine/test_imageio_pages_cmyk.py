@@ -71,6 +71,24 @@ def test_sixteen_bit_multipage_tiff_reads_the_chosen_page_at_sixteen_bits(tmp_pa
     assert "'deep.tif' has 2 pages; page 2 (60x40)" in image.info.notices[0]
 
 
+def test_camera_jpeg_with_a_preview_image_opens_as_jpeg_and_says_the_preview_is_left_out(tmp_path):
+    Image.fromarray(make_photo(48, 64, 3)).save(tmp_path / "camera.jpg", "MPO", quality=100, save_all=True,
+                                append_images=[Image.new("RGB", (16, 12))])
+    image = load_image(tmp_path / "camera.jpg")
+    assert image.info.format == "JPEG" and image.pixels.shape == (48, 64, 3)
+    with Image.open(tmp_path / "camera.jpg") as reference:  # Pillow's own decode of the first image
+        np.testing.assert_array_equal(image.pixels, np.asarray(reference.convert("RGB")))
+    assert image.info.notices[0].startswith("'camera.jpg' has 2 images; image 1 (64x48) was used")
+
+
+def test_animated_png_reads_the_first_frame_and_says_so(tmp_path):
+    frames = [Image.fromarray(make_photo(20, 30, 3, seed=seed)) for seed in (7, 8, 9)]
+    frames[0].save(tmp_path / "anim.png", save_all=True, append_images=frames[1:])
+    image = load_image(tmp_path / "anim.png")
+    np.testing.assert_array_equal(image.pixels, np.asarray(frames[0]))
+    assert image.info.notices[0].startswith("'anim.png' has 3 frames; frame 1 (30x20) was used")
+
+
 def test_cli_fills_the_largest_page_checks_the_mask_against_it_and_notes_it(tmp_path):
     scan = _three_page_tiff(tmp_path / "scan.tif")
     Image.fromarray(make_mask(40, 60)).save(tmp_path / "mask.png")
@@ -216,3 +234,4 @@ def test_cli_converts_cmyk_and_notes_it(tmp_path):
     assert code == 0, err.getvalue()
     assert "restorer: note: 'print.jpg' is CMYK; it was converted to RGB" in err.getvalue()
     assert _colour_space(load_image(tmp_path / "out.png").info.icc_profile) == "RGB"
+
