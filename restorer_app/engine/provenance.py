@@ -297,7 +297,7 @@ def export_with_record(image: RasterImage, output: str | os.PathLike, operations
             "software": f"Restorer {_version()}",
             "created": now_iso(),
             "record_id": record_id,
-            "source": {"name": source.name, "sha256": source_sha256} if source else None,
+            "source": {"name": source.name, "sha256": source_sha256, **image.info.reading_record()} if source else None,
             "output": {"name": output.name, "sha256": sha256_file(staged_image.temp)},
             "synthesized_mask": mask_path.name if mask_path else None,
             "synthesized_mask_sha256": sha256_file(staged_mask.temp) if staged_mask else None,
