@@ -22,9 +22,16 @@ CLASSICAL_IDS = tuple(a.value for a in ClassicalAlgorithm)
 
 #: Holes no wider than about twice this (pixels) count as thin damage: scratches, cracks, dust.
 THIN_RADIUS = 5.0
-#: Descriptions apply to the parts of holes wider than about twice this (pixels): what fits
-#: in a smaller hole is clear from its surroundings, and a description there only tinted it.
-DESCRIBED_RADIUS = 12.0
+#: Descriptions apply to the parts of holes wider than about twice this (pixels): areas such
+#: as a torn corner, never strokes. A brush stroke is 24-30 px wide (the default brush, grown
+#: by 3 px), and with the limit at 24 px a description that did not fit turned such strokes
+#: into coloured stripes: "clear blue sky" cost 1.0 / 1.3 / 1.9 dB on 24 / 30 / 48 px lines and
+#: moved them 6 / 8 / 15 levels, while a true caption gained nothing on any hole size
+#: (benchmarks/description_reach.py, four photos). What fits in a narrower hole is clear from
+#: its surroundings.
+DESCRIBED_RADIUS = 32.0
+#: The same limit as a hole's width in pixels, as the notices say it.
+DESCRIBED_WIDTH = round(2 * DESCRIBED_RADIUS)
 #: Pixels in from a hole's edge over which a described fill hands over from the plain one, so
 #: the fill continues the photo at the edge and follows the description inside. A hard switch
 #: left a visible colour step at the edge of a hole described truthfully (model 1.3: seam 1.45
@@ -243,11 +250,11 @@ class Inpainter:
                 index += 1
                 progress.report(done / total, f"Region {index} of {count}")
         if ignored and not described:
-            notices.append("The description was not used: these holes are scratches or small spots, which are "
-                           "filled from their surroundings.")
+            notices.append(f"The description was not used: it applies only to areas wider than about {DESCRIBED_WIDTH} "
+                           "px, and strokes, scratches and spots narrower than that are filled from their surroundings.")
         elif ignored:
-            notices.append("The description was used for the larger holes; scratches and small spots are filled "
-                           "from their surroundings.")
+            notices.append(f"The description was used inside the areas wider than about {DESCRIBED_WIDTH} px; strokes, "
+                           "scratches and spots narrower than that are filled from their surroundings.")
         if image.has_alpha:  # fills never touch alpha; guard against a method that did
             output[:, :, -1] = image.pixels[:, :, -1]
         progress.report(1.0, "Done")

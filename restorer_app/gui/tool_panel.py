@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
                                QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from restorer_app.engine.pipeline import CLASSICAL_IDS, DEFAULT_GRAIN, MethodInfo
+from restorer_app.engine.pipeline import CLASSICAL_IDS, DEFAULT_GRAIN, DESCRIBED_WIDTH, MethodInfo
 
 from .actions import WindowActions
 
@@ -339,9 +339,11 @@ class ToolPanel(QWidget):
         self._show_description_hint()
         if uses_text:
             self.description.setToolTip(
-                "The colour and look of what belongs in the larger holes, e.g. 'clear blue sky' or "
-                "'dark green foliage'. It sets colour and brightness, not objects. Leave it empty when "
-                "the surroundings make it clear: the fill is closest to the photo then.")
+                f"The colour and look of what belongs in large areas (holes wider than about {DESCRIBED_WIDTH} px, "
+                "such as a torn corner), e.g. 'clear blue sky' or 'dark green foliage'. It sets colour and "
+                "brightness, not objects. Strokes, scratches and spots narrower than that are always filled "
+                "from their surroundings. Leave it empty when the surroundings make it clear: the fill is "
+                "closest to the photo then.")
             self.description.setPlaceholderText("What belongs there, e.g. clear sky")
         else:
             installed = self._text_model_installed

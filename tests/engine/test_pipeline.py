@@ -289,3 +289,49 @@ def test_the_full_size_run_is_averaged_with_its_mirror_image(tiny_model_folder, 
     monkeypatch.setattr(methods, "MIRROR_ENSEMBLE", False)
     out = inpainter.inpaint(_raster(photo), scratch, InpaintRequest(method="tiny", grain=0.0)).pixels
     assert out[59, 185, 0] - out[59, 15, 0] > 150  # one run alone keeps its lean
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The app's own default: ``auto`` with the bundled text-capable model and encoder."""
+    from restorer_app.engine.registry import bundled_models_folder
+
+    return Inpainter(ModelRegistry([bundled_models_folder()]))
+
+
+def _brown_photo(height=200, width=280):
+    """A warm brown print with soft shading, like the scans the description went blue on."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    luma = 0.45 + 0.15 * np.sin(xx / 37.0) * np.cos(yy / 29.0)
+    return np.clip(np.stack([luma * 1.15, luma * 0.9, luma * 0.65], axis=2) * 255, 0, 255).astype(np.uint8)
+
+
+def test_a_description_never_colours_a_brush_stroke(shipped):
+    from restorer_app.engine import masks
+
+    photo = _raster(_brown_photo())
+    stroke = np.zeros((200, 280), np.uint8)
+    cv2.line(stroke, (20, 40), (260, 170), 255, 24)  # the default brush ...
+    stroke = masks.grow(stroke, 3)  # ... grown by 3 px: 30 px wide
+    plain = shipped.inpaint(photo, stroke, InpaintRequest(prompt=""))
+    described = shipped.inpaint(photo, stroke, InpaintRequest(prompt="clear blue sky"))
+    assert plain.model is not None and plain.model.uses_text  # the learned model ran, not a fallback
+    np.testing.assert_array_equal(described.pixels, plain.pixels)  # not a blue-grey stripe
+    assert any("description was not used" in n and "wider than about 64 px" in n for n in described.notices)
+
+
+def test_a_description_steers_a_large_area_and_the_notice_says_where(shipped):
+    photo = _raster(_brown_photo())
+    mask = np.zeros((200, 280), np.uint8)
+    cv2.circle(mask, (90, 100), 55, 255, -1)  # a torn area, 110 px across
+    cv2.line(mask, (170, 20), (260, 180), 255, 30)  # and a stroke beside it
+    plain = shipped.inpaint(photo, mask, InpaintRequest(prompt="")).pixels.astype(int)
+    result = shipped.inpaint(photo, mask, InpaintRequest(prompt="clear blue sky"))
+    described = result.pixels.astype(int)
+    area, line = np.zeros_like(mask), np.zeros_like(mask)
+    cv2.circle(area, (90, 100), 30, 255, -1)
+    cv2.line(line, (170, 20), (260, 180), 255, 30)
+    inside = area > 0
+    assert np.abs(described[inside] - plain[inside]).mean() > 1  # the description is followed there
+    np.testing.assert_array_equal(described[line > 0], plain[line > 0])
+    assert any("used inside the areas wider than about 64 px" in n for n in result.notices)

@@ -169,14 +169,14 @@ def text_inpainter(tmp_path) -> Inpainter:
 
 def test_a_description_reaches_a_text_model_through_the_shipped_encoder(text_inpainter):
     inpainter = text_inpainter
-    raster = RasterImage(make_photo(96, 96), ImageInfo("PNG", 8))
-    mask = np.zeros((96, 96), np.uint8)
-    cv2.circle(mask, (48, 48), 20, 255, -1)  # a hole wide enough to take a description
+    raster = RasterImage(make_photo(120, 120), ImageInfo("PNG", 8))
+    mask = np.zeros((120, 120), np.uint8)
+    cv2.circle(mask, (60, 60), 44, 255, -1)  # a hole wide enough to take a description
     fills = {}
     for prompt in ("", "bright red", "dark blue water"):
         request = InpaintRequest(device=Device.CPU, prompt=prompt, harmonize=False)
         result = inpainter.inpaint(raster, mask, request)
-        assert result.method_id == "tiny" and all("small spots" in n for n in result.notices)
+        assert result.method_id == "tiny" and all("spots" in n for n in result.notices)
         fills[prompt] = result.pixels[mask > 0].astype(int)
     assert not np.array_equal(fills[""], fills["bright red"])
     assert not np.array_equal(fills["bright red"], fills["dark blue water"])
@@ -217,7 +217,7 @@ def test_descriptions_apply_to_holes_not_to_thin_scratches(text_inpainter):
     plain, described = fill(both, ""), fill(both, "bright red")
     np.testing.assert_array_equal(described.pixels[scratch > 0], plain.pixels[scratch > 0])
     assert not np.array_equal(described.pixels[tear > 0], plain.pixels[tear > 0])
-    assert any("used for the larger holes" in n for n in described.notices)
+    assert any("used inside the areas wider than" in n for n in described.notices)
     only_thin = fill(scratch, "bright red")
     np.testing.assert_array_equal(only_thin.pixels, fill(scratch, "").pixels)
     assert any("description was not used" in n for n in only_thin.notices)
