@@ -204,6 +204,9 @@ def decode_image(data: bytes, *, name: str = "image", max_pixels: int | None = N
         else:
             pixels = _decode_eight_bit(pil, name)
         text = _png_text(pil)
+        xmp = _read_xmp(pil, text)
+        if conversion and xmp:
+            xmp = _xmp_now_rgb(xmp)
         info = ImageInfo(
             format=fmt,
             bit_depth=16 if sixteen else 8,
@@ -211,7 +214,7 @@ def decode_image(data: bytes, *, name: str = "image", max_pixels: int | None = N
             exif=_exif_without_orientation(exif, fmt),
             dpi=_dpi(pil),
             text=text,
-            xmp=_read_xmp(pil, text),
+            xmp=xmp,
             page=index + 1,
             page_count=count,
             colour_conversion=conversion,
@@ -324,6 +327,25 @@ def _decode_cmyk(pil: Image.Image, name: str, sixteen: bool) -> tuple[np.ndarray
     approximate = " Its colours are approximate." if rgb_is_naive else ""
     notice = f"'{name}' is CMYK; it was converted to RGB {how}.{approximate} The output is RGB with an sRGB profile."
     return pixels.astype(np.uint8, copy=False), srgb.tobytes(), conversion, notice
+
+
+#: What a CMYK file's XMP says about its colours, and what it must say of the RGB pixels
+#: (Photoshop's colour mode 3 = RGB; TIFF photometric 2 = RGB, 3 samples).
+_XMP_COLOUR_FACTS = {"photoshop:ColorMode": "3", "photoshop:ICCProfile": "sRGB built-in",
+                     "tiff:PhotometricInterpretation": "2", "tiff:SamplesPerPixel": "3"}
+
+
+def _xmp_now_rgb(xmp: bytes) -> bytes:
+    """The source's XMP with its colour facts rewritten for the converted RGB pixels, in
+    attribute or element form, so the output never claims to be CMYK."""
+    import re
+
+    text = xmp.decode("utf-8", "replace")
+    for key, value in _XMP_COLOUR_FACTS.items():
+        for quote in "\"'":
+            text = re.sub(rf"({re.escape(key)}\s*=\s*{quote})[^{quote}]*{quote}", rf"\g<1>{value}{quote}", text)
+        text = re.sub(rf"(<{re.escape(key)}>)[^<]*(</{re.escape(key)}>)", rf"\g<1>{value}\g<2>", text)
+    return text.encode("utf-8")
 
 
 def _decode_tiff_fallback(data: bytes, name: str, max_pixels: int, page: int | None) -> RasterImage:

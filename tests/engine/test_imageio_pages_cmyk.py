@@ -235,3 +235,20 @@ def test_cli_converts_cmyk_and_notes_it(tmp_path):
     assert "restorer: note: 'print.jpg' is CMYK; it was converted to RGB" in err.getvalue()
     assert _colour_space(load_image(tmp_path / "out.png").info.icc_profile) == "RGB"
 
+
+
+def test_the_xmp_of_a_converted_cmyk_file_no_longer_says_cmyk(tmp_path):
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
+           b'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+           b'photoshop:ColorMode="4" photoshop:ICCProfile="U.S. Web Coated (SWOP) v2">'
+           b'<tiff:PhotometricInterpretation>5</tiff:PhotometricInterpretation><dc:format>image/jpeg</dc:format>'
+           b'</rdf:Description></rdf:RDF></x:xmpmeta>')
+    buffer = io.BytesIO()
+    Image.fromarray(PATCHES, "CMYK").save(buffer, "JPEG", quality=100, xmp=xmp)
+    (tmp_path / "print.jpg").write_bytes(buffer.getvalue())
+    image = load_image(tmp_path / "print.jpg")
+    packet = load_image(save_image(image, tmp_path / "out.tif")).info.xmp.decode()
+    assert 'photoshop:ColorMode="3"' in packet and 'photoshop:ICCProfile="sRGB built-in"' in packet
+    assert "<tiff:PhotometricInterpretation>2</tiff:PhotometricInterpretation>" in packet
+    assert "<dc:format>image/jpeg</dc:format>" in packet  # everything else is kept
