@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self._displays: dict[str, DisplayBuffer] = {}
         self._actual_device: str | None = None
         self._start_notices: list[str] = []
+        #: The document restored from an autosave, while it is open.
+        self._recovered: Document | None = None
 
         self.canvas = CanvasView()
         self.notice_bar = NoticeBar()
@@ -197,10 +199,13 @@ class MainWindow(QMainWindow):
         return self.open_path(image, mask)
 
     def save(self) -> bool:
-        """Save to the last Save-As target, or ask for one."""
+        """Save to the last Save-As target, or ask for one. Recovered work is saved as a
+        project (asking for its path once): its mask and history exist nowhere else."""
         document = self.editor.document
         if document is None:
             return False
+        if document is self._recovered:
+            return self.save_project(document.project_path)
         if document.save_target is None:
             return self.save_as()
         return self._write(document.save_target, document.save_quality)
@@ -321,8 +326,10 @@ class MainWindow(QMainWindow):
                     orphan.delete()
                 elif choice is dialogs.RecoveryChoice.RESTORE and self._restore(orphan, project):
                     adopted = orphan
+                    self._recovered = self.editor.document
                     self.autosaver.adopt(orphan)
-                    self.statusBar().showMessage("Recovered the autosaved work. Save it to keep it.", 8000)
+                    self.statusBar().showMessage("Recovered the autosaved work. Save (Ctrl+S) keeps it as a project.",
+                                                 8000)
                     return True
         finally:
             for orphan in orphans:
@@ -487,6 +494,7 @@ class MainWindow(QMainWindow):
         document = self.editor.document
         self._displays.clear()
         self._actual_device = None
+        self._recovered = None  # set again by the recovery that shows its document
         if self.notice_bar.text != "\n".join(self._start_notices):  # dismissed, or a fill's notices
             self._start_notices.clear()
         self.notice_bar.show_notices(self._start_notices)

@@ -319,3 +319,61 @@ def test_restore_dialog_text(qtbot):
     qtbot.addWidget(box)
     assert "Restorer did not close properly last time." in box.text()
     assert box.defaultButton() is restore and discard.text() == "Discard"
+
+
+def _recover(qtbot, settings, dialog_recorder) -> MainWindow:
+    restarted = MainWindow(settings)
+    qtbot.addWidget(restarted)
+    dialog_recorder.recovery_answer = dialogs.RecoveryChoice.RESTORE
+    with qtbot.waitSignal(restarted.autosaver.saved, timeout=10_000):
+        assert restarted.offer_recovery()
+    return restarted
+
+
+def test_save_after_recovery_keeps_the_recovered_mask_and_history_as_a_project(
+        qtbot, window, settings, data_dir, photo_file, mask_file, tmp_path, dialog_recorder):
+    _, after, mask = crashed_session(qtbot, window, data_dir, photo_file, mask_file)
+    window.close()
+    restarted = _recover(qtbot, settings, dialog_recorder)
+    dialog_recorder.save_questions.clear()
+    dialog_recorder.save_answer = dialogs.SaveChoice.SAVE
+    project_path = tmp_path / "recovered.restorer"
+    dialog_recorder.project_save_paths.append(project_path)
+    assert restarted.open_path(photo_file)  # "save the recovered repairs first?" - Save
+    assert dialog_recorder.save_questions == ["scan.png"]
+    saved = load_project(project_path)  # a project, not an export of the photo that drops the mask
+    np.testing.assert_array_equal(saved.mask, mask)
+    np.testing.assert_array_equal(saved.render(make_photo_pixels()), after)
+    assert saved.position == 1
+    restarted.close()
+
+
+def test_ctrl_s_after_recovery_saves_the_project_and_then_saves_to_it_again(
+        qtbot, window, settings, data_dir, photo_file, mask_file, tmp_path, dialog_recorder):
+    _, _, mask = crashed_session(qtbot, window, data_dir, photo_file, mask_file)
+    window.close()
+    restarted = _recover(qtbot, settings, dialog_recorder)
+    project_path = tmp_path / "recovered.restorer"
+    dialog_recorder.project_save_paths.append(project_path)
+    restarted.actions_.save.trigger()
+    assert not restarted.editor.is_modified
+    paint(restarted, [(100, 10), (120, 12)], diameter=4)
+    restarted.actions_.save.trigger()  # to the same project, without asking again
+    assert load_project(project_path).mask[10, 105:115].all()
+    dialog_recorder.save_questions.clear()
+    assert restarted.open_path(photo_file)
+    assert dialog_recorder.save_questions == []
+    restarted.close()
+
+
+def test_exporting_recovered_work_counts_as_saved(qtbot, window, settings, data_dir, photo_file, mask_file,
+                                                   tmp_path, dialog_recorder):
+    crashed_session(qtbot, window, data_dir, photo_file, mask_file)
+    window.close()
+    restarted = _recover(qtbot, settings, dialog_recorder)
+    assert restarted.editor.is_modified
+    assert restarted.save_as(tmp_path / "exported.png")
+    dialog_recorder.save_questions.clear()
+    assert restarted.open_path(photo_file)
+    assert dialog_recorder.save_questions == []  # exported: nothing unsaved to ask about
+    restarted.close()
