@@ -385,7 +385,7 @@ def run_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             failed += 1
             err.write(f"restorer: not verified: {exc}\n")
             continue
-        out.write(f"{path}: consistent ({', '.join(verified.checked)} agree with {verified.sidecar.name})\n")
+        out.write(f"{path}: consistent with {verified.sidecar.name} (checked: {', '.join(verified.checked)})\n")
         source = verified.record.get("source")
         if isinstance(source, dict):
             out.write(f"  source {source.get('name')}, sha256 {source.get('sha256')}\n")
