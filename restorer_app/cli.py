@@ -235,13 +235,14 @@ def check_outputs(jobs: list[Job], *, synthesized: bool, overwrite: bool, batch:
         if len(os.fsencode(sidecar.name)) > _longest_name(job.output.parent):
             raise UsageError(f"the output name {job.output.name} is too long for its sidecar "
                              f"({sidecar.name}); choose a shorter name")
-    if not overwrite:
-        existing = [str(path) for job in jobs for path in (job.output, synthesized_mask_path(job.output))
-                    if (path == job.output or synthesized) and path.exists()]
+    if not overwrite:  # a sidecar alone describes an image that is gone: it is simply replaced
+        existing = [str(path) for job in jobs for path in job.writes(synthesized)
+                    if path != sidecar_path(job.output) and path.exists()]
+        if len(existing) == 1:
+            raise UsageError(f"an output already exists: {existing[0]}; add --overwrite to replace it")
         if existing:
             shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-            raise UsageError(f"{'an output already exists' if len(existing) == 1 else f'{len(existing)} outputs already exist'}: "
-                             f"{shown}; add --overwrite to replace {'it' if len(existing) == 1 else 'them'}")
+            raise UsageError(f"{len(existing)} outputs already exist: {shown}; add --overwrite to replace them")
 
 
 def _longest_name(folder: Path) -> int:
@@ -280,8 +281,9 @@ def prepare_output_folders(jobs: list[Job], *, create: bool) -> None:
                                  f"{exc.strerror or exc}") from None
         try:
             stage_write(folder / ".restorer-write-test", lambda handle: None).discard()
-        except ImageWriteError:
-            raise UsageError(f"cannot write into the output folder '{folder}'") from None
+        except ImageWriteError as exc:
+            reason = str(exc).rstrip(".")
+            raise UsageError(reason[0].lower() + reason[1:]) from None
 
 
 class UsageError(Exception):
