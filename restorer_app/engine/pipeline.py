@@ -23,7 +23,7 @@ CLASSICAL_IDS = tuple(a.value for a in ClassicalAlgorithm)
 #: Holes no wider than about twice this (pixels) count as thin damage: scratches, cracks, dust.
 THIN_RADIUS = 5.0
 #: Descriptions apply to the parts of holes wider than about twice this (pixels): areas such
-#: as a torn corner, never strokes. A brush stroke is 24-30 px wide (the default brush, grown
+#: as a torn corner, not single strokes. A brush stroke is 24-30 px wide (the default brush, grown
 #: by 3 px), and with the limit at 24 px a description that did not fit turned such strokes
 #: into coloured stripes: "clear blue sky" cost 1.0 / 1.3 / 1.9 dB on 24 / 30 / 48 px lines and
 #: moved them 6 / 8 / 15 levels, while a true caption gained nothing on any hole size
