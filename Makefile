@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 SAMPLE := resources/samples/damaged_portrait.jpg
 SAMPLE_MASK := resources/samples/damaged_portrait_mask.png
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean strace
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,17 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.app-installed
 	$(BIN)/restorer-gui $(SAMPLE) --mask $(SAMPLE_MASK)
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed strace
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 	$(BIN)/lint-imports
+
+# tests/test_no_network.py records every socket with strace; where it cannot be installed
+# (not root, no apt), those checks are skipped with a reason.
+strace:
+	@command -v strace >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null 2>&1 \
+		     || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null 2>&1; }; }; } \
+		|| echo "strace is not available: the no-network socket checks will be skipped"
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/fill_latency.py

@@ -47,6 +47,10 @@ class DeviceUnavailableError(RestorerError):
     """The requested compute device cannot be used."""
 
 
+class PrivacyError(RestorerError):
+    """Running would break the promise that nothing leaves the machine."""
+
+
 class OutOfMemoryError(RestorerError):
     """The device ran out of memory; the message says what to try instead."""
 

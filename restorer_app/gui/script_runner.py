@@ -7,6 +7,8 @@ One action per line; ``#`` starts a comment::
     stroke DIAMETER x,y x,y ...  erase DIAMETER x,y ...
     fill                         accept | discard | undo | redo
     dump FOLDER                  (writes pixels.npy and mask.npy of the document now)
+    wait SECONDS                 (the window keeps running meanwhile)
+    quit                         (ends the application with status 0, asking nothing)
 
 When the last line has run it prints ``READY`` and keeps running; every finished autosave
 that holds all changes so far prints ``AUTOSAVED``. A failing line prints ``SCRIPT ERROR`` on stderr and exits with 3.
@@ -82,6 +84,13 @@ class ScriptRunner(QObject):
             action = getattr(window.actions_, verb)
             _check(action.isEnabled(), f"'{verb}' is not possible now")
             action.trigger()
+        elif verb == "wait":
+            QTimer.singleShot(round(float(args[0]) * 1000), self._step)
+            return True
+        elif verb == "quit":
+            _say("QUIT")
+            self._app.exit(0)
+            return True
         elif verb == "dump":
             folder = Path(args[0])
             folder.mkdir(parents=True, exist_ok=True)
