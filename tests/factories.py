@@ -85,3 +85,30 @@ def tiny_entry(folder: Path, file: str = "tiny.onnx", model_id: str = "tiny", **
     }
     entry.update(overrides)
     return entry
+
+
+class FakeCudaOnnxRuntime:
+    """Makes onnxruntime look like a build with a GPU (for ``monkeypatch``): CUDA is listed
+    as available, and sessions, which really run on the CPU, report ``reported`` as their
+    providers. No GPU is needed to prove what the CUDA paths do with the answer."""
+
+    def __init__(self, monkeypatch, reported=("CUDAExecutionProvider", "CPUExecutionProvider")) -> None:
+        import onnxruntime
+
+        real = onnxruntime.InferenceSession
+        self.chains: list[list[str]] = []
+
+        class ReportingSession:
+            def __init__(inner, path, sess_options=None, providers=None):
+                self.chains.append(list(providers or []))
+                inner._session = real(path, sess_options=sess_options, providers=["CPUExecutionProvider"])
+
+            def get_providers(inner):
+                return list(reported)
+
+            def __getattr__(inner, name):
+                return getattr(inner._session, name)
+
+        monkeypatch.setattr(onnxruntime, "get_available_providers",
+                            lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+        monkeypatch.setattr(onnxruntime, "InferenceSession", ReportingSession)

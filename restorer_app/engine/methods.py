@@ -19,6 +19,7 @@ from .grain import match_grain
 from .progress import Progress
 from .regions import Region
 from .registry import LoadedModel, ModelEntry, Prefill
+from .runtime import OPENCV_CPU, Placement
 from . import tensors
 
 
@@ -33,7 +34,8 @@ class FillMethod(abc.ABC):
     id: str
     label: str
     uses_text: bool = False
-    provider: str = "CPU"
+    #: Where the fill runs (a learned one: where its session actually runs).
+    placement: Placement = OPENCV_CPU
     #: Known pixels of context each region needs around its holes.
     context_margin: int = 16
     #: The registry entry of a learned model (None for classical fills).
@@ -53,7 +55,7 @@ class ClassicalFill(FillMethod):
     ``cv2.inpaint`` on the whole image, bit for bit.
     """
 
-    provider = "CPU (OpenCV)"
+    placement = OPENCV_CPU
 
     def __init__(self, algorithm: ClassicalAlgorithm, radius: int = 3) -> None:
         self.algorithm = algorithm
@@ -139,7 +141,7 @@ class OnnxFill(FillMethod):
         self.id = entry.id
         self.label = f"{entry.name} {entry.version}"
         self.uses_text = entry.uses_text
-        self.provider = f"{model.runtime.device_label} (ONNX Runtime)"
+        self.placement = model.runtime.placement
         self.context_margin = 32
 
     def _crop_box(self, region: Region, height: int, width: int):

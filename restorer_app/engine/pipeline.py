@@ -15,10 +15,12 @@ from .methods import ClassicalAlgorithm, ClassicalFill, FillMethod, OnnxFill
 from .progress import Progress
 from .regions import Region, inner_distance, regions_around_mask, thick_holes, wide_part
 from .registry import ModelEntry, ModelKind, ModelRegistry, ModelStatus, default_model_folders
-from .runtime import CUDA, Device
+from .runtime import Device, Placement
 
 AUTO = "auto"
 CLASSICAL_IDS = tuple(a.value for a in ClassicalAlgorithm)
+NO_MODEL_NOTICE = ("No learned inpainting model is installed (reinstall Restorer to get the bundled one); "
+                   "automatic fills use Telea (classical).")
 
 #: Holes no wider than about twice this (pixels) count as thin damage: scratches, cracks, dust.
 THIN_RADIUS = 5.0
@@ -41,7 +43,7 @@ DESCRIPTION_RAMP = 16.0
 #: Model input pixels ``auto`` may spend on one fill before thin damage goes to Navier-Stokes
 #: instead (the model gains little there, and a 60 MP scan can have thousands of specks). On
 #: two CPU cores the shipped model runs about a megapixel per second.
-AUTO_MODEL_BUDGET = {"CPU": 4_000_000, "CUDA": 60_000_000}
+AUTO_MODEL_BUDGET = {Device.CPU: 4_000_000, Device.CUDA: 60_000_000}
 #: Grain matching strength for learned fills unless a request says otherwise (1 = as much fine
 #: detail as the typical calm block around the hole). Grain costs hole-PSNR and buys
 #: sharpness; 0.6 keeps both goals on the validation photos (session 6): with model 1.5,
@@ -89,7 +91,7 @@ class FillResult:
     pixels: np.ndarray
     method_id: str
     method_label: str
-    provider: str
+    placement: Placement
     changed_pixels: int
     regions: int
     seconds: float
@@ -97,6 +99,11 @@ class FillResult:
     model: ModelEntry | None = None
     #: Hole pixels that ``auto`` gave to a classical fill instead of the model (thin damage).
     classical_pixels: int = 0
+
+    @property
+    def provider(self) -> str:
+        """Where the fill ran, as shown and recorded ("CPU (ONNX Runtime)", "CPU (OpenCV)")."""
+        return self.placement.label
 
 
 @dataclass
@@ -140,7 +147,10 @@ class Inpainter:
 
     def methods(self) -> list[MethodInfo]:
         """Every method the user may pick, learned models first."""
-        infos = [MethodInfo(AUTO, "Automatic (best available)", self._auto_uses_text(), True)]
+        default = self.registry.default_entry(ModelKind.INPAINT)
+        why_not = self.registry.problem(default) if default is not None else "no learned model is installed"
+        auto_label = "Automatic (best available)" if why_not is None else "Automatic (Telea: no usable model)"
+        infos = [MethodInfo(AUTO, auto_label, self._auto_uses_text() and why_not is None, True, why_not or "")]
         for entry in self.registry.entries(ModelKind.INPAINT):
             status = self.registry.status(entry)
             infos.append(MethodInfo(entry.id, f"{entry.name} {entry.version}", entry.uses_text,
@@ -150,15 +160,33 @@ class Inpainter:
             infos.append(MethodInfo(method.id, method.label, False, True))
         return infos
 
-    def expected_provider(self, method_id: str, device: Device = Device.AUTO) -> str:
-        """Where a fill with ``method_id`` would run ("CPU (OpenCV)", "CPU", "CUDA"), loading
-        (and caching) the model's session if needed, so the answer is the real one."""
+    def expected_placement(self, method_id: str, device: Device = Device.AUTO) -> Placement | None:
+        """Where a fill with ``method_id`` would run, loading (and caching) the model's session
+        if needed, so the answer is the real one; None when the method cannot run."""
         try:
             method, _ = self.resolve(InpaintRequest(method=method_id, device=device))
         except RestorerError:
-            return "unavailable"
-        return method.provider if method.model_entry is None else (
-            "CUDA" if method.provider == CUDA else "CPU")
+            return None
+        return method.placement
+
+    def model_problems(self) -> list[str]:
+        """Sentences for the user about models that cannot be used (shown at start and by
+        ``restorer models``): folders that failed to read, shadowed ids, and every installed
+        model whose file is missing, truncated or replaced, saying what ``auto`` does instead."""
+        found = list(self.registry.problems)
+        default = self.registry.default_entry(ModelKind.INPAINT)
+        if default is None:
+            found.append(NO_MODEL_NOTICE)
+        for entry in self.registry.entries():
+            problem = self.registry.problem(entry)
+            if problem is None:
+                continue
+            if entry is default:
+                problem += f" Automatic fills use {ClassicalFill(ClassicalAlgorithm.TELEA).label} until it is fixed."
+            elif entry.kind is ModelKind.TEXT_ENCODER:
+                problem += " Descriptions are ignored until it is fixed."
+            found.append(problem)
+        return found
 
     def _auto_uses_text(self) -> bool:
         entry = self.registry.default_entry(ModelKind.INPAINT)
@@ -170,9 +198,10 @@ class Inpainter:
         if method_id.lower() in CLASSICAL_IDS:
             return ClassicalFill(ClassicalAlgorithm(method_id.lower())), []
         if method_id.lower() == AUTO:
+            # Never a silent downgrade: whenever auto cannot use the learned model, it says why.
             entry = self.registry.default_entry(ModelKind.INPAINT)
             if entry is None:
-                return ClassicalFill(ClassicalAlgorithm.TELEA), []
+                return ClassicalFill(ClassicalAlgorithm.TELEA), [NO_MODEL_NOTICE]
             try:
                 return self._open(entry.id, request)
             except ModelError as exc:
@@ -184,6 +213,8 @@ class Inpainter:
         if loaded.entry.kind is not ModelKind.INPAINT:
             raise ModelError(f"'{model_id}' is a {loaded.entry.kind.value} model, not an inpainting model.")
         notices = [loaded.runtime.notice] if loaded.runtime.notice else []
+        if model_id in self.registry.shadowed:
+            notices.append(self.registry.shadowed[model_id])
         fill = OnnxFill(loaded, harmonize=request.harmonize, grain=request.grain, seed=request.seed,
                         mirror=False if request.quick else None)
         return fill, notices
@@ -263,13 +294,13 @@ class Inpainter:
             pixels=output,
             method_id=method.id,
             method_label=" + ".join(labels) if len(labels) > 1 else method.label,
-            provider=method.provider,
+            placement=method.placement,
             changed_pixels=total,
             regions=count,
             seconds=time.perf_counter() - started,
             notices=notices,
             model=method.model_entry,
-            classical_pixels=sum(r.hole_count for p in passes[1:] for r in p.regions),
+            classical_pixels=sum(r.hole_count for p in passes if p.method is not method for r in p.regions),
         )
 
     def _plan(self, image: RasterImage, mask: np.ndarray, method: FillMethod, request: InpaintRequest,
@@ -282,7 +313,7 @@ class Inpainter:
         regions = regions_around_mask(mask, method.context_margin)
         if request.method.strip().lower() != AUTO or not isinstance(method, OnnxFill):
             return [_Pass(method, regions, mask)]
-        budget = AUTO_MODEL_BUDGET["CUDA" if method.provider.startswith(CUDA) else "CPU"]
+        budget = AUTO_MODEL_BUDGET[method.placement.device]
         if sum(method.input_pixels(r, image.height, image.width) for r in regions) <= budget:
             return [_Pass(method, regions, mask)]
         classical = ClassicalFill(ClassicalAlgorithm.NS)

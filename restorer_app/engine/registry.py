@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .errors import ModelCorruptError, ModelMissingError, ModelSignatureError
+from .errors import ModelCorruptError, ModelError, ModelMissingError, ModelSignatureError
 from .runtime import Device, LoadedSession, SessionFactory
 
 MANIFEST = "manifest.json"
@@ -186,12 +186,16 @@ class LoadedModel:
 
 
 class ModelRegistry:
-    """All models from the given folders; earlier folders win on duplicate ids."""
+    """All models from the given folders. Earlier folders win on duplicate ids (the bundled
+    folder comes first, so a file dropped into a user folder cannot silently replace a shipped
+    model), and every id that is shadowed so is named in :attr:`problems`."""
 
     def __init__(self, folders: Sequence[Path], sessions: SessionFactory | None = None) -> None:
         self.folders = [Path(f) for f in folders]
         self.sessions = sessions or SessionFactory()
         self.problems: list[str] = []
+        #: Per model id, a sentence saying which copy is used and which were ignored.
+        self.shadowed: dict[str, str] = {}
         self._entries: dict[str, ModelEntry] = {}
         self._verified: dict[tuple, bool] = {}
         self._lock = threading.Lock()
@@ -204,7 +208,17 @@ class ModelRegistry:
                 self.problems.append(str(exc))
                 continue
             for entry in entries:
-                self._entries.setdefault(entry.id, entry)
+                kept = self._entries.setdefault(entry.id, entry)
+                if kept is not entry:
+                    self._note_shadowed(kept, entry)
+
+    def _note_shadowed(self, kept: ModelEntry, ignored: ModelEntry) -> None:
+        sentence = (f"Two model folders hold a model '{kept.id}': the one in {kept.path.parent} "
+                    f"(version {kept.version}) is used and the one in {ignored.path.parent} (version "
+                    f"{ignored.version}) is ignored; give the ignored one another id to use it.")
+        if sentence not in self.problems:
+            self.problems.append(sentence)
+        self.shadowed[kept.id] = sentence
 
     def entries(self, kind: ModelKind | None = None) -> list[ModelEntry]:
         return [e for e in self._entries.values() if kind is None or e.kind is kind]
@@ -225,9 +239,18 @@ class ModelRegistry:
         return ModelStatus.READY if size == entry.size else ModelStatus.CORRUPT
 
     def default_entry(self, kind: ModelKind) -> ModelEntry | None:
-        """The entry marked default for ``kind`` whose file is present, else the first present one."""
-        present = [e for e in self.entries(kind) if self.status(e) is ModelStatus.READY]
-        return next((e for e in present if e.default), present[0] if present else None)
+        """The entry marked default for ``kind``, else the first of that kind, whatever the state
+        of its file: a damaged or missing default must be reported, never quietly skipped."""
+        entries = self.entries(kind)
+        return next((e for e in entries if e.default), entries[0] if entries else None)
+
+    def problem(self, entry: ModelEntry) -> str | None:
+        """Why ``entry`` cannot be used (missing, truncated, replaced), or None when it verifies."""
+        try:
+            self.verify(entry)
+        except ModelError as exc:
+            return str(exc)
+        return None
 
     def verify(self, entry: ModelEntry) -> None:
         """Raise unless the file exists and its sha256 matches the manifest (cached per file state)."""
@@ -237,11 +260,21 @@ class ModelRegistry:
             raise ModelMissingError(
                 f"The file for model '{entry.id}' ({entry.path.name}) is missing from {entry.path.parent}."
             ) from None
+        if stat.st_size != entry.size:
+            raise ModelCorruptError(
+                f"The file for model '{entry.id}' ({entry.path.name}) is {stat.st_size:,} bytes instead of the "
+                f"{entry.size:,} its manifest records: it is truncated or was replaced; reinstall it."
+            )
         key = (str(entry.path), stat.st_mtime_ns, stat.st_size, entry.sha256)
         with self._lock:
             if self._verified.get(key):
                 return
-        actual = sha256_file(entry.path)
+        try:
+            actual = sha256_file(entry.path)
+        except OSError as exc:
+            raise ModelCorruptError(
+                f"The file for model '{entry.id}' ({entry.path}) cannot be read: {exc.strerror or exc}."
+            ) from None
         if actual != entry.sha256:
             raise ModelCorruptError(
                 f"The file for model '{entry.id}' is damaged or was replaced (sha256 {actual[:12]}... "

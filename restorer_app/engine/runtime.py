@@ -2,6 +2,11 @@
 
 onnxruntime-gpu lists CUDA as *available* even where it cannot start, so the provider
 actually used is always read back from ``session.get_providers()``.
+
+One vocabulary for where work runs: :class:`Device` (what a request asks for: auto, cpu, cuda;
+and what a session actually got: cpu or cuda) and :class:`Placement` (a device plus the library
+that runs the work, e.g. "CUDA (ONNX Runtime)"). ONNX Runtime's provider names are turned into a
+``Device`` here and nowhere else; everything else compares enums, and strings are only shown.
 """
 
 from __future__ import annotations
@@ -12,13 +17,18 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DeviceUnavailableError, ModelCorruptError
+from restorer_app.offline import TELEMETRY_VARIABLE, telemetry_is_off
 
+from .errors import DeviceUnavailableError, ModelCorruptError, PrivacyError
+
+#: ONNX Runtime's execution provider names (its own spelling; see Device.of_provider).
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 
 
 class Device(enum.Enum):
+    """A compute device: asked for (any member) or actually used (CPU or CUDA)."""
+
     AUTO = "auto"
     CPU = "cpu"
     CUDA = "cuda"
@@ -30,16 +40,54 @@ class Device(enum.Enum):
         except ValueError:
             raise DeviceUnavailableError(f"Unknown device '{text}'; use auto, cpu or cuda.") from None
 
+    @classmethod
+    def of_provider(cls, provider: str) -> "Device":
+        """The device an ONNX Runtime execution provider runs on."""
+        return cls.CUDA if provider == CUDA else cls.CPU
+
+    @property
+    def label(self) -> str:
+        return {"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA"}[self.value]
+
+
+ONNX_RUNTIME = "ONNX Runtime"
+OPENCV = "OpenCV"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a piece of work runs: the device it actually used and the library running it."""
+
+    device: Device
+    library: str
+
+    @property
+    def label(self) -> str:
+        """As users read it and as outputs record it: 'CUDA (ONNX Runtime)', 'CPU (OpenCV)'."""
+        return f"{self.device.label} ({self.library})"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+#: Classical fills: OpenCV on the CPU.
+OPENCV_CPU = Placement(Device.CPU, OPENCV)
+
 
 @dataclass(frozen=True)
 class LoadedSession:
     session: object  # onnxruntime.InferenceSession
+    #: The provider ONNX Runtime reports using (``session.get_providers()[0]``).
     provider: str
     notice: str | None = None
 
     @property
-    def device_label(self) -> str:
-        return "CUDA" if self.provider == CUDA else "CPU"
+    def device(self) -> Device:
+        return Device.of_provider(self.provider)
+
+    @property
+    def placement(self) -> Placement:
+        return Placement(self.device, ONNX_RUNTIME)
 
 
 _CUDA_NOTICE = (
@@ -71,6 +119,11 @@ class SessionFactory:
             self._cache.clear()
 
     def _create(self, model_path: Path, device: Device) -> LoadedSession:
+        if not telemetry_is_off():
+            raise PrivacyError(
+                "ONNX Runtime was loaded before Restorer could switch off its telemetry, so no model is run; "
+                f"import restorer_app before onnxruntime, or set {TELEMETRY_VARIABLE}=1 before starting."
+            )
         import onnxruntime as ort
 
         options = ort.SessionOptions()

@@ -36,7 +36,7 @@ from .menus import build_menus, build_toolbar
 from .notice_bar import NoticeBar
 from .project_flow import document_for_project, is_project_path, recovery_summary
 from .recent_files import RecentFiles
-from .status_bar import StatusFields, device_label
+from .status_bar import StatusFields
 from .tool_panel import ToolPanel
 
 SAMPLE_IMAGE = "damaged_portrait.jpg"
@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._displays: dict[str, DisplayBuffer] = {}
         self._actual_device: str | None = None
         self._start_notices: list[str] = []
+        self._shown_on_open: list[str] = []  # start notices plus how the open file was read
         #: The document restored from an autosave, while it is open.
         self._recovered: Document | None = None
 
@@ -106,8 +107,10 @@ class MainWindow(QMainWindow):
         self.restoreState(self.settings.value("window/state", b""))
         QApplication.instance().installEventFilter(self)
         self._on_document_changed()
-        # A broken model folder is worth knowing about, but must not stop the app.
-        self.notice_bar.show_notices(list(self.inpainter.registry.problems))
+        # A model that cannot be used (or a broken model folder) is worth knowing about, but
+        # must not stop the app; the notice stays until dismissed.
+        for problem in self.inpainter.model_problems():
+            self._keep_notice(problem)
 
     # ------------------------------------------------------------------ building
 
@@ -351,6 +354,7 @@ class MainWindow(QMainWindow):
         """Show a notice that outlasts opening a photo (it concerns the start, not a fill),
         until it is dismissed or a fill replaces it."""
         self._start_notices.append(notice)
+        self._shown_on_open = list(self._start_notices)
         self.notice_bar.show_notices(self._start_notices)
 
     def _on_autosave_failed(self, error: BaseException) -> None:
@@ -458,7 +462,7 @@ class MainWindow(QMainWindow):
 
     def _on_fill_returned(self, result: FillResult, mask, request: InpaintRequest) -> None:
         self.editor.set_pending(result, mask, request)
-        self._actual_device = device_label(result.provider)
+        self._actual_device = result.placement.label
         self.status.show_device(self._actual_device, expected=False)
         self.notice_bar.show_notices(result.notices)
         self.statusBar().showMessage(
@@ -495,9 +499,12 @@ class MainWindow(QMainWindow):
         self._displays.clear()
         self._actual_device = None
         self._recovered = None  # set again by the recovery that shows its document
-        if self.notice_bar.text != "\n".join(self._start_notices):  # dismissed, or a fill's notices
+        if self.notice_bar.text != "\n".join(self._shown_on_open):  # dismissed, or a fill's notices
             self._start_notices.clear()
-        self.notice_bar.show_notices(self._start_notices)
+        # How the file was read (which page of several, a CMYK conversion) is said once, on opening.
+        read_notes = list(document.image.info.notices) if document is not None else []
+        self._shown_on_open = self._start_notices + read_notes
+        self.notice_bar.show_notices(self._shown_on_open)
         if document is None:
             self.canvas.clear()
         else:
@@ -570,7 +577,8 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- helpers
 
     def _expected_device(self, method: MethodInfo | None) -> str:
-        return self.inpainter.expected_provider(method.id if method else AUTO)
+        placement = self.inpainter.expected_placement(method.id if method else AUTO)
+        return placement.label if placement is not None else "unavailable"
 
     def _update_actions(self) -> None:
         a = self.actions_

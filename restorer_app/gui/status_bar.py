@@ -7,14 +7,6 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 from restorer_app.engine.imageio import RasterImage
 
 _CHANNELS = {1: "Gray", 2: "Gray + alpha", 3: "RGB", 4: "RGBA"}
-_ORT_DEVICES = {"CUDAExecutionProvider": "CUDA", "CPUExecutionProvider": "CPU"}
-
-
-def device_label(provider: str) -> str:
-    """A FillResult's provider as users know it: 'CPU (OpenCV)', 'CUDA' or 'CPU'."""
-    return _ORT_DEVICES.get(provider, provider)
-
-
 def image_description(image: RasterImage) -> tuple[str, str]:
     """('4000 × 3000 px', '16-bit RGB')."""
     depth = f"{image.pixels.dtype.itemsize * 8}-bit {_CHANNELS.get(image.pixels.shape[2], '')}".strip()

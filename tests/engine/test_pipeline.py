@@ -7,6 +7,7 @@ from restorer_app.engine.imageio import ImageInfo, RasterImage
 from restorer_app.engine.pipeline import InpaintRequest, Inpainter
 from restorer_app.engine.progress import RecordingProgress
 from restorer_app.engine.registry import ModelRegistry
+from restorer_app.engine.runtime import Device
 
 from factories import make_mask, make_photo
 
@@ -141,7 +142,7 @@ def test_auto_over_budget_gives_thin_damage_to_navier_stokes(tiny_model_folder, 
     within = inpainter.inpaint(_raster(photo), mask, InpaintRequest())
     assert within.classical_pixels == 0 and not any("Thin scratches and dust" in n for n in within.notices)
 
-    monkeypatch.setitem(pipeline.AUTO_MODEL_BUDGET, "CPU", 10_000)
+    monkeypatch.setitem(pipeline.AUTO_MODEL_BUDGET, Device.CPU, 10_000)
     split = inpainter.inpaint(_raster(photo), mask, InpaintRequest())
     tear = np.zeros_like(mask)
     cv2.ellipse(tear, (560, 420), (70, 45), 20, 0, 360, 255, -1)

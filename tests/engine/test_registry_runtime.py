@@ -15,7 +15,7 @@ from restorer_app.engine.imageio import ImageInfo, RasterImage
 from restorer_app.engine.methods import ClassicalAlgorithm, classical_fill
 from restorer_app.engine.pipeline import DESCRIPTION_RAMP, InpaintRequest, Inpainter
 from restorer_app.engine.registry import ModelKind, ModelRegistry, ModelStatus, bundled_models_folder
-from restorer_app.engine.runtime import CPU, Device
+from restorer_app.engine.runtime import CPU, OPENCV_CPU, Device, Placement
 
 from factories import TINY_SHIFT, build_tiny_inpaint_model, make_mask, make_photo, tiny_entry, write_manifest
 
@@ -147,13 +147,14 @@ def test_bundled_manifest_is_valid_and_every_listed_model_verifies():
         assert entry.kind in (ModelKind.INPAINT, ModelKind.TEXT_ENCODER)
 
 
-def test_expected_provider_names_where_a_fill_would_run(tiny_model_folder):
+def test_expected_placement_names_where_a_fill_would_run(tiny_model_folder):
     inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
-    assert inpainter.expected_provider("telea") == "CPU (OpenCV)"
+    assert inpainter.expected_placement("telea") == OPENCV_CPU
+    assert inpainter.expected_placement("telea").label == "CPU (OpenCV)"
     loaded = inpainter.registry.open("tiny", Device.AUTO)
-    expected = "CUDA" if loaded.runtime.provider == "CUDAExecutionProvider" else "CPU"
-    assert inpainter.expected_provider("auto") == expected == inpainter.expected_provider("tiny")
-    assert inpainter.expected_provider("no-such-model") == "unavailable"
+    expected = Placement(Device.of_provider(loaded.runtime.provider), "ONNX Runtime")
+    assert inpainter.expected_placement("auto") == expected == inpainter.expected_placement("tiny")
+    assert inpainter.expected_placement("no-such-model") is None
 
 
 @pytest.fixture
