@@ -107,7 +107,8 @@ def choose_project_save_path(parent: QWidget | None, suggested: Path) -> Path | 
     if not path:
         return None
     chosen = Path(path)
-    return chosen if chosen.suffix.lower() == PROJECT_SUFFIX else chosen.with_name(chosen.name + PROJECT_SUFFIX)
+    suffixed = chosen if chosen.suffix.lower() == PROJECT_SUFFIX else chosen.with_name(chosen.name + PROJECT_SUFFIX)
+    return completed_name(parent, chosen, suffixed)
 
 
 def locate_source(parent: QWidget | None, sentence: str, name: str, folder: str = "") -> Path | None:
@@ -200,6 +201,26 @@ def ask_jpeg_quality(parent: QWidget | None, quality: int = DEFAULT_JPEG_QUALITY
     return dialog.quality if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
+def confirm_replace(parent: QWidget | None, path: Path) -> bool:
+    """Ask before replacing ``path``. The file dialogs ask about the name typed; this is for a
+    name completed afterwards (an extension added), which they never saw."""
+    if _headless:
+        print(f"restorer-gui: '{path}' already exists and was not replaced", file=sys.stderr)
+        return False
+    answer = QMessageBox.question(
+        parent, "Replace File?", f"“{path.name}” already exists in {path.parent}. Replace it?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def completed_name(parent: QWidget | None, chosen: Path, completed: Path) -> Path | None:
+    """``completed`` (``chosen`` with an extension added), or None when it names an existing
+    file the user does not want replaced."""
+    if completed != chosen and completed.exists() and not confirm_replace(parent, completed):
+        return None
+    return completed
+
+
 def choose_save_path(parent: QWidget | None, suggested: Path) -> Path | None:
     # The file dialog itself asks before replacing an existing file.
     path, _ = QFileDialog.getSaveFileName(parent, "Save Restored Photograph As", str(suggested), _images_filter())
@@ -216,7 +237,7 @@ def choose_mask_save_path(parent: QWidget | None, suggested: Path) -> Path | Non
     if not path:
         return None
     chosen = Path(path)
-    return chosen if chosen.suffix.lower() == ".png" else chosen.with_suffix(".png")
+    return completed_name(parent, chosen, chosen if chosen.suffix.lower() == ".png" else chosen.with_suffix(".png"))
 
 
 def install_excepthook() -> None:

@@ -226,7 +226,9 @@ class MainWindow(QMainWindow):
                 return False
         path = Path(path)
         if not path.suffix and document.path:
-            path = path.with_suffix(document.path.suffix)
+            path = dialogs.completed_name(self, path, path.with_suffix(document.path.suffix))
+            if path is None:
+                return False
         if path.suffix.lower() in _JPEG_SUFFIXES and jpeg_quality is None:
             remembered = self.settings.value("export/jpeg_quality", dialogs.DEFAULT_JPEG_QUALITY, type=int)
             jpeg_quality = dialogs.ask_jpeg_quality(self, remembered)

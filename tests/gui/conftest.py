@@ -37,6 +37,13 @@ class DialogRecorder:
     recovery_answer: dialogs.RecoveryChoice = dialogs.RecoveryChoice.LATER
     recovery_questions: list[str] = field(default_factory=list)
     project_save_paths: list[Path | None] = field(default_factory=list)
+    #: Answers for "replace the existing file?" (True = Replace); the paths asked about.
+    replace_answers: list[bool] = field(default_factory=list)
+    replace_questions: list[Path] = field(default_factory=list)
+
+    def confirm_replace(self, parent, path) -> bool:
+        self.replace_questions.append(Path(path))
+        return _answer(self.replace_answers, "Replace File")
     project_open_paths: list[Path | None] = field(default_factory=list)
 
     def show_error(self, parent, error, title="Restorer") -> None:
@@ -94,7 +101,7 @@ def dialog_recorder(monkeypatch) -> DialogRecorder:
     monkeypatch.setattr(dialogs, "choose_save_path", recorder.choose_save_path)
     monkeypatch.setattr(dialogs, "tell", lambda *args: None)
     for name in ("ask_jpeg_quality", "locate_source", "ask_restore_session", "choose_project_save_path",
-                 "choose_project_to_open"):
+                 "choose_project_to_open", "confirm_replace"):
         monkeypatch.setattr(dialogs, name, getattr(recorder, name))
     for name in ("choose_image_to_open", "choose_mask_to_open", "choose_mask_save_path"):
         def unexpected(*args, _name=name):

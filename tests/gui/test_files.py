@@ -9,6 +9,8 @@ from PySide6.QtGui import QDropEvent
 
 from restorer_app.engine.imageio import load_image
 from restorer_app.engine.masks import load_mask
+from restorer_app.gui.dialogs import choose_mask_save_path as REAL_CHOOSE_MASK_SAVE_PATH
+from restorer_app.gui.dialogs import choose_project_save_path as REAL_CHOOSE_PROJECT_SAVE_PATH
 from restorer_app.gui.recent_files import MAX_RECENT, RecentFiles
 
 from gui_helpers import run_fill
@@ -39,6 +41,36 @@ def test_save_as_refuses_the_original_and_leaves_it_untouched(qtbot, opened, pho
     assert "Refusing to overwrite the original" in dialog_recorder.errors[0]
     assert photo_file.read_bytes() == original_bytes
     assert opened.editor.is_modified  # nothing was saved
+
+
+def test_a_name_completed_with_an_extension_asks_before_replacing_a_file(qtbot, opened, photo_file,
+                                                                        dialog_recorder):
+    fill_and_accept(qtbot, opened)
+    existing = photo_file.with_name("restored.png")  # the dialog saw "restored", never this file
+    existing.write_bytes(b"someone else's work")
+    dialog_recorder.save_paths.append(photo_file.with_name("restored"))
+    dialog_recorder.replace_answers.append(False)
+    assert not opened.save_as()
+    assert dialog_recorder.replace_questions == [existing]
+    assert existing.read_bytes() == b"someone else's work" and opened.editor.is_modified
+    dialog_recorder.replace_answers.append(True)
+    assert opened.save_as(photo_file.with_name("restored"))
+    assert load_image(existing).pixels.shape == opened.editor.document.image.pixels.shape
+
+
+def test_mask_and_project_names_completed_with_an_extension_ask_too(qtbot, opened, tmp_path, dialog_recorder,
+                                                                    monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    for typed, completed, choose in ((tmp_path / "m", tmp_path / "m.png", REAL_CHOOSE_MASK_SAVE_PATH),
+                                     (tmp_path / "p", tmp_path / "p.restorer", REAL_CHOOSE_PROJECT_SAVE_PATH)):
+        completed.write_bytes(b"keep")
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, _t=typed: (str(_t), "")))
+        dialog_recorder.replace_answers.append(False)
+        assert choose(opened, tmp_path / "x") is None
+        dialog_recorder.replace_answers.append(True)
+        assert choose(opened, tmp_path / "x") == completed
+    assert dialog_recorder.replace_questions == [tmp_path / "m.png"] * 2 + [tmp_path / "p.restorer"] * 2
 
 
 def test_save_reuses_the_last_save_as_target(qtbot, opened, tmp_path, dialog_recorder):
