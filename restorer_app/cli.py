@@ -33,7 +33,7 @@ from . import __version__
 from .engine.errors import ImageWriteError, MaskError, OperationCancelled, RestorerError, UnsupportedImageError
 from .engine.imageio import format_for_path, is_image_path, load_image, stage_write
 from .engine.masks import load_mask
-from .engine.pipeline import AUTO, DEFAULT_GRAIN, InpaintRequest, Inpainter
+from .engine.pipeline import AUTO, DEFAULT_GRAIN, DESCRIBED_WIDTH, InpaintRequest, Inpainter
 from .engine.progress import Progress
 from .engine.provenance import (export_with_record, operation_for, owner_of, sidecar_path, synthesized_mask_path,
                                 verify_output)
@@ -82,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="replace outputs (and synthesized-pixels masks) that already exist")
     inpaint.add_argument("--method", default=AUTO, help="auto, telea, ns or a model id (see 'restorer models')")
     inpaint.add_argument("--prompt", default="",
-                         help="colour and look of what belongs in the larger holes, e.g. 'clear blue sky' (sets "
-                              "colour and brightness, not objects; best left empty when the surroundings show it)")
+                         help="colour and look of what belongs in areas wider than about "
+                              f"{DESCRIBED_WIDTH} px, e.g. 'clear blue sky' (sets colour and brightness, not "
+                              "objects; strokes and spots are filled from their surroundings)")
     inpaint.add_argument("--seed", type=int, default=0, help="seed recorded with the fill (default 0)")
     inpaint.add_argument("--device", choices=[d.value for d in Device], default=Device.AUTO.value)
     inpaint.add_argument("--feather", type=int, default=0, metavar="PX",
@@ -142,6 +143,8 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError("--grain must be between 0 and 1")
     if args.max_megapixels is not None and not (math.isfinite(args.max_megapixels) and args.max_megapixels > 0):
         raise UsageError("--max-megapixels must be a number above 0")
+    if args.page is not None and args.page < 1:
+        raise UsageError("--page counts from 1 (the first page of a TIFF is page 1)")
 
 
 def plan_jobs(args: argparse.Namespace) -> list[Job]:

@@ -171,6 +171,7 @@ def test_another_outputs_synthesized_mask_is_never_replaced(scan):
         ("o.png", ["--grain", "nan"], "--grain must be between 0 and 1"),
         ("o.png", ["--max-megapixels", "0"], "--max-megapixels must be a number above 0"),
         ("o.png", ["--max-megapixels", "nan"], "--max-megapixels must be a number above 0"),
+        ("o.png", ["--page", "0"], "--page counts from 1"),
         ("x" * 245 + ".png", [], "too long for its sidecar"),
     ],
 )
