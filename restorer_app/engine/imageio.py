@@ -13,6 +13,7 @@ over the target, so a crash never leaves half a file.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import secrets
@@ -79,6 +80,9 @@ class ImageInfo:
     colour_conversion: str | None = None
     #: Sentences for the user about how the file was read (pages left out, colours converted).
     notices: tuple[str, ...] = ()
+    #: sha256 of the bytes these pixels were decoded from (records name the source by it;
+    #: hashing the path again later could see another file, or an emptied pipe).
+    source_sha256: str | None = None
 
     def reading_record(self) -> dict[str, object]:
         """What a provenance record should say about how the source was read (empty when
@@ -151,8 +155,9 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None, page: 
     :class:`ImageTooLargeError` with a sentence naming the file.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    data = _read_bytes(path, max_file_bytes(max_pixels if max_pixels is not None else default_max_pixels()))
     image = decode_image(data, name=path.name, max_pixels=max_pixels, page=page)
+    image.info = replace(image.info, source_sha256=hashlib.sha256(data).hexdigest())
     image.path = path
     return image
 
@@ -404,9 +409,26 @@ def _decode_tiff_fallback(data: bytes, name: str, max_pixels: int, page: int | N
     return RasterImage(np.ascontiguousarray(pixels), info)
 
 
-def _read_bytes(path: Path) -> bytes:
+def max_file_bytes(max_pixels: int) -> int:
+    """The largest file worth reading for an image of at most ``max_pixels``: uncompressed
+    16-bit RGBA with room for previews and metadata. Larger input is not a photo we can open."""
+    return max_pixels * 8 + (256 << 20)
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """The file's bytes. Devices (``/dev/zero``, a tape, a disk) are refused; pipes are read
+    up to ``limit``, so endless input cannot exhaust memory."""
     try:
-        return path.read_bytes()
+        mode = path.stat().st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise ImageReadError(f"'{path}' is a device, not an image file.")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise ImageTooLargeError(f"'{path}' is larger than {limit / 2**30:.1f} GiB, more than any image within the "
+                                     f"pixel limit can be; raise the limit with --max-megapixels or the "
+                                     f"{MAX_PIXELS_VARIABLE} environment variable if you trust it.")
+        return data
     except FileNotFoundError:
         raise ImageReadError(f"'{path}' does not exist.") from None
     except IsADirectoryError:

@@ -278,7 +278,7 @@ def export_with_record(image: RasterImage, output: str | os.PathLike, operations
     if not overwrite:
         _refuse_existing(output, mask_path)
     if source is not None and source_sha256 is None:
-        source_sha256 = sha256_file(source)
+        source_sha256 = image.info.source_sha256 or sha256_file(source)
     record_id = uuid.uuid4().hex
     xmp = xmp_packet(operations, image.info.xmp, record_id) if operations else None
     staged: list[StagedFile] = []

@@ -110,10 +110,7 @@ class Document:
         image = load_image(path)
         mask = masks.load_mask(mask_path, (image.height, image.width)) if mask_path else None
         document = cls(image, mask)
-        try:
-            document.source_sha256 = sha256_file(Path(path))
-        except OSError:  # read a moment ago; a checksum is only needed for projects, asked again then
-            pass
+        document.source_sha256 = image.info.source_sha256  # of the bytes read, not of the path now
         return document
 
     # ------------------------------------------------------------------ describing
