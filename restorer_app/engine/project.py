@@ -61,6 +61,10 @@ class Project:
     mask: np.ndarray
     steps: list[FillStep] = field(default_factory=list)
     position: int = 0  # steps[:position] are applied; the rest can be redone
+    #: steps[:saved_steps] were the photo's fills when it was last saved (exported, or as a
+    #: project): an autosave says so, so recovered work that was exported is not called unsaved.
+    #: None when the saved state is no longer in the history.
+    saved_steps: int | None = None
 
     def render(self, source_pixels: np.ndarray) -> np.ndarray:
         """The image after the applied steps, rebuilt from the source."""
@@ -110,6 +114,7 @@ def save_project(project: Project, path: Path) -> Path:
                 "sha256": project.source_sha256,
             },
             "position": project.position,
+            "saved_steps": project.saved_steps,
             "steps": steps_meta,
         }
         archive.writestr("project.json", json.dumps(meta, indent=2, ensure_ascii=False))
@@ -175,10 +180,13 @@ def load_project(path: Path, *, max_member_bytes: int = MAX_MEMBER_BYTES,
         position = meta.get("position", len(raw_steps))
         if not _is_int(position) or not 0 <= position <= len(raw_steps):
             raise ProjectError(f"'{name}' is damaged: its undo position is out of range.")
+        saved_steps = meta.get("saved_steps")
+        if saved_steps is not None and (not _is_int(saved_steps) or not 0 <= saved_steps <= len(raw_steps)):
+            raise ProjectError(f"'{name}' is damaged: the number of saved fills it records is out of range.")
         steps = [reader.step(raw, number) for number, raw in enumerate(raw_steps, start=1)]
         mask = reader.gray_png("mask.png", None)
     return Project(Path(source["path"]), source["sha256"], np.where(mask > 0, 255, 0).astype(np.uint8), steps,
-                   position)
+                   position, saved_steps)
 
 
 MAX_STEPS = 10_000

@@ -206,15 +206,16 @@ class Autosaver(QObject):
             self.dirty = True  # try again on the next tick
             self.failed.emit(error)
             return
-        self._submit(self._write_session, document.path, checksum, self._buffer,
-                     [command.patch for command in commands], applied, tracked=True)
+        patches = [command.patch for command in commands]
+        self._submit(self._write_session, document.path, checksum, self._buffer, patches, applied,
+                     document.saved_prefix(patches), tracked=True)
 
     def _write_session(self, source: Path, checksum: str, mask: np.ndarray, patches: list[FillPatch],
-                       applied: int) -> None:
+                       applied: int, saved_steps: int | None) -> None:
         """On the writer thread: the project from its parts, written atomically."""
         steps = {patch.id: self._steps.get(patch.id) or fill_step(patch) for patch in patches}
         self._steps = steps  # forget fills no longer in the history
-        save_project(Project(source, checksum, mask, list(steps.values()), applied), self.path)
+        save_project(Project(source, checksum, mask, list(steps.values()), applied, saved_steps), self.path)
 
     def _ensure_lock(self) -> None:
         if self._lock is None:

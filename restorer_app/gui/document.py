@@ -150,6 +150,17 @@ class Document:
         """The accepted fills as they are now are safe in a file (an export or a project)."""
         self._saved = [patch.id for patch in self._applied]
 
+    def saved_prefix(self, history: list[FillPatch]) -> int | None:
+        """How many of ``history``'s first fills were the pixels at the last save, or None when
+        that state is no longer in the history (a fill after it was undone and replaced)."""
+        count = len(self._saved)
+        return count if [patch.id for patch in history[:count]] == self._saved else None
+
+    def mark_saved_prefix(self, history: list[FillPatch], count: int | None) -> None:
+        """The pixels with ``history[:count]`` applied are safe in a file; None: none but the
+        photo as opened (the file itself)."""
+        self._saved = [patch.id for patch in history[:count]] if count is not None else []
+
     @property
     def applied_fills(self) -> list[FillPatch]:
         """Accepted fills that are in the pixels now, oldest first (undone ones are not)."""

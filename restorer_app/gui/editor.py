@@ -176,7 +176,8 @@ class Editor(QObject):
             raise ProjectError(f"'{document.path.name}' can no longer be read, so the project cannot refer to it.")
         commands, applied = self.fill_commands()
         return Project(document.path, checksum, document.mask.copy() if mask is None else mask,
-                       [command.step for command in commands], applied)
+                       [command.step for command in commands], applied,
+                       document.saved_prefix([command.patch for command in commands]))
 
     def set_document_from_project(self, document: Document, project: Project, *, saved: bool) -> None:
         """Show ``document`` (the project's source, freshly read) with the project's history:
@@ -200,6 +201,8 @@ class Editor(QObject):
         self._mask_count = int(np.count_nonzero(document.mask))
         if saved:
             document.mark_saved()
+        else:  # recovered: what the crashed session had saved (exported) is still saved
+            document.mark_saved_prefix(patches, project.saved_steps)
         self.mask_changed.emit(document.full_box)
         self.modified_changed.emit(self.is_modified)
 

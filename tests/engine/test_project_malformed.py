@@ -149,6 +149,8 @@ def _step(meta, **changes):
     (lambda meta: {**meta, "position": 1.5}, "undo position"),
     (lambda meta: {**meta, "position": True}, "undo position"),
     (lambda meta: {**meta, "position": 3}, "undo position"),
+    (lambda meta: {**meta, "saved_steps": 3}, "number of saved fills"),
+    (lambda meta: {**meta, "saved_steps": "1"}, "number of saved fills"),
     (lambda meta: {**meta, "source": ["scan.png"]}, "which photograph"),
     (lambda meta: {**meta, "source": {**meta["source"], "path": "scan\0.png"}}, "not a path"),
     (lambda meta: {**meta, "source": {**meta["source"], "sha256": 12}}, "not a sha256"),

@@ -377,3 +377,44 @@ def test_exporting_recovered_work_counts_as_saved(qtbot, window, settings, data_
     assert restarted.open_path(photo_file)
     assert dialog_recorder.save_questions == []  # exported: nothing unsaved to ask about
     restarted.close()
+
+
+def test_repairs_exported_before_a_crash_are_not_called_unsaved_after_recovery(
+        qtbot, window, settings, data_dir, photo_file, mask_file, tmp_path, dialog_recorder):
+    import shutil
+
+    window.open_path(photo_file, mask_file)
+    window.panel.select_method("telea")
+    fill_and_accept(qtbot, window)
+    assert window.save_as(tmp_path / "exported.png")  # the repair is safe in a file ...
+    autosave_now(qtbot, window)
+    assert load_project(window.autosaver.path).saved_steps == 1
+    shutil.copy(window.autosaver.path, data_dir / "autosave" / "session-crashed.restorer")  # ... then a crash
+    window.close()
+    restarted = _recover(qtbot, settings, dialog_recorder)
+    assert not restarted.editor.is_modified
+    dialog_recorder.save_questions.clear()
+    assert restarted.open_path(photo_file)
+    assert dialog_recorder.save_questions == []  # nothing unsaved to ask about
+    restarted.close()
+
+
+def test_a_fill_after_the_export_is_still_unsaved_after_recovery(qtbot, window, settings, data_dir, photo_file,
+                                                                 mask_file, tmp_path, dialog_recorder):
+    import shutil
+
+    window.open_path(photo_file, mask_file)
+    window.panel.select_method("telea")
+    fill_and_accept(qtbot, window)
+    assert window.save_as(tmp_path / "exported.png")
+    paint(window, [(10, 70), (50, 75)], diameter=5)
+    fill_and_accept(qtbot, window)
+    autosave_now(qtbot, window)
+    assert load_project(window.autosaver.path).saved_steps == 1
+    shutil.copy(window.autosaver.path, data_dir / "autosave" / "session-crashed.restorer")
+    window.close()
+    restarted = _recover(qtbot, settings, dialog_recorder)
+    assert restarted.editor.is_modified
+    restarted.editor.undo_stack.undo()  # back to what was exported
+    assert not restarted.editor.is_modified
+    restarted.close()
