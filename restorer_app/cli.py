@@ -315,7 +315,8 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 raise MaskError(job.problem[0].upper() + job.problem[1:] + ".")
             image = load_image(job.image, max_pixels=max_pixels, page=args.page)
             for notice in image.info.notices:  # pages left out, CMYK converted: said before the fill
-                err.write(f"restorer: note: {notice}\n")
+                hint = " Choose another with --page N." if image.info.page_count > 1 else ""
+                err.write(f"restorer: note: {notice}{hint}\n")
             mask = load_mask(job.mask, (image.height, image.width), max_pixels=max_pixels)
             result = inpainter.inpaint(image, mask, request, progress)
             operation = operation_for(result, request, mask)

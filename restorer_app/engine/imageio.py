@@ -276,7 +276,7 @@ def _count_of(count: int, fmt: str | None) -> str:
 def _pages_notice(name: str, fmt: str | None, index: int, count: int, size: tuple[int, int]) -> str:
     unit = _PAGE_UNITS.get(fmt or "", "frame")
     return (f"'{name}' has {_count_of(count, fmt)}; {unit} {index + 1} ({size[0]}x{size[1]}) was used; "
-            f"the other {unit}s are not carried into the output (choose another with --page N).")
+            f"the other {unit}s are not carried into the output.")
 
 
 #: Pillow's conversion without a profile, said in the notice so the user knows what was done.

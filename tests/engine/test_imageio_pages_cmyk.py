@@ -97,6 +97,7 @@ def test_cli_fills_the_largest_page_checks_the_mask_against_it_and_notes_it(tmp_
                  "-o", str(tmp_path / "out.tif"), "--method", "telea"], out, err)
     assert code == 0, err.getvalue()
     assert "restorer: note: 'scan.tif' has 3 pages; page 2 (60x40) was used" in err.getvalue()
+    assert "Choose another with --page N." in err.getvalue()  # the CLI's way; the GUI's notice has no flag
     result = np.asarray(Image.open(tmp_path / "out.tif"))
     keep = make_mask(40, 60) == 0
     np.testing.assert_array_equal(result[keep], scan[keep])
