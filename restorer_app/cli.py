@@ -436,6 +436,10 @@ def _handle_stop_signals() -> dict:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
+    # A file name that is not UTF-8 must not turn a success into a crash: stdout gives its bytes
+    # back as they were (like ls), stderr escapes them (Python's default there).
+    if out is sys.stdout and hasattr(out, "reconfigure"):
+        out.reconfigure(errors="surrogateescape")
     parser = build_parser()
     args = parser.parse_args(argv)
     previous_handlers = _handle_stop_signals()

@@ -117,7 +117,8 @@ def save_project(project: Project, path: Path) -> Path:
             "saved_steps": project.saved_steps,
             "steps": steps_meta,
         }
-        archive.writestr("project.json", json.dumps(meta, indent=2, ensure_ascii=False))
+        # ASCII escapes keep every path exact, even a name that is not UTF-8 (read back by json).
+        archive.writestr("project.json", json.dumps(meta, indent=2, ensure_ascii=True))
     payload = buffer.getvalue()
     atomic_write(path, lambda handle: handle.write(payload))
     return path

@@ -206,6 +206,12 @@ def _parse_xmp(packet: bytes | None) -> ET.Element:
 SYNTHESIZED_SUFFIX = ".synthesized.png"
 
 
+def recorded_name(path: Path) -> str:
+    """A file name as a record holds it: valid UTF-8 text, with the bytes of a name that is not
+    (an old Latin-1 archive: ``caf\\xe9.tif``) written as backslash escapes."""
+    return path.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def sidecar_path(output: Path) -> Path:
     return output.with_name(output.name + SIDECAR_SUFFIX)
 
@@ -238,7 +244,7 @@ def owner_of(path: Path, own_output: Path | None = None) -> Path | None:
             record = json.loads((folder / name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue  # not a record Restorer can read, so it claims nothing
-        if isinstance(record, dict) and record.get("synthesized_mask") == path.name and other.is_file():
+        if isinstance(record, dict) and record.get("synthesized_mask") == recorded_name(path) and other.is_file():
             return other
     return None
 
@@ -297,9 +303,10 @@ def export_with_record(image: RasterImage, output: str | os.PathLike, operations
             "software": f"Restorer {_version()}",
             "created": now_iso(),
             "record_id": record_id,
-            "source": {"name": source.name, "sha256": source_sha256, **image.info.reading_record()} if source else None,
-            "output": {"name": output.name, "sha256": sha256_file(staged_image.temp)},
-            "synthesized_mask": mask_path.name if mask_path else None,
+            "source": ({"name": recorded_name(source), "sha256": source_sha256, **image.info.reading_record()}
+                       if source else None),
+            "output": {"name": recorded_name(output), "sha256": sha256_file(staged_image.temp)},
+            "synthesized_mask": recorded_name(mask_path) if mask_path else None,
             "synthesized_mask_sha256": sha256_file(staged_mask.temp) if staged_mask else None,
             "operations": [asdict(op) for op in operations],
         }
@@ -419,7 +426,8 @@ def verify_output(output: str | os.PathLike) -> VerifiedOutput:
         checked.append("embedded XMP")
     mask_name = record.get("synthesized_mask")
     if mask_name:
-        mask = output.with_name(mask_name)
+        beside = synthesized_mask_path(output)  # the name as written, which the record may hold escaped
+        mask = beside if recorded_name(beside) == mask_name else output.with_name(mask_name)
         if not mask.is_file():
             raise RecordMismatchError(f"'{output}': the synthesized-pixels mask '{mask_name}' its sidecar names "
                                       "is missing.")
