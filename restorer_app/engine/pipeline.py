@@ -84,6 +84,9 @@ class MethodInfo:
     uses_text: bool
     available: bool
     detail: str = ""
+    #: A learned model fills with it (options for learned fills apply: grain, colour matching,
+    #: quick); for ``auto``, only while its default model is usable.
+    learned: bool = False
 
 
 @dataclass
@@ -150,11 +153,12 @@ class Inpainter:
         default = self.registry.default_entry(ModelKind.INPAINT)
         why_not = self.registry.problem(default) if default is not None else "no learned model is installed"
         auto_label = "Automatic (best available)" if why_not is None else "Automatic (Telea: no usable model)"
-        infos = [MethodInfo(AUTO, auto_label, self._auto_uses_text() and why_not is None, True, why_not or "")]
+        infos = [MethodInfo(AUTO, auto_label, self._auto_uses_text() and why_not is None, True, why_not or "",
+                            learned=why_not is None)]
         for entry in self.registry.entries(ModelKind.INPAINT):
             status = self.registry.status(entry)
             infos.append(MethodInfo(entry.id, f"{entry.name} {entry.version}", entry.uses_text,
-                                    status is ModelStatus.READY, status.value))
+                                    status is ModelStatus.READY, status.value, learned=True))
         for algorithm in ClassicalAlgorithm:
             method = ClassicalFill(algorithm)
             infos.append(MethodInfo(method.id, method.label, False, True))

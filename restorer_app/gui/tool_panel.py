@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
                                QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from restorer_app.engine.pipeline import CLASSICAL_IDS, DEFAULT_GRAIN, DESCRIBED_WIDTH, MethodInfo
+from restorer_app.engine.pipeline import DEFAULT_GRAIN, DESCRIBED_WIDTH, MethodInfo
 
 from .actions import WindowActions
 
@@ -318,7 +318,7 @@ class ToolPanel(QWidget):
     def _emit_method(self) -> None:
         info = self.method
         uses_text = bool(info and info.uses_text)
-        learned = bool(info and info.id not in CLASSICAL_IDS)
+        learned = bool(info and info.learned)
         self.match_colour_check.setEnabled(learned)
         self.quick_check.setEnabled(learned)
         self.quick_check.setToolTip(

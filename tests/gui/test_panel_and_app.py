@@ -24,8 +24,8 @@ def test_description_is_disabled_with_a_reason_when_the_method_ignores_text(wind
 
 def test_text_models_enable_the_description_and_unavailable_methods_are_disabled(window):
     methods = [
-        MethodInfo("sky", "Sky model 1", True, True),
-        MethodInfo("broken", "Broken model 1", False, False, "missing"),
+        MethodInfo("sky", "Sky model 1", True, True, learned=True),
+        MethodInfo("broken", "Broken model 1", False, False, "missing", learned=True),
         MethodInfo("telea", "Telea (classical)", False, True),
     ]
     window.panel.set_methods(methods, text_model_installed=True)
@@ -41,7 +41,7 @@ def test_text_models_enable_the_description_and_unavailable_methods_are_disabled
 
 
 def test_colour_matching_is_offered_for_learned_methods_only(window):
-    window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True),
+    window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True, learned=True),
                               MethodInfo("telea", "Telea (classical)", False, True)], text_model_installed=True)
     window.panel.match_colour_check.setChecked(True)
     assert window.panel.match_colour_check.isEnabled() and window.panel.match_colour
@@ -53,7 +53,7 @@ def test_colour_matching_is_offered_for_learned_methods_only(window):
 def test_grain_is_offered_for_learned_methods_only(window):
     from restorer_app.engine.pipeline import DEFAULT_GRAIN
 
-    window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True),
+    window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True, learned=True),
                               MethodInfo("ns", "Navier-Stokes (classical)", False, True)], text_model_installed=True)
     assert window.panel.grain == pytest.approx(DEFAULT_GRAIN)
     window.panel.grain_spin.setValue(80)
@@ -66,7 +66,7 @@ def test_grain_is_offered_for_learned_methods_only(window):
 def test_quick_fill_is_offered_for_learned_methods_and_remembered(qtbot, window, settings):
     from restorer_app.gui.main_window import MainWindow
 
-    window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True),
+    window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True, learned=True),
                               MethodInfo("ns", "Navier-Stokes (classical)", False, True)], text_model_installed=True)
     assert not window.panel.quick
     window.panel.quick_check.setChecked(True)
