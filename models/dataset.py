@@ -1,7 +1,7 @@
 """Training samples: crop, mask, Navier-Stokes pre-fill, caption and its embedding.
 
 All of this runs in DataLoader workers: on the GPU machine the data pipeline, not the GPU,
-was the bottleneck (DESIGN.md), and on the CPU it overlaps with the training step. The
+was the bottleneck (models/HISTORY.md), and on the CPU it overlaps with the training step. The
 pre-fill is computed exactly as the app computes it (8-bit RGB, ``cv2.inpaint`` radius 3,
 ``INPAINT_NS``), so the network is trained on the input it will see.
 """

@@ -87,7 +87,7 @@ def export(out_dir: Path, check: bool = True) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "encoder.fp32.onnx"
         # The classic exporter handles this BERT graph (attention-mask arithmetic included)
-        # reliably; the generator networks use the dynamo exporter as DESIGN.md asks.
+        # reliably; the generator networks use the dynamo exporter (docs/ARCHITECTURE.md, models).
         torch.onnx.export(
             encoder, (sample["input_ids"], sample["attention_mask"]), str(fp32), dynamo=False,
             opset_version=17, input_names=["input_ids", "attention_mask"], output_names=["embedding"],

@@ -1,7 +1,7 @@
 """The inpainting generator and its PatchGAN discriminator.
 
 Both are convolution-only on purpose: FFT layers fail the classic ONNX exporter and ONNX
-Runtime's CUDA provider has no DFT kernel (DESIGN.md). The generator receives the
+Runtime's CUDA provider has no DFT kernel (models/HISTORY.md). The generator receives the
 Navier-Stokes pre-fill and the mask and predicts a *residual* that is added inside the hole
 only, so it starts from the classical result and learns what diffusion cannot do.
 """
@@ -130,7 +130,7 @@ class InpaintGenerator(nn.Module):
         h = F.silu(self.refine0(F.silu(h + e0)))
         residual = self.head(h).to(image.dtype) + self.text_colour(hidden).to(image.dtype)[:, :, None, None]
         # No clamp here: a hard clamp during training zeroes gradients once saturated
-        # (DESIGN.md); the app clips at inference.
+        # (models/HISTORY.md); the app clips at inference.
         return image + mask * residual
 
 

@@ -6,7 +6,7 @@ Resumes by itself from ``<out>/checkpoints/last.pt``. Every checkpoint has the r
 config beside it (``step_XXXXXXX.yaml``) and inside it; ``metrics.jsonl`` holds the losses
 and the validation hole-PSNR of the EMA generator per mask family against the Navier-Stokes
 input. On this 2-core CPU, bf16 autocast with channels_last is about 3x faster than fp32
-(DESIGN.md); ``--device cuda`` trains on an NVIDIA GPU with the same command.
+(models/HISTORY.md); ``--device cuda`` trains on an NVIDIA GPU with the same command.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class LossConfig:
 
 @dataclass
 class OptimConfig:
-    #: AdamW at 8e-4 was stable here; 2e-3 diverged right after warm-up (DESIGN.md).
+    #: AdamW at 8e-4 was stable here; 2e-3 diverged right after warm-up (models/HISTORY.md).
     lr_generator: float = 8e-4
     lr_discriminator: float = 4e-4
     betas: tuple[float, float] = (0.9, 0.99)

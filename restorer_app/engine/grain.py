@@ -12,8 +12,8 @@ the typical (median) calm block's, noise with the power spectrum and colour cova
 calmer blocks (a random-phase texture) is added, as strong at each place as the calm ring
 nearest to it, scaled to make up the difference and faded in over the first pixel from the
 hole's edge. Only the fine band is added,
-so the fill's colours and shapes stay the model's. Nothing is copied: session 5 copied blocks
-of the ring, which carried bits of edges into large holes as visible tiles and maze-like marks.
+so the fill's colours and shapes stay the model's. Nothing is copied: copying blocks of the
+ring carried bits of edges into large holes as visible tiles and maze-like marks (models/HISTORY.md).
 
 The added detail is not the photo's lost detail: it raises how natural the fill looks and
 lowers hole-PSNR a little (the model card measures both). ``strength`` 1 matches the
@@ -29,9 +29,9 @@ SIGMA = 1.5  # pixels: the scale of "fine detail" (grain, paper, the finest text
 BLOCK = 16  # pixels: side of the blocks the grain is measured in
 RING = 32  # pixels: how far around the hole the texture is measured and taken from
 #: Pixels over which the added detail fades in from the hole's edge; holes with no pixel farther
-#: than one more than this from their edge (hairlines up to 2 px wide) get none. Session 4 kept
-#: lines up to ~9 px wide out too (4 px), for hole-PSNR; but a smooth 3-pixel line through
-#: foliage or gravel stays visible with every method, and with grain it does not (model card:
+#: than one more than this from their edge (hairlines up to 2 px wide) get none. A 4 px fade kept
+#: lines up to ~9 px wide out too, for hole-PSNR; but a smooth 3-pixel line through
+#: foliage or gravel stays visible with every method, and with grain it does not (models/HISTORY.md:
 #: scratches +1.07 -> +0.78 dB over the classical fills, still above the +0.5 goal).
 FADE = 1.0
 _SAMPLES = 64  # calm blocks whose spectrum and colours the grain imitates

@@ -100,7 +100,7 @@ def _fine_detail(rgb: np.ndarray, hole: np.ndarray, small_size: tuple[int, int])
 #: Pixels (at the network's input scale) over which a thick hole's fill hands over from the
 #: full-resolution run, best at continuing the edges and texture at the hole's border, to a
 #: run at half resolution, which sees twice as far and so guesses the middle of a large hole
-#: better. Measured on the validation photos (session 4): +0.2 dB hole-PSNR on blobs, no
+#: better. Measured on the validation photos (models.evaluate): +0.2 dB hole-PSNR on blobs, no
 #: change on strokes or scratches.
 COARSE_BLEND = 48.0
 #: Holes no deeper than this (pixels from the nearest known pixel) skip the half-resolution
@@ -108,7 +108,7 @@ COARSE_BLEND = 48.0
 COARSE_MIN_DEPTH = 8.0
 #: The full-resolution run is made twice, on the crop and on its mirror image, and the two
 #: fills averaged (a self-ensemble: the network's guesses err differently left-to-right, and
-#: the mean errs less). Measured on the validation photos with model 1.4 (session 6), network
+#: the mean errs less). Measured on the validation photos with model 1.4 (models.evaluate), network
 #: alone: scratches +0.25 dB, strokes +0.14 dB, blobs +0.02 dB hole-PSNR; it doubles the
 #: fine run's time. The half-resolution run gains nothing from it and is made once.
 MIRROR_ENSEMBLE = True

@@ -46,7 +46,7 @@ DESCRIPTION_RAMP = 16.0
 AUTO_MODEL_BUDGET = {Device.CPU: 4_000_000, Device.CUDA: 60_000_000}
 #: Grain matching strength for learned fills unless a request says otherwise (1 = as much fine
 #: detail as the typical calm block around the hole). Grain costs hole-PSNR and buys
-#: sharpness; 0.6 keeps both goals on the validation photos (session 6): with model 1.5,
+#: sharpness; 0.6 keeps both goals on the validation photos (models.evaluate): with model 1.5,
 #: strokes +1.70 dB over the classical fills with sharpness 0.31 against Telea's 0.29 (3 masks
 #: per photo, the card), +1.55 dB and 0.30 against 0.23 (8 masks per photo); with 1.4, 0.75
 #: gave +1.43 dB on the 8 masks.
