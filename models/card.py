@@ -80,6 +80,8 @@ def write_card(path: Path, model_id: str, name: str, version: str, state: dict, 
     evaluation = evaluation or "Not evaluated yet: run `python -m models.evaluate --card`."
     history = _between(existing, HISTORY_START, HISTORY_END) or "One uninterrupted run of the command above."
     g = config.generator
+    from restorer_app.engine.pipeline import DESCRIBED_WIDTH as described_width
+
     text = f"""# {name} {version} (`{model_id}`)
 
 Fills holes in photographs (scratches, cracks, dust, painted strokes, torn areas) for
@@ -150,9 +152,10 @@ water, stone, wood and skin tones in broad strokes, not faces or text. Large hol
 *Grain* box) adds fine texture from around the hole, which makes them look less flat but does
 not bring back lost structure. Descriptions steer the colour and brightness of a hole (they
 were taught with recoloured holes), not its content: "brick wall" will not draw bricks. The
-app gives descriptions only to the parts of holes wider than about 24 px, handing over from
-the fill made without the description over the first 16 px in from the edge: a true
-description still lowers hole-PSNR a little (more on blobs); a hard switch left a seam.
+app gives descriptions only to areas wider than about {described_width} px (a torn corner, not a
+brush stroke: on 24-48 px strokes a description that did not fit made coloured stripes),
+handing over from the fill made without the description over the first 16 px in from the
+edge: a true description still lowers hole-PSNR a little on blobs; a hard switch left a seam.
 On toned (sepia) scans the network's fill can come out slightly cooler than the photo (it learned from colour
 photos); the app gives fills on monochrome and toned crops the photo's own tone
 (`engine/blend.py: match_tone`). Grain matching imitates the spectrum and colours of the

@@ -30,6 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from restorer_app.engine.pipeline import DESCRIBED_WIDTH, DESCRIPTION_RAMP
+
 from .captions import describe_pixels
 from .data import read_listing
 from .masks import MaskFamily, generate_mask
@@ -226,9 +228,9 @@ def markdown(result: dict) -> str:
                   "(`engine/methods.py: MIRROR_ENSEMBLE`); \"quick\" is the app's default without that second "
                   "run (the *Quick fill* switch, `--quick`).",
               "", f"`{model}+caption` is given, as its description, a caption generated from the true hole pixels "
-                  "(what a good description can add); as in the app, scratches and spots narrower than about 24 px "
-                  "ignore descriptions, and the described fill takes over from the plain one over the first "
-                  "16 px in from a hole's edge."]
+                  "(what a good description can add); as in the app, descriptions apply only to areas wider than "
+                  f"about {DESCRIBED_WIDTH} px (strokes, scratches and spots ignore them), and the described fill "
+                  f"takes over from the plain one over the first {DESCRIPTION_RAMP:g} px in from a hole's edge."]
     steer = result.get("steering")
     if steer:
         lines += ["", f"Steering (strokes and blobs holes, prompts \"{STEER_PROMPTS[0]}\" vs \"{STEER_PROMPTS[1]}\" through the "
