@@ -68,7 +68,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["RESTORER_DATA_DIR"] = tmp
-        from restorer_app.engine.imageio import ImageInfo, RasterImage, save_image
+        from restorer_app.engine.image_write import save_image
+        from restorer_app.engine.imageio import ImageInfo, RasterImage
         from restorer_app.gui.app import make_application
         from restorer_app.gui.main_window import MainWindow
 

@@ -33,7 +33,8 @@ from .engine.imageio import load_image
 from .engine.masks import load_mask
 from .engine.pipeline import AUTO, DEFAULT_GRAIN, DESCRIBED_WIDTH, InpaintRequest, Inpainter
 from .engine.progress import Progress
-from .engine.provenance import export_with_record, operation_for, verify_output
+from .engine.export import export_with_record, verify_output
+from .engine.provenance import operation_for
 from .engine.registry import ModelKind, ModelStatus
 from .engine.runtime import Device
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engine.errors import ImageWriteError, UnsupportedImageError
-from .engine.imageio import format_for_path, is_image_path, stage_write
-from .engine.provenance import owner_of, sidecar_path, synthesized_mask_path
+from .engine.files import stage_write
+from .engine.image_formats import format_for_path, is_image_path
+from .engine.export import owner_of, sidecar_path, synthesized_mask_path
 
 
 class UsageError(Exception):

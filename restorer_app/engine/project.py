@@ -25,7 +25,8 @@ import numpy as np
 from PIL import Image
 
 from .errors import ImageReadError, RestorerError
-from .imageio import atomic_write, default_max_pixels
+from .files import atomic_write
+from .image_formats import default_max_pixels
 from .provenance import Operation, now_iso
 from .regions import Box
 

@@ -9,7 +9,6 @@ Runtime reports must match what the manifest promises.
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import os
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import ModelCorruptError, ModelError, ModelMissingError, ModelSignatureError
+from .files import sha256_file
 from .runtime import Device, LoadedSession, SessionFactory
 
 MANIFEST = "manifest.json"
@@ -133,14 +133,6 @@ def read_manifest(folder: Path) -> list[ModelEntry]:
     if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
         raise ModelCorruptError(f"{path} is not a Restorer model manifest (format {MANIFEST_FORMAT}).")
     return [parse_entry(raw, folder) for raw in data.get("models", [])]
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_signature(entry: ModelEntry, session) -> None:

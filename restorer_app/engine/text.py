@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelCorruptError, ModelMissingError
-from .registry import LoadedModel, ModelKind, ModelRegistry, sha256_file
+from .files import sha256_file
+from .registry import LoadedModel, ModelKind, ModelRegistry
 from .runtime import Device
 
 DEFAULT_MAX_TOKENS = 128

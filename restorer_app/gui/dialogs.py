@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDia
                                QMessageBox, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from restorer_app.engine.errors import RestorerError
-from restorer_app.engine.imageio import image_file_filter
+from restorer_app.engine.image_formats import image_file_filter
 from restorer_app.engine.project import PROJECT_SUFFIX
 
 DEFAULT_JPEG_QUALITY = 95

@@ -15,12 +15,14 @@ import cv2
 import numpy as np
 
 from restorer_app.engine import masks
-from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image, save_image
+from restorer_app.engine.image_write import save_image
+from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image
 from restorer_app.engine.pipeline import FillResult, InpaintRequest
 from restorer_app.engine.project import FillStep
-from restorer_app.engine.provenance import ExportedFiles, Operation, export_with_record, operation_for
+from restorer_app.engine.export import ExportedFiles, export_with_record
+from restorer_app.engine.provenance import Operation, operation_for
 from restorer_app.engine.regions import Box
-from restorer_app.engine.registry import sha256_file
+from restorer_app.engine.files import sha256_file
 
 _fill_ids = itertools.count(1)
 

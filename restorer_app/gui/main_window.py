@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLin
 
 from restorer_app import __version__
 from restorer_app.engine.errors import RestorerError
-from restorer_app.engine.imageio import is_image_path
+from restorer_app.engine.image_formats import is_image_path
 from restorer_app.engine.pipeline import AUTO, FillResult, Inpainter, InpaintRequest, MethodInfo
 from restorer_app.engine.project import PROJECT_SUFFIX, Project, load_project
 from restorer_app.engine.project import save_project as write_project

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from restorer_app.engine.imageio import load_image
 from restorer_app.engine.project import PROJECT_SUFFIX, Project, ProjectError
-from restorer_app.engine.registry import sha256_file
+from restorer_app.engine.files import sha256_file
 
 from . import dialogs
 from .document import Document

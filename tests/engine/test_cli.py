@@ -152,7 +152,8 @@ def test_sixteen_bit_scan_with_profile_comes_back_sixteen_bit_with_the_same_prof
     import tifffile
     from PIL import ImageCms
 
-    from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image, save_image
+    from restorer_app.engine.image_write import save_image
+    from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image
 
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     scan = make_photo(90, 120, 3, np.uint16)

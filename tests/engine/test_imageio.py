@@ -11,7 +11,8 @@ from restorer_app.engine.errors import (
     ImageWriteError,
     UnsupportedImageError,
 )
-from restorer_app.engine.imageio import ImageInfo, RasterImage, apply_orientation, load_image, save_image
+from restorer_app.engine.image_write import save_image
+from restorer_app.engine.imageio import ImageInfo, RasterImage, apply_orientation, load_image
 
 from factories import make_photo
 

@@ -11,7 +11,8 @@ from PIL import Image, ImageCms
 
 from restorer_app.cli import main
 from restorer_app.engine.errors import ImageReadError, UnsupportedImageError
-from restorer_app.engine.imageio import decode_image, load_image, save_image
+from restorer_app.engine.image_write import save_image
+from restorer_app.engine.imageio import decode_image, load_image
 
 from factories import make_mask, make_photo
 

@@ -382,8 +382,8 @@ def test_verify_reports_a_replaced_synthesized_mask(scan):
 
 def test_the_shared_writer_never_replaces_another_exports_mask(tmp_path):
     from restorer_app.engine.errors import ImageWriteError
+    from restorer_app.engine.export import export_with_record, verify_output
     from restorer_app.engine.imageio import ImageInfo, RasterImage
-    from restorer_app.engine.provenance import export_with_record, verify_output
 
     image = RasterImage(make_photo(30, 40), ImageInfo("PNG", 8))
     holes = make_mask(30, 40)

@@ -8,8 +8,11 @@ import pytest
 import tifffile
 from PIL import Image
 
-from restorer_app.engine.imageio import ImageInfo, RasterImage, XMP_PNG_KEY, load_image, save_image
-from restorer_app.engine.provenance import Operation, xmp_packet
+from restorer_app.engine.image_formats import XMP_PNG_KEY
+from restorer_app.engine.image_write import save_image
+from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image
+from restorer_app.engine.provenance import Operation
+from restorer_app.engine.xmp import xmp_packet
 
 from factories import make_photo
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from restorer_app.engine.project import FillStep, Project, load_project, save_project
-from restorer_app.engine.registry import sha256_file
+from restorer_app.engine.files import sha256_file
 from restorer_app.gui import dialogs
 from restorer_app.gui.main_window import MainWindow
 

@@ -10,10 +10,11 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QSettings
 
-from restorer_app.engine.imageio import HISTORY_KEY, load_image
+from restorer_app.engine.image_formats import HISTORY_KEY
+from restorer_app.engine.imageio import load_image
 from restorer_app.engine.masks import load_mask
 from restorer_app.engine.provenance import mask_sha256
-from restorer_app.engine.registry import sha256_file
+from restorer_app.engine.files import sha256_file
 from restorer_app.gui import dialogs
 from restorer_app.gui.main_window import MainWindow
 
