@@ -1,12 +1,12 @@
 """The main window: wires the editor, canvas, tool panel, fill worker and menus together.
 
-It holds no photo state of its own (that is the Editor's Document); it decides what the
-canvas shows, which actions are enabled, and routes every error to ``dialogs.show_error``.
+It holds no photo state of its own (that is the Editor's Document) and no file handling
+(that is the FileFlow's); it decides what the canvas shows, which actions are enabled,
+and routes every error to ``dialogs.show_error``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.resources
 from pathlib import Path
 
@@ -19,29 +19,27 @@ from restorer_app import __version__
 from restorer_app.engine.errors import RestorerError
 from restorer_app.engine.image_formats import is_image_path
 from restorer_app.engine.pipeline import AUTO, FillResult, Inpainter, InpaintRequest, MethodInfo
-from restorer_app.engine.project import PROJECT_SUFFIX, Project, load_project
-from restorer_app.engine.project import save_project as write_project
 from restorer_app.engine.runtime import Device
 
 from . import dialogs
 from .actions import WindowActions
-from .autosave import Autosaver, find_orphans
+from .autosave import Autosaver
 from .canvas import CanvasView
 from .display import DisplayBuffer
-from .document import Document, SavedFiles, restored_name
-from .editor import Editor, check_project_fits
+from .editor import Editor
+from .file_flow import FileFlow
 from .fill_controller import FillController
 from .fill_worker import FillJob
 from .menus import build_menus, build_toolbar
 from .notice_bar import NoticeBar
-from .project_flow import document_for_project, is_project_path, recovery_summary
-from .recent_files import RecentFiles
+from .panel_widgets import scrolling
+from .operations import model_labels
+from .project_flow import is_project_path
 from .status_bar import StatusFields
-from .tool_panel import ToolPanel
+from .tool_panel import FillOptions, ToolPanel
 
 SAMPLE_IMAGE = "damaged_portrait.jpg"
 SAMPLE_MASK = "damaged_portrait_mask.png"
-_JPEG_SUFFIXES = (".jpg", ".jpeg")
 _TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QTextEdit)
 
 
@@ -58,7 +56,6 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, inpainter: Inpainter | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings()
-        self.recent = RecentFiles(self.settings)
         self.inpainter = inpainter or Inpainter()
         self.editor = Editor(self)
         self.fills = FillController(self.inpainter, self)
@@ -70,8 +67,8 @@ class MainWindow(QMainWindow):
         self._actual_device: str | None = None
         self._start_notices: list[str] = []
         self._shown_on_open: list[str] = []  # start notices plus how the open file was read
-        #: The document restored from an autosave, while it is open.
-        self._recovered: Document | None = None
+        self.files = FileFlow(self, self.editor, self.fills, self.autosaver, self.settings,
+                              self.actions_.export_synthesized.isChecked)
 
         self.canvas = CanvasView()
         self.notice_bar = NoticeBar()
@@ -83,16 +80,17 @@ class MainWindow(QMainWindow):
         column.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
-        self.panel = ToolPanel(self.actions_)
+        models = model_labels(self.inpainter.registry)
+        self.panel = ToolPanel(self.actions_, models)
         self.dock = QDockWidget("Tools", self)
         self.dock.setObjectName("toolsDock")
-        self.dock.setWidget(self.panel)
+        self.dock.setWidget(scrolling(self.panel))
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.status = StatusFields(self.statusBar())
 
-        self.recent_menu = build_menus(self, self.actions_, self.dock, self._show_about)
+        self.recent_menu = build_menus(self, self.actions_, self.panel.steps, self.dock, self._show_about)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         build_toolbar(self, self.actions_)
         self._connect()
@@ -116,12 +114,13 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         a, canvas, editor, panel = self.actions_, self.canvas, self.editor, self.panel
-        a.open.triggered.connect(lambda: self.open_path())
+        files = self.files
+        a.open.triggered.connect(lambda: files.open_path())
         a.open_sample.triggered.connect(self.open_sample)
-        a.save.triggered.connect(self.save)
-        a.save_as.triggered.connect(lambda: self.save_as())
-        a.open_project.triggered.connect(lambda: self.open_project())
-        a.save_project.triggered.connect(lambda: self.save_project())
+        a.save.triggered.connect(files.save)
+        a.save_as.triggered.connect(lambda: files.save_as())
+        a.open_project.triggered.connect(lambda: files.open_project())
+        a.save_project.triggered.connect(lambda: files.save_project())
         a.export_synthesized.toggled.connect(lambda on: self.settings.setValue("export/synthesized_mask", on))
         panel.quick_check.toggled.connect(lambda on: self.settings.setValue("fill/quick", on))
         a.quit.triggered.connect(self.close)
@@ -133,8 +132,8 @@ class MainWindow(QMainWindow):
         a.mask_shrink.triggered.connect(lambda: self._run(editor.shrink_mask, panel.grow_amount))
         a.mask_clear.triggered.connect(lambda: self._run(editor.clear_mask))
         a.mask_invert.triggered.connect(lambda: self._run(editor.invert_mask))
-        a.mask_load.triggered.connect(lambda: self.load_mask())
-        a.mask_save.triggered.connect(lambda: self.save_mask())
+        a.mask_load.triggered.connect(lambda: files.load_mask())
+        a.mask_save.triggered.connect(lambda: files.save_mask())
         a.show_mask.toggled.connect(lambda _: self._show_layers())
         a.fill.triggered.connect(self.fill)
         a.cancel_fill.triggered.connect(self.cancel_fill)
@@ -146,6 +145,8 @@ class MainWindow(QMainWindow):
         a.zoom_in.triggered.connect(lambda: canvas.set_zoom(canvas.zoom * 1.25))
         a.zoom_out.triggered.connect(lambda: canvas.set_zoom(canvas.zoom / 1.25))
 
+        files.message.connect(self.statusBar().showMessage)
+        files.start_notice.connect(self._keep_notice)
         self.fills.progress.connect(panel.set_progress)
         self.fills.returned.connect(self._on_fill_returned)
         self.fills.errored.connect(self._on_fill_errored)
@@ -170,187 +171,42 @@ class MainWindow(QMainWindow):
         for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
             signal.connect(self._update_actions)
 
-    # -------------------------------------------------------------- open & save
+    # -------------------------------------------------- files (see FileFlow)
 
     def open_path(self, path: str | Path | None = None, mask_path: str | Path | None = None) -> bool:
         """Open a photograph (asking for it when ``path`` is None), optionally with a mask, or a project."""
-        if not self._confirm_unsaved():
-            return False
-        if path is None:
-            path = dialogs.choose_image_to_open(self, self._folder())
-            if path is None:
-                return False
-        if is_project_path(path):
-            return self._open_project_file(Path(path))
-        self.fills.stop()
-        try:
-            document = Document.open(path, mask_path)
-        except RestorerError as error:
-            dialogs.show_error(self, error)
-            return False
-        self.editor.set_document(document)
-        self.recent.add(Path(path))
-        self.statusBar().showMessage(f"Opened {document.display_name}", 4000)
-        return True
-
-    def _folder(self) -> str:
-        document = self.editor.document
-        return str(document.path.parent) if document and document.path else ""
+        return self.files.open_path(path, mask_path)
 
     def open_sample(self) -> bool:
         image, mask = sample_paths()
-        return self.open_path(image, mask)
+        return self.files.open_path(image, mask)
 
     def save(self) -> bool:
-        """Save to the last Save-As target, or ask for one. Recovered work is saved as a
-        project (asking for its path once): its mask and history exist nowhere else."""
-        document = self.editor.document
-        if document is None:
-            return False
-        if document is self._recovered:
-            return self.save_project(document.project_path)
-        if document.save_target is None:
-            return self.save_as()
-        return self._write(document.save_target, document.save_quality)
+        return self.files.save()
 
     def save_as(self, path: str | Path | None = None, *, jpeg_quality: int | None = None) -> bool:
-        """Export under a new name; a JPEG name asks for the quality and warns that JPEG is lossy."""
-        document = self.editor.document
-        if document is None:
-            return False
-        if path is None:
-            suggested = document.save_target or (restored_name(document.path) if document.path
-                                                 else Path("restored.png"))
-            path = dialogs.choose_save_path(self, suggested)
-            if path is None:
-                return False
-        path = Path(path)
-        if not path.suffix and document.path:
-            path = dialogs.completed_name(self, path, path.with_suffix(document.path.suffix))
-            if path is None:
-                return False
-        if path.suffix.lower() in _JPEG_SUFFIXES and jpeg_quality is None:
-            remembered = self.settings.value("export/jpeg_quality", dialogs.DEFAULT_JPEG_QUALITY, type=int)
-            jpeg_quality = dialogs.ask_jpeg_quality(self, remembered)
-            if jpeg_quality is None:
-                return False
-            self.settings.setValue("export/jpeg_quality", jpeg_quality)
-        return self._write(path, jpeg_quality or dialogs.DEFAULT_JPEG_QUALITY)
-
-    def _write(self, path: Path, jpeg_quality: int) -> bool:
-        try:
-            saved = self.editor.save(path, jpeg_quality=jpeg_quality,
-                                     synthesized_mask=self.actions_.export_synthesized.isChecked())
-        except RestorerError as error:  # includes the engine's refusal to overwrite the original
-            dialogs.show_error(self, error)
-            return False
-        self.statusBar().showMessage(_saved_message(saved), 6000)
-        return True
-
-    # ----------------------------------------------------------------- projects
+        return self.files.save_as(path, jpeg_quality=jpeg_quality)
 
     def save_project(self, path: str | Path | None = None) -> bool:
-        """Write the session (source reference, mask, accepted fills with undo position) to a project."""
-        document = self.editor.document
-        if document is None:
-            return False
-        if path is None:
-            suggested = document.project_path or (document.path or Path("photo")).with_suffix(PROJECT_SUFFIX)
-            path = dialogs.choose_project_save_path(self, suggested)
-            if path is None:
-                return False
-        try:
-            with _busy_cursor():
-                written = write_project(self.editor.project(), Path(path))
-        except RestorerError as error:
-            dialogs.show_error(self, error)
-            return False
-        document.project_path = written
-        self.editor.mark_saved()
-        self.recent.add(written)
-        self.statusBar().showMessage(f"Saved project {written.name}", 5000)
-        return True
+        return self.files.save_project(path)
 
     def open_project(self, path: str | Path | None = None) -> bool:
-        """Reopen a project: the photograph with its mask and every accepted fill, undoable."""
-        if not self._confirm_unsaved():
-            return False
-        if path is None:
-            path = dialogs.choose_project_to_open(self, self._folder())
-            if path is None:
-                return False
-        return self._open_project_file(Path(path))
-
-    def _open_project_file(self, path: Path) -> bool:
-        try:
-            with _busy_cursor():
-                project = load_project(path)
-        except RestorerError as error:  # ProjectError: damaged, unsafe (zip-slip) or oversized
-            dialogs.show_error(self, error)
-            return False
-        if not self._show_project(project, path):
-            return False
-        self.recent.add(path)
-        fills = project.position
-        self.statusBar().showMessage(f"Opened project {path.name} ({fills} accepted fill{'s' if fills != 1 else ''})",
-                                     5000)
-        return True
-
-    def _show_project(self, project: Project, project_file: Path | None) -> bool:
-        """Replace the document by the project's; ``project_file`` None means a recovered autosave."""
-        try:
-            document = document_for_project(self, project, project_file)
-            if document is None:
-                return False
-            check_project_fits(project, document)
-        except RestorerError as error:
-            dialogs.show_error(self, error)
-            return False
-        self.fills.stop()
-        document.project_path = project_file
-        self.editor.set_document_from_project(document, project, saved=project_file is not None)
-        if project_file is not None:
-            self.autosaver.mark_clean()  # the project file holds exactly this state
-        return True
+        return self.files.open_project(path)
 
     def offer_recovery(self) -> bool:
-        """At start: offer to restore work left by sessions that did not quit cleanly, newest
-        first. True when one was restored."""
-        orphans = find_orphans(self.autosaver.folder)
-        adopted = None
-        try:
-            for orphan in orphans:
-                try:
-                    project = load_project(orphan.path)
-                    summary = recovery_summary(project, orphan.saved)
-                except Exception as error:  # noqa: BLE001 - damaged in any way, it must not stop the start
-                    self._keep_notice(_unreadable_autosave_notice(orphan.path, orphan.set_aside(), error))
-                    continue
-                choice = dialogs.ask_restore_session(self, summary)
-                if choice is dialogs.RecoveryChoice.DISCARD:
-                    orphan.delete()
-                elif choice is dialogs.RecoveryChoice.RESTORE and self._restore(orphan, project):
-                    adopted = orphan
-                    self._recovered = self.editor.document
-                    self.autosaver.adopt(orphan)
-                    self.statusBar().showMessage("Recovered the autosaved work. Save (Ctrl+S) keeps it as a project.",
-                                                 8000)
-                    return True
-        finally:
-            for orphan in orphans:
-                if orphan is not adopted:
-                    orphan.release()  # no-op for those already deleted or set aside
-        return False
+        """At start: offer to restore work left by sessions that did not quit cleanly."""
+        return self.files.offer_recovery()
 
-    def _restore(self, orphan, project: Project) -> bool:
-        """Show a recovered session; one whose repairs cannot be replayed is set aside like an
-        unreadable one (True when shown)."""
-        try:
-            return self._show_project(project, None)
-        except Exception as error:  # noqa: BLE001 - read but inconsistent: the same as damaged
-            self.editor.set_document(None)
-            self._keep_notice(_unreadable_autosave_notice(orphan.path, orphan.set_aside(), error))
-            return False
+    def load_mask(self, path: str | Path | None = None) -> bool:
+        return self.files.load_mask(path)
+
+    def save_mask(self, path: str | Path | None = None) -> bool:
+        return self.files.save_mask(path)
+
+    def _fill_recent_menu(self) -> None:
+        self.files.fill_recent_menu(self.recent_menu)
+
+    # ------------------------------------------------------------------ notices
 
     def _keep_notice(self, notice: str) -> None:
         """Show a notice that outlasts opening a photo (it concerns the start, not a fill),
@@ -369,56 +225,6 @@ class MainWindow(QMainWindow):
         if self._autosave_failing:
             self._autosave_failing = False
             self.notice_bar.hide()
-
-    def load_mask(self, path: str | Path | None = None) -> bool:
-        document = self.editor.document
-        if document is None or not self.editor.can_edit_mask:
-            return False
-        if path is None:
-            path = dialogs.choose_mask_to_open(self, str(document.path.parent) if document.path else "")
-            if path is None:
-                return False
-        return self._run(self.editor.load_mask, path)
-
-    def save_mask(self, path: str | Path | None = None) -> bool:
-        document = self.editor.document
-        if document is None:
-            return False
-        if path is None:
-            base = document.path or Path("photo.png")
-            path = dialogs.choose_mask_save_path(self, base.with_name(f"{base.stem}_mask.png"))
-            if path is None:
-                return False
-        try:
-            written = document.save_mask(path)
-        except RestorerError as error:
-            dialogs.show_error(self, error)
-            return False
-        self.statusBar().showMessage(f"Saved mask {written.name}", 5000)
-        return True
-
-    def _confirm_unsaved(self) -> bool:
-        """True when it is fine to drop the current document (saved, or the user agreed)."""
-        if not self.editor.is_modified:
-            return True
-        choice = dialogs.ask_save_changes(self, self.editor.document.display_name)
-        if choice is dialogs.SaveChoice.SAVE:
-            return self.save()
-        return choice is dialogs.SaveChoice.DISCARD
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        paths = self.recent.paths()
-        for index, path in enumerate(paths, 1):
-            action = self.recent_menu.addAction(f"&{index % 10}  {path.name}")
-            action.setToolTip(str(path))
-            action.setStatusTip(str(path))
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
-        if not paths:
-            self.recent_menu.addAction("No recent photographs").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear Menu", self.recent.clear)
 
     def _run(self, operation, *args) -> bool:
         """Call an editor operation, showing an engine error instead of raising it."""
@@ -439,11 +245,7 @@ class MainWindow(QMainWindow):
         if self.editor.mask_is_empty:
             self.statusBar().showMessage("Nothing to fill: paint over the damage with the brush first.", 6000)
             return False
-        method = self.panel.method
-        request = InpaintRequest(method=method.id if method else AUTO, prompt=self.panel.description_text,
-                                 device=Device.AUTO, feather=self.panel.soft_edge,
-                                 harmonize=self.panel.match_colour, grain=self.panel.grain,
-                                 quick=self.panel.quick)
+        request = inpaint_request(self.panel.fill_options())
         self.editor.locked = True
         self._start_notices.clear()
         self.notice_bar.hide()
@@ -500,7 +302,6 @@ class MainWindow(QMainWindow):
         document = self.editor.document
         self._displays.clear()
         self._actual_device = None
-        self._recovered = None  # set again by the recovery that shows its document
         if self.notice_bar.text != "\n".join(self._shown_on_open):  # dismissed, or a fill's notices
             self._start_notices.clear()
         # How the file was read (which page of several, a CMYK conversion) is said once, on opening.
@@ -519,7 +320,7 @@ class MainWindow(QMainWindow):
         self.panel.description.clear()
         self.status.show_image(document.image if document else None)
         self.status.show_zoom(self.canvas.zoom if document else None)
-        self._on_method_changed(self.panel.method)
+        self._on_method_changed(self.panel.fill_options().method)
         self._on_mask_changed(None)
         self.setWindowTitle(f"{document.display_name}[*] — Restorer" if document else "Restorer")
         self.setWindowModified(self.editor.is_modified)
@@ -638,7 +439,7 @@ class MainWindow(QMainWindow):
         self.open_path(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._confirm_unsaved():
+        if not self.files.confirm_unsaved():
             event.ignore()
             return
         self.fills.stop()
@@ -660,26 +461,12 @@ def _dropped_file(event) -> Path | None:
     return None
 
 
-@contextlib.contextmanager
-def _busy_cursor():
-    """A wait cursor for the few file operations that run on the GUI thread."""
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        yield
-    finally:
-        QApplication.restoreOverrideCursor()
-
-
-def _unreadable_autosave_notice(path: Path, kept: Path | None, error: BaseException) -> str:
-    why = str(error) if isinstance(error, RestorerError) else f"it is damaged ({type(error).__name__}: {error})."
-    where = (f"It was kept as {kept} and will not be offered again." if kept is not None else
-             f"It stays at {path}, since it could not be renamed, and will be offered again.")
-    return f"An autosaved session could not be recovered: {why} {where}"
-
-
-def _saved_message(saved: SavedFiles) -> str:
-    extra = f" and the synthesized-pixels mask {saved.synthesized_mask.name}" if saved.synthesized_mask else ""
-    return f"Saved {saved.image.name} with its provenance record {saved.sidecar.name}{extra}"
+def inpaint_request(options: FillOptions) -> InpaintRequest:
+    """The engine's request for a fill with the panel's options, on the device auto picks."""
+    method = options.method
+    return InpaintRequest(method=method.id if method else AUTO, prompt=options.description, device=Device.AUTO,
+                          feather=options.soft_edge, harmonize=options.match_colour, grain=options.grain,
+                          quick=options.quick)
 
 
 def _larger(size: int) -> int:

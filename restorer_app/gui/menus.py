@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar
 
 from .actions import WindowActions
+from .operations import REPAIR, Step
 
 
-def build_menus(window: QMainWindow, a: WindowActions, dock: QDockWidget, about) -> QMenu:
-    """Fill the window's menu bar; returns the (empty) Open Recent menu for the window to fill."""
+def step_actions(a: WindowActions, step: Step) -> list[list[QAction]]:
+    """The commands of one step of the work, in groups; a step without commands has none."""
+    if step is REPAIR:
+        return [[a.fill, a.cancel_fill], [a.accept, a.discard]]
+    return []
+
+
+def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], dock: QDockWidget, about) -> QMenu:
+    """Fill the window's menu bar (the Repair menu in the order of work, like the panel);
+    returns the (empty) Open Recent menu for the window to fill."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.addAction(a.open)
@@ -36,9 +48,11 @@ def build_menus(window: QMainWindow, a: WindowActions, dock: QDockWidget, about)
     mask_menu.addActions([a.mask_load, a.mask_save])
 
     repair_menu = bar.addMenu("&Repair")
-    repair_menu.addActions([a.fill, a.cancel_fill])
-    repair_menu.addSeparator()
-    repair_menu.addActions([a.accept, a.discard])
+    groups = [group for step in steps for group in step_actions(a, step)]
+    for index, group in enumerate(groups):
+        if index:
+            repair_menu.addSeparator()
+        repair_menu.addActions(group)
 
     view_menu = bar.addMenu("&View")
     view_menu.addActions([a.zoom_fit, a.zoom_actual, a.zoom_in, a.zoom_out])

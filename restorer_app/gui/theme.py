@@ -23,6 +23,7 @@ QDockWidget::title {{ padding: 6px 10px; background: rgb(40, 40, 43); }}
 #toolPanel QLabel {{ color: rgb(200, 202, 206); }}
 #panelHeading {{ color: rgb({_DIM.red()}, {_DIM.green()}, {_DIM.blue()}); font-weight: 600;
                  letter-spacing: 1px; font-size: 8.5pt; padding-top: 2px; }}
+#stepHeading {{ color: white; font-weight: 600; font-size: 10.5pt; padding-bottom: 2px; }}
 #panelSeparator {{ color: rgb(62, 62, 66); }}
 QPushButton {{ padding: 5px 10px; border: 1px solid rgb(66, 66, 70); border-radius: 4px;
                background: rgb(56, 56, 60); min-height: 18px; }}

@@ -1,20 +1,26 @@
-"""The side panel: brush, mask operations, method and description, Fill, review.
+"""The side panel: the steps of the work in the order a restorer does them (see
+``operations.WORK_ORDER``), each under its own heading; today the repair step, whose
+mask tools, method, options, Fill button and review box are built here.
 
-A thin view: its buttons show the window's actions, and it exposes the few values the
-window reads (brush size, grow amount, chosen method, description).
+A thin view: its buttons show the window's actions; it gives the window the brush size,
+the grow amount and, for a fill, one :class:`FillOptions`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QAction, QStandardItemModel
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
-                               QWidget)
+                               QProgressBar, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from restorer_app.engine.pipeline import DEFAULT_GRAIN, DESCRIBED_WIDTH, MethodInfo
 
 from .actions import WindowActions
+from .operations import REPAIR, offered_steps
+from .panel_widgets import ActionButton, heading, off_spin, separator, spin_row, step_heading
 
 MIN_BRUSH, MAX_BRUSH = 1, 500
 NO_TEXT_MODEL_TIP = ("No text-capable model is installed, so descriptions cannot be used. "
@@ -22,76 +28,39 @@ NO_TEXT_MODEL_TIP = ("No text-capable model is installed, so descriptions cannot
 METHOD_IGNORES_TEXT_TIP = "The selected method does not use descriptions; pick a text-capable model to use one."
 
 
-class ActionButton(QPushButton):
-    """A push button that mirrors a QAction (text, icon, tip, enabled, checked) and triggers it.
+@dataclass(frozen=True)
+class FillOptions:
+    """What the panel says the next fill should be; options the method cannot use are off."""
 
-    QToolButton.setDefaultAction does the mirroring too, but left-aligns its label; the
-    panel's buttons read better centred."""
-
-    def __init__(self, action: QAction, *, primary: bool = False) -> None:
-        super().__init__()
-        self._action = action
-        if primary:
-            self.setObjectName("primaryButton")
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        # Clicking a tool button must not steal focus from the canvas, or Space would
-        # press the button instead of panning.
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.clicked.connect(self._trigger)
-        action.changed.connect(self._sync)
-        self._sync()
-
-    def _trigger(self) -> None:
-        self._action.trigger()
-        self.setChecked(self._action.isChecked())
-
-    def _sync(self) -> None:
-        action = self._action
-        self.setText(action.iconText() if action.iconText() else action.text().replace("&", ""))
-        self.setIcon(action.icon())
-        self.setToolTip(action.toolTip())
-        self.setEnabled(action.isEnabled())
-        self.setCheckable(action.isCheckable())
-        self.setChecked(action.isChecked())
+    method: MethodInfo | None
+    description: str
+    soft_edge: int
+    match_colour: bool
+    grain: float
+    quick: bool
 
 
-def _heading(text: str) -> QLabel:
-    label = QLabel(text.upper())
-    label.setObjectName("panelHeading")
-    return label
-
-
-def _separator() -> QFrame:
-    line = QFrame()
-    line.setObjectName("panelSeparator")
-    line.setFrameShape(QFrame.Shape.HLine)
-    return line
-
-
-def _off_spin(top: int, suffix: str) -> QSpinBox:
-    """A 0..``top`` spin box whose 0 reads "off"."""
-    spin = QSpinBox()
-    spin.setRange(0, top)
-    spin.setSuffix(suffix)
-    spin.setSpecialValueText("off")
-    return spin
-
-
-def _spin_row(label: QLabel, spin: QSpinBox) -> QHBoxLayout:
-    """A label on the left, a spin box on the right."""
-    row = QHBoxLayout()
-    row.setSpacing(8)
-    row.addWidget(label)
-    row.addStretch(1)
-    row.addWidget(spin)
-    return row
+def _models_box(labels: Sequence[str]) -> QWidget:
+    """The installed models that do a step."""
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(4)
+    column.addWidget(QLabel("Model" if len(labels) == 1 else "Models"))
+    for text in labels:
+        label = QLabel(text)
+        label.setObjectName("hint")
+        column.addWidget(label)
+    return box
 
 
 class ToolPanel(QWidget):
     brush_size_changed = Signal(int)
     method_changed = Signal(object)  # MethodInfo
 
-    def __init__(self, actions: WindowActions, parent: QWidget | None = None) -> None:
+    def __init__(self, actions: WindowActions, models: Mapping[str, Sequence[str]] | None = None,
+                 parent: QWidget | None = None) -> None:
+        """``models``: per step kind, the labels of the installed models that do it."""
         super().__init__(parent)
         self.setObjectName("toolPanel")
         self._text_model_installed = False
@@ -99,7 +68,31 @@ class ToolPanel(QWidget):
         layout.setContentsMargins(14, 12, 14, 14)
         layout.setSpacing(8)
 
-        layout.addWidget(_heading("Mask brush"))
+        models = models or {}
+        #: The steps shown, in the order of work.
+        self.steps = offered_steps(models)
+        # The one place a step gets its controls; a step without its own builder shows its models.
+        builders = {REPAIR.kind: lambda: self._build_repair(actions)}
+        numbered = len(self.steps) > 1
+        for number, step in enumerate(self.steps, 1):
+            if number > 1:
+                layout.addSpacing(6)
+                layout.addWidget(separator())
+            layout.addWidget(step_heading(step.title, number if numbered else None))
+            build = builders.get(step.kind)
+            layout.addWidget(build() if build is not None else _models_box(models[step.kind]))
+        layout.addStretch(1)
+
+        self.set_filling(False)
+        self.set_reviewing(False)
+
+    def _build_repair(self, actions: WindowActions) -> QWidget:
+        """Mark the damage, choose how to fill it, fill, review."""
+        section = QWidget()
+        layout = QVBoxLayout(section)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(heading("Mask brush"))
         tools = QHBoxLayout()
         tools.setSpacing(6)
         tools.addWidget(ActionButton(actions.brush))
@@ -107,12 +100,12 @@ class ToolPanel(QWidget):
         layout.addLayout(tools)
         layout.addLayout(self._build_size_row())
 
-        layout.addWidget(_separator())
-        layout.addWidget(_heading("Mask"))
+        layout.addWidget(separator())
+        layout.addWidget(heading("Mask"))
         layout.addLayout(self._build_mask_grid(actions))
 
-        layout.addWidget(_separator())
-        layout.addWidget(_heading("Repair"))
+        layout.addWidget(separator())
+        layout.addWidget(heading("Fill"))
         layout.addWidget(QLabel("Method"))
         self.method_combo = QComboBox()
         self.method_combo.currentIndexChanged.connect(self._emit_method)
@@ -139,10 +132,7 @@ class ToolPanel(QWidget):
         layout.addWidget(self.fill_button)
         layout.addWidget(self._build_progress_box(actions))
         layout.addWidget(self._build_review_box(actions))
-        layout.addStretch(1)
-
-        self.set_filling(False)
-        self.set_reviewing(False)
+        return section
 
     # ------------------------------------------------------------------ building
 
@@ -164,38 +154,20 @@ class ToolPanel(QWidget):
         return row
 
     def _build_soft_edge_row(self) -> QHBoxLayout:
-        self.soft_edge_spin = _off_spin(64, " px")
+        self.soft_edge_spin = off_spin(64, " px")
         self.soft_edge_spin.setToolTip(
             "The fill fades into the photo over up to this many pixels inside the mask's edge, so paint a "
             "little beyond the damage. The fade never reaches more than a third of the way to a stroke's "
             "middle (on a 30 px stroke at most 5 px), so the damage under the stroke is always replaced; "
             "nothing outside the mask ever changes")
-        return _spin_row(QLabel("Soft edge"), self.soft_edge_spin)
+        return spin_row(QLabel("Soft edge"), self.soft_edge_spin)
 
     def _build_grain_row(self) -> QHBoxLayout:
         self.grain_label = QLabel("Grain")
-        self.grain_spin = _off_spin(100, " %")
+        self.grain_spin = off_spin(100, " %")
         self.grain_spin.setSingleStep(5)
         self.grain_spin.setValue(round(100 * DEFAULT_GRAIN))
-        return _spin_row(self.grain_label, self.grain_spin)
-
-    @property
-    def grain(self) -> float:
-        """Grain matching strength for learned fills (0 when the method is classical)."""
-        return self.grain_spin.value() / 100.0 if self.grain_spin.isEnabled() else 0.0
-
-    @property
-    def soft_edge(self) -> int:
-        return self.soft_edge_spin.value()
-
-    @property
-    def match_colour(self) -> bool:
-        return self.match_colour_check.isEnabled() and self.match_colour_check.isChecked()
-
-    @property
-    def quick(self) -> bool:
-        """Run a learned model once per hole, not on the photo and its mirror image."""
-        return self.quick_check.isEnabled() and self.quick_check.isChecked()
+        return spin_row(self.grain_label, self.grain_spin)
 
     def _build_mask_grid(self, actions: WindowActions) -> QGridLayout:
         grid = QGridLayout()
@@ -278,12 +250,23 @@ class ToolPanel(QWidget):
     def grow_amount(self) -> int:
         return self.grow_spin.value()
 
-    @property
-    def description_text(self) -> str:
+    def fill_options(self) -> FillOptions:
+        """The options for a fill now: the chosen method, and only what that method can use."""
+        return FillOptions(
+            method=self.method_combo.currentData(),
+            description=self._description_in_force(),
+            soft_edge=self.soft_edge_spin.value(),
+            match_colour=self.match_colour_check.isEnabled() and self.match_colour_check.isChecked(),
+            grain=self.grain_spin.value() / 100.0 if self.grain_spin.isEnabled() else 0.0,
+            # Quick runs a learned model once per hole, not on the photo and its mirror image.
+            quick=self.quick_check.isEnabled() and self.quick_check.isChecked(),
+        )
+
+    def _description_in_force(self) -> str:
         return self.description.text().strip() if self.description.isEnabled() else ""
 
     def _show_description_hint(self) -> None:
-        text = self.description_text
+        text = self._description_in_force()
         self.description_hint.setText(f"Every fill on this photo is described as '{text}' until you clear it."
                                       if text else "")
         self.description_hint.setVisible(bool(text))
@@ -311,12 +294,8 @@ class ToolPanel(QWidget):
                 return True
         return False
 
-    @property
-    def method(self) -> MethodInfo | None:
-        return self.method_combo.currentData()
-
     def _emit_method(self) -> None:
-        info = self.method
+        info = self.method_combo.currentData()
         uses_text = bool(info and info.uses_text)
         learned = bool(info and info.learned)
         self.match_colour_check.setEnabled(learned)

@@ -67,7 +67,7 @@ def test_a_truncated_model_is_named_at_start_and_on_the_automatic_fill(qtbot, se
     assert "Automatic fills use Telea" in window.notice_bar.text
     assert window.open_path(photo_file, mask_file)  # the notice outlasts opening a photo
     assert "truncated" in window.notice_bar.text
-    assert window.panel.select_method("auto") and "Telea" in window.panel.method.label
+    assert window.panel.select_method("auto") and "Telea" in window.panel.fill_options().method.label
     assert window.status.device.text() == "Expected device: CPU (OpenCV)"
     run_fill(qtbot, window)
     assert window.editor.document.pending.result.method_id == "telea"

@@ -19,7 +19,7 @@ def test_description_is_disabled_with_a_reason_when_the_method_ignores_text(wind
     expected_tip = METHOD_IGNORES_TEXT_TIP if text_model_installed else NO_TEXT_MODEL_TIP
     assert window.panel.description.toolTip() == expected_tip
     window.panel.description.setText("clear sky")
-    assert window.panel.description_text == ""  # never sent to a method that ignores it
+    assert window.panel.fill_options().description == ""  # never sent to a method that ignores it
 
 
 def test_text_models_enable_the_description_and_unavailable_methods_are_disabled(window):
@@ -29,7 +29,7 @@ def test_text_models_enable_the_description_and_unavailable_methods_are_disabled
         MethodInfo("telea", "Telea (classical)", False, True),
     ]
     window.panel.set_methods(methods, text_model_installed=True)
-    assert window.panel.method.id == "sky"
+    assert window.panel.fill_options().method.id == "sky"
     assert window.panel.description.isEnabled()
     model = window.panel.method_combo.model()
     assert isinstance(model, QStandardItemModel)
@@ -44,9 +44,9 @@ def test_colour_matching_is_offered_for_learned_methods_only(window):
     window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True, learned=True),
                               MethodInfo("telea", "Telea (classical)", False, True)], text_model_installed=True)
     window.panel.match_colour_check.setChecked(True)
-    assert window.panel.match_colour_check.isEnabled() and window.panel.match_colour
+    assert window.panel.match_colour_check.isEnabled() and window.panel.fill_options().match_colour
     window.panel.select_method("telea")
-    assert not window.panel.match_colour_check.isEnabled() and not window.panel.match_colour
+    assert not window.panel.match_colour_check.isEnabled() and not window.panel.fill_options().match_colour
     assert "edge" in window.panel.match_colour_check.toolTip()
 
 
@@ -55,11 +55,11 @@ def test_grain_is_offered_for_learned_methods_only(window):
 
     window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True, learned=True),
                               MethodInfo("ns", "Navier-Stokes (classical)", False, True)], text_model_installed=True)
-    assert window.panel.grain == pytest.approx(DEFAULT_GRAIN)
+    assert window.panel.fill_options().grain == pytest.approx(DEFAULT_GRAIN)
     window.panel.grain_spin.setValue(80)
-    assert window.panel.grain == pytest.approx(0.8)
+    assert window.panel.fill_options().grain == pytest.approx(0.8)
     window.panel.select_method("ns")
-    assert not window.panel.grain_spin.isEnabled() and window.panel.grain == 0.0
+    assert not window.panel.grain_spin.isEnabled() and window.panel.fill_options().grain == 0.0
     assert "learned fills" in window.panel.grain_spin.toolTip()
 
 
@@ -68,11 +68,11 @@ def test_quick_fill_is_offered_for_learned_methods_and_remembered(qtbot, window,
 
     window.panel.set_methods([MethodInfo("sky", "Sky model 1", True, True, learned=True),
                               MethodInfo("ns", "Navier-Stokes (classical)", False, True)], text_model_installed=True)
-    assert not window.panel.quick
+    assert not window.panel.fill_options().quick
     window.panel.quick_check.setChecked(True)
-    assert window.panel.quick and "mirror" in window.panel.quick_check.toolTip()
+    assert window.panel.fill_options().quick and "mirror" in window.panel.quick_check.toolTip()
     window.panel.select_method("ns")
-    assert not window.panel.quick_check.isEnabled() and not window.panel.quick
+    assert not window.panel.quick_check.isEnabled() and not window.panel.fill_options().quick
     again = MainWindow(settings)
     qtbot.addWidget(again)
     assert again.panel.quick_check.isChecked()
