@@ -23,6 +23,7 @@ from .files import StagedFile, is_temporary_of, sha256_file, stage_write, sync_f
 from .image_formats import XMP_PNG_KEY, format_for_path, is_image_path
 from .image_write import stage_image
 from .imageio import ImageInfo, RasterImage
+from .masks import holes_of, mask_of
 from .provenance import Operation, app_version, embedded_tags, now_iso
 from .xmp import parse_xmp, qname, xmp_packet
 
@@ -119,7 +120,7 @@ def export_with_record(image: RasterImage, output: str | os.PathLike, operations
         staged.append(staged_image)
         staged_mask = None
         if mask_path is not None:
-            mask_image = RasterImage(np.where(synthesized > 0, 255, 0).astype(np.uint8)[:, :, None],
+            mask_image = RasterImage(mask_of(holes_of(synthesized))[:, :, None],
                                      ImageInfo("PNG", 8))
             staged_mask = stage_image(mask_image, mask_path, protect=(*protect, output))
             staged.append(staged_mask)

@@ -14,6 +14,20 @@ from .imageio import load_image
 FILL = 255
 
 
+def holes_of(mask: np.ndarray) -> np.ndarray:
+    """The boolean hole mask the engine works on: True where ``mask`` is nonzero (to be filled).
+
+    A mask is uint8 at the engine's edges (files, the GUI's painting, projects); inside, the
+    question "is this pixel a hole?" is answered here once.
+    """
+    return mask != 0
+
+
+def mask_of(holes: np.ndarray) -> np.ndarray:
+    """The uint8 mask (255 = fill) of a boolean hole mask, for files and the GUI."""
+    return np.where(holes, np.uint8(FILL), np.uint8(0))
+
+
 def mask_from_array(array: np.ndarray) -> np.ndarray:
     """Any image-like array -> binary mask. Nonzero in any colour channel means fill.
 
@@ -31,7 +45,7 @@ def mask_from_array(array: np.ndarray) -> np.ndarray:
         marked = np.any(array != 0, axis=2)
     else:
         raise MaskError("A mask must be a 2-D image.")
-    return np.where(marked, np.uint8(FILL), np.uint8(0))
+    return mask_of(marked)
 
 
 def load_mask(path: str | os.PathLike, size: tuple[int, int] | None = None, *, max_pixels: int | None = None) -> np.ndarray:
@@ -60,7 +74,7 @@ def coverage(mask: np.ndarray) -> float:
 
 
 def invert(mask: np.ndarray) -> np.ndarray:
-    return np.where(mask > 0, np.uint8(0), np.uint8(FILL))
+    return mask_of(~holes_of(mask))
 
 
 def _disk(radius: int) -> np.ndarray:
@@ -88,6 +102,6 @@ def feather(mask: np.ndarray, pixels: int) -> np.ndarray:
     """
     if pixels <= 0:
         return mask.copy()
-    distance = cv2.distanceTransform(np.where(mask > 0, 0, 255).astype(np.uint8), cv2.DIST_L2, 5)
+    distance = cv2.distanceTransform(mask_of(~holes_of(mask)), cv2.DIST_L2, 5)
     soft = np.clip(1.0 - distance / float(pixels), 0.0, 1.0)
     return np.round(soft * FILL).astype(np.uint8)

@@ -27,6 +27,7 @@ from PIL import Image
 from .errors import ImageReadError, RestorerError
 from .files import atomic_write
 from .image_formats import default_max_pixels
+from .masks import holes_of, mask_of
 from .provenance import Operation, now_iso
 from .regions import Box
 
@@ -78,11 +79,7 @@ class Project:
 def step_from_images(before: np.ndarray, after: np.ndarray, operation: Operation) -> FillStep:
     """The smallest step that turns ``before`` into ``after``."""
     changed = np.any((before != after).reshape(before.shape[0], before.shape[1], -1), axis=2)
-    ys, xs = np.nonzero(changed)
-    if len(ys) == 0:
-        box = Box(0, 0, 0, 0)
-    else:
-        box = Box(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    box = Box.around(changed) or Box(0, 0, 0, 0)
     return FillStep(box, after[box.slices].copy(), changed[box.slices].copy(), operation)
 
 
@@ -99,7 +96,7 @@ def save_project(project: Project, path: Path) -> Path:
         for number, step in enumerate(project.steps, start=1):
             pixels_name, holes_name = f"steps/{number:04d}-pixels.tiff", f"steps/{number:04d}-holes.png"
             archive.writestr(pixels_name, _tiff_bytes(step.pixels))
-            archive.writestr(holes_name, _png_bytes(np.where(step.holes, 255, 0).astype(np.uint8)))
+            archive.writestr(holes_name, _png_bytes(mask_of(step.holes)))
             steps_meta.append({
                 "box": [step.box.x0, step.box.y0, step.box.x1, step.box.y1],
                 "pixels": pixels_name,
@@ -187,7 +184,7 @@ def load_project(path: Path, *, max_member_bytes: int = MAX_MEMBER_BYTES,
             raise ProjectError(f"'{name}' is damaged: the number of saved fills it records is out of range.")
         steps = [reader.step(raw, number) for number, raw in enumerate(raw_steps, start=1)]
         mask = reader.gray_png("mask.png", None)
-    return Project(Path(source["path"]), source["sha256"], np.where(mask > 0, 255, 0).astype(np.uint8), steps,
+    return Project(Path(source["path"]), source["sha256"], mask_of(holes_of(mask)), steps,
                    position, saved_steps)
 
 
@@ -342,7 +339,7 @@ class _ProjectReader:
         box = Box(x0, y0, x1, y1)
         operation = _operation_of(raw.get("operation"), self.name, number)
         pixels = self.tiff(raw.get("pixels"), (box.height, box.width))
-        holes = self.gray_png(raw.get("holes"), (box.height, box.width)) > 0
+        holes = holes_of(self.gray_png(raw.get("holes"), (box.height, box.width)))
         return FillStep(box, pixels, holes, operation)
 
 

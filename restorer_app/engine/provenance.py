@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .image_formats import HISTORY_KEY
+from .masks import holes_of
 
 
 def app_version() -> str:
@@ -77,7 +78,7 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
 def mask_sha256(mask: np.ndarray) -> str:
     """Checksum of a mask's content (shape + binary values), independent of file format."""
     digest = hashlib.sha256(f"{mask.shape[0]}x{mask.shape[1]}:".encode())
-    digest.update(np.packbits(mask > 0).tobytes())
+    digest.update(np.packbits(holes_of(mask)).tobytes())
     return digest.hexdigest()
 
 

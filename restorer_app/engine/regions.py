@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .masks import holes_of
+
 
 @dataclass(frozen=True)
 class Box:
@@ -21,6 +23,21 @@ class Box:
     x1: int
     y1: int
 
+    @classmethod
+    def full(cls, height: int, width: int) -> "Box":
+        """The whole of an image of ``height`` x ``width``."""
+        return cls(0, 0, width, height)
+
+    @classmethod
+    def around(cls, mask: np.ndarray) -> "Box | None":
+        """The smallest box holding every nonzero pixel of a 2-D array, or None when it has none."""
+        if mask.dtype == bool:
+            mask = mask.view(np.uint8)
+        elif mask.dtype != np.uint8:
+            mask = (mask != 0).view(np.uint8)
+        x, y, w, h = cv2.boundingRect(np.ascontiguousarray(mask))
+        return cls(x, y, x + w, y + h) if w and h else None
+
     @property
     def width(self) -> int:
         return self.x1 - self.x0
@@ -30,13 +47,41 @@ class Box:
         return self.y1 - self.y0
 
     @property
+    def area(self) -> int:
+        return max(self.width, 0) * max(self.height, 0)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.width <= 0 or self.height <= 0
+
+    @property
     def slices(self) -> tuple[slice, slice]:
         return slice(self.y0, self.y1), slice(self.x0, self.x1)
 
-    def expanded(self, margin: int, height: int, width: int) -> "Box":
-        return Box(max(self.x0 - margin, 0), max(self.y0 - margin, 0),
-                   min(self.x1 + margin, width), min(self.y1 + margin, height))
+    def slices_within(self, outer: "Box") -> tuple[slice, slice]:
+        """Where this box lies in an array cut out at ``outer`` (which holds it)."""
+        return (slice(self.y0 - outer.y0, self.y1 - outer.y0), slice(self.x0 - outer.x0, self.x1 - outer.x0))
 
+    def fits(self, height: int, width: int) -> bool:
+        """True when the box lies inside an image of ``height`` x ``width``."""
+        return 0 <= self.x0 <= self.x1 <= width and 0 <= self.y0 <= self.y1 <= height
+
+    def clipped(self, height: int, width: int) -> "Box":
+        """The part of the box inside an image of ``height`` x ``width``."""
+        return Box(max(self.x0, 0), max(self.y0, 0), min(self.x1, width), min(self.y1, height))
+
+    def expanded(self, margin: int, height: int, width: int) -> "Box":
+        """``margin`` pixels more on every side, within an image of ``height`` x ``width``."""
+        return Box(self.x0 - margin, self.y0 - margin, self.x1 + margin, self.y1 + margin).clipped(height, width)
+
+    def intersection(self, other: "Box") -> "Box | None":
+        """The pixels both boxes hold, or None when they share none."""
+        box = Box(max(self.x0, other.x0), max(self.y0, other.y0), min(self.x1, other.x1), min(self.y1, other.y1))
+        return None if box.is_empty else box
+
+    def union(self, other: "Box") -> "Box":
+        """The smallest box holding both."""
+        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1), max(self.y1, other.y1))
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +107,7 @@ def regions_around_mask(mask: np.ndarray, margin: int, cell: int = 8) -> list[Re
     scans with thousands of dust specks. Regions are ordered top to bottom, left to right.
     """
     height, width = mask.shape[:2]
-    holes = mask > 0
+    holes = holes_of(mask)
     grid = _coarse_any(holes, cell)
     reach = -(-margin // cell)  # ceil: at least ``margin`` pixels of context
     if reach > 0:
@@ -71,7 +116,7 @@ def regions_around_mask(mask: np.ndarray, margin: int, cell: int = 8) -> list[Re
     regions = []
     for label in range(1, count):
         cx, cy, cw, ch = (int(v) for v in stats[label][:4])
-        box = Box(cx * cell, cy * cell, min((cx + cw) * cell, width), min((cy + ch) * cell, height))
+        box = Box(cx * cell, cy * cell, (cx + cw) * cell, (cy + ch) * cell).clipped(height, width)
         cells = labels[cy:cy + ch, cx:cx + cw] == label
         owned = np.repeat(np.repeat(cells, cell, axis=0), cell, axis=1)[: box.height, : box.width]
         own_holes = holes[box.slices] & owned

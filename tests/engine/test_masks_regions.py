@@ -4,7 +4,7 @@ from PIL import Image
 
 from restorer_app.engine import masks
 from restorer_app.engine.errors import MaskError
-from restorer_app.engine.regions import regions_around_mask
+from restorer_app.engine.regions import Box, regions_around_mask
 
 from factories import make_mask
 
@@ -77,3 +77,38 @@ def test_distant_holes_are_separate_regions_even_inside_a_long_scratchs_box():
     assert len(regions) == 2
     assert sorted(r.hole_count for r in regions) == [1, 302]
     assert regions_around_mask(np.zeros((5, 5), np.uint8), 4) == []
+
+
+def test_holes_of_is_the_one_reading_of_a_mask_and_mask_of_gives_it_back():
+    mask = np.array([[0, 1, 128], [255, 0, 7]], np.uint8)
+    holes = masks.holes_of(mask)
+    assert holes.dtype == bool
+    np.testing.assert_array_equal(holes, [[False, True, True], [True, False, True]])
+    np.testing.assert_array_equal(masks.mask_of(holes), [[0, 255, 255], [255, 0, 255]])
+    assert masks.mask_of(holes).dtype == np.uint8
+    np.testing.assert_array_equal(masks.invert(mask), masks.mask_of(~holes))
+
+
+def test_box_arithmetic():
+    box = Box(2, 3, 10, 8)
+    assert (box.width, box.height, box.area, box.is_empty) == (8, 5, 40, False)
+    assert Box(4, 4, 4, 9).is_empty and Box(4, 4, 4, 9).area == 0 and Box(5, 5, 3, 9).area == 0
+    assert Box.full(6, 9) == Box(0, 0, 9, 6)
+    assert Box(-3, -1, 12, 20).clipped(8, 10) == Box(0, 0, 10, 8)
+    assert box.expanded(4, 10, 12) == Box(0, 0, 12, 10)
+    assert box.intersection(Box(8, 0, 20, 4)) == Box(8, 3, 10, 4)
+    assert box.intersection(Box(10, 3, 12, 8)) is None  # touching edges share no pixel
+    assert box.union(Box(0, 7, 3, 12)) == Box(0, 3, 10, 12)
+    assert box.fits(8, 10) and not box.fits(7, 10) and not Box(-1, 0, 2, 2).fits(8, 10)
+    outer = Box(1, 2, 12, 9)
+    image = np.arange(100 * 100).reshape(100, 100)
+    np.testing.assert_array_equal(image[outer.slices][box.slices_within(outer)], image[box.slices])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, bool, np.uint16, np.float32])
+def test_box_around_holds_every_nonzero_pixel(dtype):
+    mask = np.zeros((40, 50), dtype)
+    assert Box.around(mask) is None
+    mask[8, 30] = mask[22, 3] = 1
+    assert Box.around(mask) == Box(3, 8, 31, 23)
+    assert Box.around(mask[::2, ::3]) == Box(1, 4, 11, 12)  # a strided view, not only whole arrays
