@@ -67,6 +67,49 @@ def build_tiny_inpaint_model(path: Path, *, with_text: bool = False, text_size: 
     onnx.save(model, str(path))
 
 
+def _save_tiny(path: Path, nodes, inputs, outputs, name: str) -> None:
+    import onnx
+    from onnx import helper
+
+    model = helper.make_model(helper.make_graph(nodes, name, inputs, outputs),
+                              opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def build_tiny_restore_model(path: Path, *, shift: float = 0.0) -> None:
+    """A ``restore`` model: output = image + shift * strength (the identity for shift 0)."""
+    from onnx import TensorProto, helper
+
+    nodes = [
+        helper.make_node("Constant", [], ["shift"], value=helper.make_tensor("s", TensorProto.FLOAT, [], [shift])),
+        helper.make_node("Mul", ["strength", "shift"], ["scaled"]),
+        helper.make_node("Add", ["image", "scaled"], ["output"]),
+    ]
+    _save_tiny(path, nodes,
+               [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"]),
+                helper.make_tensor_value_info("strength", TensorProto.FLOAT, [1, 1, "H", "W"])],
+               [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, "H", "W"])], "tiny_restore")
+
+
+def build_tiny_detect_model(path: Path, *, with_classes: bool = False) -> None:
+    """A ``detect`` model: damage = the mean of the three channels; classes (optional) = the
+    channels themselves, as three class logits."""
+    from onnx import TensorProto, helper
+
+    nodes = [
+        helper.make_node("Constant", [], ["axes"], value=helper.make_tensor("a", TensorProto.INT64, [1], [1])),
+        helper.make_node("ReduceMean", ["image", "axes"], ["damage"], keepdims=1),
+    ]
+    outputs = [helper.make_tensor_value_info("damage", TensorProto.FLOAT, [1, 1, "H", "W"])]
+    if with_classes:
+        nodes.append(helper.make_node("Identity", ["image"], ["classes"]))
+        outputs.append(helper.make_tensor_value_info("classes", TensorProto.FLOAT, [1, 3, "H", "W"]))
+    _save_tiny(path, nodes, [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"])],
+               outputs, "tiny_detect")
+
+
 def write_manifest(folder: Path, entries: list[dict]) -> None:
     (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": entries}, indent=1))
 
@@ -112,3 +155,28 @@ class FakeCudaOnnxRuntime:
         monkeypatch.setattr(onnxruntime, "get_available_providers",
                             lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
         monkeypatch.setattr(onnxruntime, "InferenceSession", ReportingSession)
+
+
+def _image_spec(name: str, channels: int) -> dict:
+    return {"name": name, "dtype": "float32", "layout": "NCHW", "channels": channels, "range": [0, 1]}
+
+
+def restore_entry(folder: Path, file: str = "restore.onnx", model_id: str = "tiny-restore", **overrides) -> dict:
+    """A manifest entry for :func:`build_tiny_restore_model`."""
+    entry = tiny_entry(folder, file, model_id, kind="restore", prefill="none", max_side=64,
+                       inputs=[_image_spec("image", 3), _image_spec("strength", 1)],
+                       outputs=[_image_spec("output", 3)])
+    entry.update(overrides)
+    return entry
+
+
+def detect_entry(folder: Path, file: str = "detect.onnx", model_id: str = "tiny-detect", *,
+                 with_classes: bool = False, **overrides) -> dict:
+    """A manifest entry for :func:`build_tiny_detect_model`."""
+    outputs = [_image_spec("damage", 1)]
+    if with_classes:
+        outputs.append({"name": "classes", "dtype": "float32", "layout": "NCHW", "channels": 3})
+    entry = tiny_entry(folder, file, model_id, kind="detect", prefill="none", max_side=64,
+                       inputs=[_image_spec("image", 3)], outputs=outputs)
+    entry.update(overrides)
+    return entry

@@ -14,12 +14,12 @@ import cv2
 import numpy as np
 
 from .blend import harmonize_fill, match_tone
-from .errors import ModelError, ModelSignatureError, OutOfMemoryError
 from .grain import match_grain
 from .progress import Progress
 from .regions import Region
 from .registry import LoadedModel, ModelEntry, Prefill
 from .runtime import OPENCV_CPU, Placement
+from .strategy import ModelRunner, context_box, enlarge, fit_scale, padded_side, scaled_size, shrink, shrink_mask
 from . import tensors
 
 
@@ -90,11 +90,8 @@ def _fine_detail(rgb: np.ndarray, hole: np.ndarray, small_size: tuple[int, int])
     (A Laplacian-pyramid split: the network gives the coarse level, the classical fill the
     fine one.)
     """
-    as8 = np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
-    sharp = classical_fill(as8, hole, ClassicalAlgorithm.NS).astype(np.float32) / 255.0
-    coarse = cv2.resize(cv2.resize(sharp, small_size, interpolation=cv2.INTER_AREA),
-                        (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_CUBIC)
-    return sharp - coarse
+    sharp = tensors.from_eight_bit(classical_fill(tensors.to_eight_bit(rgb), hole, ClassicalAlgorithm.NS))
+    return sharp - enlarge(shrink(sharp, small_size), (rgb.shape[1], rgb.shape[0]))
 
 
 #: Pixels (at the network's input scale) over which a thick hole's fill hands over from the
@@ -114,49 +111,53 @@ COARSE_MIN_DEPTH = 8.0
 MIRROR_ENSEMBLE = True
 
 
+#: What each model run of a fill is called in progress reports, and its cost relative to the
+#: others (the half-size run has a quarter of the pixels).
+_RUNS = {"full": ("Model run at full size", 4), "mirror": ("Model run on the mirror image", 4),
+         "half": ("Model run at half size", 1)}
+
+
+class InpaintRunner(ModelRunner):
+    """The session run of an inpainting model (the strategy layer pads, converts and runs)."""
+
+    work = "filling"
+    advice = "close other programs, use the CPU, or fill smaller areas at a time"
+
+
 class OnnxFill(FillMethod):
     """A learned inpainting model from the registry.
 
-    Each region is cropped with generous context, shrunk if it exceeds the model's
-    comfortable size, given the classical pre-fill the model expects, padded to the
-    model's size multiple, run, and converted back. Thick holes are also run at half that
-    size, and the two fills are blended by depth into the hole (:data:`COARSE_BLEND`). The
-    full-size run is averaged with its mirror image's (:data:`MIRROR_ENSEMBLE`, ``mirror``).
+    Each region is cropped with generous context and shrunk above the model's ``max_side``
+    (strategy.py), given the classical pre-fill the model expects, and run. Thick holes are
+    also run at half that size, and the two fills are blended by depth into the hole
+    (:data:`COARSE_BLEND`). The full-size run is averaged with its mirror image's
+    (:data:`MIRROR_ENSEMBLE`, ``mirror``). Colour, tone and grain are matched afterwards.
     """
 
     def __init__(self, model: LoadedModel, harmonize: bool = True, grain: float = 0.0, seed: int = 0,
                  mirror: bool | None = None) -> None:
+        # The registry has checked the model's inputs and outputs against its kind (kinds.py).
         self.model = model
+        self.runner = InpaintRunner(model)
         self.mirror = MIRROR_ENSEMBLE if mirror is None else mirror
         self.harmonize = harmonize
         self.grain = grain
         self.seed = seed
         entry = self.model_entry = model.entry
-        expected = {"image", "mask"} | ({"text"} if entry.uses_text else set())
-        if {spec.name for spec in entry.inputs} != expected or [s.name for s in entry.outputs] != ["output"]:
-            raise ModelSignatureError(
-                f"Model '{entry.id}' is not an inpainting model Restorer can run: it needs inputs "
-                f"{sorted(expected)} and one output 'output'."
-            )
         self.id = entry.id
         self.label = f"{entry.name} {entry.version}"
         self.uses_text = entry.uses_text
         self.placement = model.runtime.placement
         self.context_margin = 32
 
-    def _crop_box(self, region: Region, height: int, width: int):
-        """The region's box with generous context (a quarter of its size, at least the margin)."""
-        box = region.box
-        extra = max(self.context_margin, max(box.width, box.height) // 4)
-        return box.expanded(extra, height, width)
-
     def input_pixels(self, region: Region, height: int, width: int) -> int:
         """How many pixels the network will process for ``region`` (its cost)."""
-        crop = self._crop_box(region, height, width)
-        scale = min(1.0, self.model.entry.max_side / max(crop.height, crop.width))
-        multiple = max(1, self.model.entry.size_multiple)
-        side = lambda n: -(-max(8, round(n * scale)) // multiple) * multiple  # noqa: E731
-        pixels = side(crop.height) * side(crop.width) * (2 if self.mirror else 1)
+        entry = self.model.entry
+        crop = context_box(region.box, self.context_margin, height, width)
+        scale = fit_scale(crop.height, crop.width, entry.max_side)
+        small_width, small_height = scaled_size(crop.height, crop.width, scale)
+        pixels = (padded_side(small_height, entry.size_multiple) * padded_side(small_width, entry.size_multiple)
+                  * (2 if self.mirror else 1))
         depth = float(cv2.distanceTransform(region.holes.astype(np.uint8), cv2.DIST_L2, 5).max())
         # A thick hole costs one more run at half size: a quarter of one full-size run.
         return pixels + pixels // (8 if self.mirror else 4) if depth * scale >= COARSE_MIN_DEPTH else pixels
@@ -165,21 +166,19 @@ class OnnxFill(FillMethod):
         # The network sees every hole in its crop as a hole (damaged pixels are no context),
         # even those another region will paste.
         box = region.box
-        entry = self.model.entry
         height, width = pixels.shape[:2]
-        crop_box = self._crop_box(region, height, width)
+        crop_box = context_box(box, self.context_margin, height, width)
         rgb = tensors.to_float_rgb(pixels[crop_box.slices])
         hole = (mask[crop_box.slices] > 0).astype(np.uint8)
-        scale = min(1.0, entry.max_side / max(rgb.shape[:2]))
+        scale = fit_scale(rgb.shape[0], rgb.shape[1], self.model.entry.max_side)
         if scale < 1.0:
-            size = (max(8, round(rgb.shape[1] * scale)), max(8, round(rgb.shape[0] * scale)))
-            small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-            small_hole = (cv2.resize(hole * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+            size = scaled_size(rgb.shape[0], rgb.shape[1], scale)
+            small_rgb, small_hole = shrink(rgb, size), shrink_mask(hole, size)
         else:
             small_rgb, small_hole = rgb, hole
-        filled = self._run_two_scales(small_rgb, small_hole, embedding)
+        filled = self._run_two_scales(small_rgb, small_hole, embedding, progress)
         if scale < 1.0:
-            filled = cv2.resize(filled, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_CUBIC)
+            filled = enlarge(filled, (rgb.shape[1], rgb.shape[0]))
             filled = filled + _fine_detail(rgb, hole, small_rgb.shape[1::-1])
         if self.harmonize:
             filled = harmonize_fill(rgb, filled, hole > 0)
@@ -196,52 +195,47 @@ class OnnxFill(FillMethod):
         full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         return full[oy:oy + box.height, ox:ox + box.width]
 
-    def _run_two_scales(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:
+    def _run_two_scales(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None,
+                        progress: Progress) -> np.ndarray:
         """The network's fill of ``hole``; deep inside a thick hole, blended towards its fill at
-        half resolution (weight: depth / :data:`COARSE_BLEND`)."""
-        fine = self._run(rgb, hole, embedding)
-        if self.mirror:
-            mirrored = self._run(np.ascontiguousarray(rgb[:, ::-1]), np.ascontiguousarray(hole[:, ::-1]), embedding)
-            fine = 0.5 * (fine + mirrored[:, ::-1])
+        half resolution (weight: depth / :data:`COARSE_BLEND`). Each run is a progress step,
+        and the job can be cancelled between runs."""
         depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5)
         height, width = hole.shape
-        if depth.max() < COARSE_MIN_DEPTH or min(height, width) < 32:
+        coarse_too = depth.max() >= COARSE_MIN_DEPTH and min(height, width) >= 32
+        plan = ["full"] + (["mirror"] if self.mirror else []) + (["half"] if coarse_too else [])
+        total, done = sum(_RUNS[name][1] for name in plan), 0
+
+        def run(name: str, rgb_in: np.ndarray, hole_in: np.ndarray) -> np.ndarray:
+            nonlocal done
+            progress.check_cancelled()
+            out = self._run(rgb_in, hole_in, embedding)
+            done += _RUNS[name][1]
+            progress.report(done / total, _RUNS[name][0])
+            return out
+
+        fine = run("full", rgb, hole)
+        if self.mirror:
+            mirrored = run("mirror", np.ascontiguousarray(rgb[:, ::-1]), np.ascontiguousarray(hole[:, ::-1]))
+            fine = 0.5 * (fine + mirrored[:, ::-1])
+        if not coarse_too:
             return fine
         size = (round(width / 2), round(height / 2))
-        half_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        half_hole = (cv2.resize(hole.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
-        coarse = cv2.resize(self._run(half_rgb, half_hole, embedding), (width, height), interpolation=cv2.INTER_CUBIC)
+        coarse = enlarge(run("half", shrink(rgb, size), shrink_mask(hole, size)), (width, height))
         weight = np.clip(depth / COARSE_BLEND, 0.0, 1.0)[:, :, None]
         return np.clip(fine + weight * (coarse - fine), 0.0, 1.0).astype(np.float32)
 
     def _run(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:
+        """One model run on a crop at the network's scale: pre-fill, inputs, session."""
         entry = self.model.entry
         if entry.prefill is not Prefill.NONE:
             algorithm = ClassicalAlgorithm.NS if entry.prefill is Prefill.NS else ClassicalAlgorithm.TELEA
             # The pre-fill is only the network's starting point, so 8-bit precision is enough.
-            as8 = np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
-            rgb = classical_fill(as8, hole, algorithm).astype(np.float32) / 255.0
+            rgb = tensors.from_eight_bit(classical_fill(tensors.to_eight_bit(rgb), hole, algorithm))
         else:
             rgb = rgb * (1.0 - hole[:, :, None])
-        multiple = max(1, entry.size_multiple)
-        h, w = rgb.shape[:2]
-        pad_h, pad_w = (-h) % multiple, (-w) % multiple
-        padding = ((0, pad_h), (0, pad_w))
-        mode = "reflect" if h > pad_h and w > pad_w else "edge"
-        rgb_p = np.pad(rgb, padding + ((0, 0),), mode=mode)
-        hole_p = np.pad(hole, padding, mode=mode)
-        feeds = {"image": tensors.to_nchw(rgb_p), "mask": tensors.to_nchw(tensors.mask_to_float(hole_p))}
+        vectors = {}
         if entry.uses_text:
-            vector = embedding if embedding is not None else np.zeros(entry.text_embedding_size, np.float32)
-            feeds["text"] = vector.reshape(1, -1).astype(np.float32)
-        try:
-            (output,) = self.model.session.run(["output"], feeds)
-        except Exception as exc:  # ORT raises RuntimeException/Fail with the allocator message
-            if "memory" in str(exc).lower() or "alloc" in str(exc).lower():
-                raise OutOfMemoryError(
-                    f"The device ran out of memory filling a {w}x{h} region; close other programs, "
-                    "use the CPU, or fill smaller areas at a time."
-                ) from None
-            raise ModelError(f"Model '{entry.id}' failed on a {w}x{h} region: {exc}") from None
-        out = tensors.from_nchw(output)[:h, :w]
+            vectors["text"] = embedding if embedding is not None else np.zeros(entry.text_embedding_size, np.float32)
+        (out,) = self.runner.run({"image": rgb, "mask": tensors.mask_to_float(hole)}, vectors, ["output"]).values()
         return np.clip(out, 0.0, 1.0)

@@ -273,11 +273,12 @@ class Inpainter:
                     ignored += partly
                 if wide is not None and not wide.any():
                     filled = current.method.fill_region(source, current.mask, region, silent, step)
+                elif wide is not None:  # two fills: with the description and without
+                    filled = current.method.fill_region(source, current.mask, region, embedding, step.sub(0.0, 0.5))
+                    plain = current.method.fill_region(source, current.mask, region, silent, step.sub(0.5, 1.0))
+                    filled = _follow_description(region, wide, filled, plain)
                 else:
                     filled = current.method.fill_region(source, current.mask, region, embedding, step)
-                    if wide is not None:
-                        plain = current.method.fill_region(source, current.mask, region, silent, Progress())
-                        filled = _follow_description(region, wide, filled, plain)
                 if request.feather > 0:
                     filled = soften_edge(image.pixels[region.box.slices], filled, region.holes, request.feather)
                 output[region.box.slices][region.holes] = filled[region.holes]

@@ -2,8 +2,9 @@
 
 A model folder holds ``manifest.json`` and the files it lists. The bundled folder ships
 with the app; users may add folders of their own in the same format. Nothing is trusted
-until it is verified: the file's sha256 must match, and the inputs and outputs ONNX
-Runtime reports must match what the manifest promises.
+until it is verified: the file's sha256 must match, the manifest's inputs and outputs must be
+those of the model's kind (kinds.py), and the inputs and outputs ONNX Runtime reports must
+match what the manifest promises.
 """
 
 from __future__ import annotations
@@ -18,15 +19,11 @@ from typing import Sequence
 
 from .errors import ModelCorruptError, ModelError, ModelMissingError, ModelSignatureError
 from .files import sha256_file
+from .kinds import ModelKind, check_kind_signature
 from .runtime import Device, LoadedSession, SessionFactory
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
-
-
-class ModelKind(enum.Enum):
-    INPAINT = "inpaint"
-    TEXT_ENCODER = "text-encoder"
 
 
 class Prefill(enum.Enum):
@@ -279,6 +276,7 @@ class ModelRegistry:
         """Verify and load a model; the result says which provider runs it."""
         entry = self.get(model_id)
         self.verify(entry)
+        check_kind_signature(entry)
         loaded = self.sessions.load(entry.path, device)
         check_signature(entry, loaded.session)
         return LoadedModel(entry, loaded)

@@ -1,4 +1,5 @@
-"""The one place where photo pixels become model tensors and back."""
+"""The one place where photo pixels become model tensors and back (part of the strategy
+layer: ``strategy`` pads and runs what is converted here)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ def from_float_rgb(rgb: np.ndarray, like: np.ndarray) -> np.ndarray:
     if channels in (2, 4):
         values = np.concatenate([values, like[:, :, -1:]], axis=2)
     return values
+
+
+def to_eight_bit(rgb: np.ndarray) -> np.ndarray:
+    """Float [0, 1] -> uint8, for work that needs no more (a classical pre-fill, which is only
+    the network's starting point)."""
+    return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def from_eight_bit(values: np.ndarray) -> np.ndarray:
+    """uint8 -> float32 in [0, 1] (inverse of :func:`to_eight_bit`)."""
+    return values.astype(np.float32) / 255.0
 
 
 def to_nchw(hwc: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from restorer_app.engine.progress import RecordingProgress
 from restorer_app.engine.registry import ModelRegistry
 from restorer_app.engine.runtime import Device
 
-from factories import make_mask, make_photo
+from factories import build_tiny_inpaint_model, make_mask, make_photo, tiny_entry, write_manifest
 
 
 def _raster(pixels):
@@ -290,6 +290,67 @@ def test_the_full_size_run_is_averaged_with_its_mirror_image(tiny_model_folder, 
     monkeypatch.setattr(methods, "MIRROR_ENSEMBLE", False)
     out = inpainter.inpaint(_raster(photo), scratch, InpaintRequest(method="tiny", grain=0.0)).pixels
     assert out[59, 185, 0] - out[59, 15, 0] > 150  # one run alone keeps its lean
+
+
+def test_each_model_run_of_a_fill_is_a_progress_step_and_a_cancel_point(tiny_model_folder, monkeypatch):
+    """A tear is run at full size, on its mirror image and at half size: each run is reported
+    (within the region's share of the job) and the job can stop between them."""
+    from restorer_app.engine import methods
+
+    calls = []
+    real_run = methods.OnnxFill._run
+
+    def counted_run(self, rgb, hole, embedding):
+        calls.append(hole.shape)
+        return real_run(self, rgb, hole, embedding)
+
+    monkeypatch.setattr(methods.OnnxFill, "_run", counted_run)
+    photo = make_photo(300, 400)
+    tear = np.zeros((300, 400), np.uint8)
+    cv2.circle(tear, (200, 150), 80, 255, -1)
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    progress = RecordingProgress()
+    inpainter.inpaint(_raster(photo), tear, InpaintRequest(method="tiny", grain=0.0), progress)
+    runs = [(f, m) for f, m in progress.reports if m.startswith("Model run")]
+    assert [m for _, m in runs] == ["Model run at full size", "Model run on the mirror image",
+                                    "Model run at half size"]
+    fractions = [f for f, _ in progress.reports]
+    assert fractions == sorted(fractions) and 0 < runs[0][0] < runs[1][0] < runs[2][0] == 1.0
+    assert len(calls) == 3
+
+    calls.clear()
+    cancelling = RecordingProgress(cancel_after=2)  # "Filling 1 region(s)", then the full-size run
+    with pytest.raises(OperationCancelled):
+        inpainter.inpaint(_raster(photo), tear, InpaintRequest(method="tiny", grain=0.0), cancelling)
+    assert len(calls) == 1 and cancelling.reports[-1][1] == "Model run at full size"
+
+
+def test_a_described_fill_reports_both_of_its_fills(tiny_model_folder, monkeypatch):
+    """A described tear is filled twice (with and without the description); both fills' runs
+    are steps of the one progress, and a cancel stops the second fill too."""
+    from restorer_app.engine import methods
+
+    monkeypatch.setattr(Inpainter, "embed_prompt", lambda self, prompt, size: (np.ones(size, np.float32), None))
+    build_tiny_inpaint_model(tiny_model_folder / "t.onnx", with_text=True)
+    entry = tiny_entry(tiny_model_folder, "t.onnx", "text-tiny", text_embedding_size=4)
+    entry["inputs"].append({"name": "text", "dtype": "float32", "layout": "NC", "channels": 4})
+    write_manifest(tiny_model_folder, [entry])
+    calls = []
+    real_run = methods.OnnxFill._run
+    monkeypatch.setattr(methods.OnnxFill, "_run", lambda self, *a: calls.append(1) or real_run(self, *a))
+    photo = make_photo(300, 400)
+    tear = np.zeros((300, 400), np.uint8)
+    cv2.circle(tear, (200, 150), 80, 255, -1)
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    request = InpaintRequest(method="text-tiny", prompt="clear sky", grain=0.0)
+    progress = RecordingProgress()
+    inpainter.inpaint(_raster(photo), tear, request, progress)
+    runs = [f for f, m in progress.reports if m.startswith("Model run")]
+    assert len(runs) == 6 == len(calls) and runs == sorted(runs) and runs[2] == pytest.approx(0.5)
+    calls.clear()
+    with pytest.raises(OperationCancelled):
+        inpainter.inpaint(_raster(photo), tear, request, RecordingProgress(cancel_after=5))
+    assert len(calls) == 4  # cancelled in the middle of the fill without the description
 
 
 @pytest.fixture(scope="module")
