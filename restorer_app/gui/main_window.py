@@ -31,7 +31,7 @@ from .file_flow import FileFlow
 from .fill_controller import FillController
 from .fill_worker import FillJob
 from .menus import build_menus, build_toolbar
-from .notice_bar import NoticeBar
+from .notice_bar import NoticeBar, WindowNotices
 from .panel_widgets import scrolling
 from .operations import model_labels
 from .project_flow import is_project_path
@@ -60,18 +60,16 @@ class MainWindow(QMainWindow):
         self.editor = Editor(self)
         self.fills = FillController(self.inpainter, self)
         self.autosaver = Autosaver(self.editor, self)
-        self._autosave_failing = False
         self.actions_ = WindowActions(self)
         self.actions_.export_synthesized.setChecked(self.settings.value("export/synthesized_mask", False, type=bool))
         self._displays: dict[str, DisplayBuffer] = {}
         self._actual_device: str | None = None
-        self._start_notices: list[str] = []
-        self._shown_on_open: list[str] = []  # start notices plus how the open file was read
         self.files = FileFlow(self, self.editor, self.fills, self.autosaver, self.settings,
                               self.actions_.export_synthesized.isChecked)
 
         self.canvas = CanvasView()
         self.notice_bar = NoticeBar()
+        self.notices = WindowNotices(self.notice_bar)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -108,7 +106,7 @@ class MainWindow(QMainWindow):
         # A model that cannot be used (or a broken model folder) is worth knowing about, but
         # must not stop the app; the notice stays until dismissed.
         for problem in self.inpainter.model_problems():
-            self._keep_notice(problem)
+            self.notices.keep(problem)
 
     # ------------------------------------------------------------------ building
 
@@ -146,7 +144,7 @@ class MainWindow(QMainWindow):
         a.zoom_out.triggered.connect(lambda: canvas.set_zoom(canvas.zoom / 1.25))
 
         files.message.connect(self.statusBar().showMessage)
-        files.start_notice.connect(self._keep_notice)
+        files.start_notice.connect(self.notices.keep)
         self.fills.progress.connect(panel.set_progress)
         self.fills.returned.connect(self._on_fill_returned)
         self.fills.errored.connect(self._on_fill_errored)
@@ -165,8 +163,8 @@ class MainWindow(QMainWindow):
         editor.pixels_changed.connect(self._on_pixels_changed)
         editor.pending_changed.connect(self._on_pending_changed)
         editor.modified_changed.connect(self.setWindowModified)
-        self.autosaver.failed.connect(self._on_autosave_failed)
-        self.autosaver.saved.connect(self._on_autosaved)
+        self.autosaver.failed.connect(lambda error: self.notices.autosave_failed(dialogs.error_sentence(error)))
+        self.autosaver.saved.connect(lambda _path: self.notices.autosaved())
         stack = editor.undo_stack
         for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
             signal.connect(self._update_actions)
@@ -206,26 +204,6 @@ class MainWindow(QMainWindow):
     def _fill_recent_menu(self) -> None:
         self.files.fill_recent_menu(self.recent_menu)
 
-    # ------------------------------------------------------------------ notices
-
-    def _keep_notice(self, notice: str) -> None:
-        """Show a notice that outlasts opening a photo (it concerns the start, not a fill),
-        until it is dismissed or a fill replaces it."""
-        self._start_notices.append(notice)
-        self._shown_on_open = list(self._start_notices)
-        self.notice_bar.show_notices(self._start_notices)
-
-    def _on_autosave_failed(self, error: BaseException) -> None:
-        if not self._autosave_failing:  # once per failing streak, not every few seconds
-            self._autosave_failing = True
-            self.notice_bar.show_notices([f"Autosave failed, so recent work is not backed up: "
-                                          f"{dialogs.error_sentence(error)}"])
-
-    def _on_autosaved(self, _path) -> None:
-        if self._autosave_failing:
-            self._autosave_failing = False
-            self.notice_bar.hide()
-
     def _run(self, operation, *args) -> bool:
         """Call an editor operation, showing an engine error instead of raising it."""
         try:
@@ -247,8 +225,7 @@ class MainWindow(QMainWindow):
             return False
         request = inpaint_request(self.panel.fill_options())
         self.editor.locked = True
-        self._start_notices.clear()
-        self.notice_bar.hide()
+        self.notices.fill_started()
         self.panel.set_filling(True)
         self.fills.start(document.image, document.mask, request)
         self._update_actions()
@@ -268,7 +245,7 @@ class MainWindow(QMainWindow):
         self.editor.set_pending(result, mask, request)
         self._actual_device = result.placement.label
         self.status.show_device(self._actual_device, expected=False)
-        self.notice_bar.show_notices(result.notices)
+        self.notices.show_fill(result.notices)
         self.statusBar().showMessage(
             f"Filled {result.changed_pixels:,} pixels in {result.regions} region(s) with {result.method_label} "
             f"in {result.seconds:.1f} s. Enter accepts, Esc discards.", 10000)
@@ -302,12 +279,7 @@ class MainWindow(QMainWindow):
         document = self.editor.document
         self._displays.clear()
         self._actual_device = None
-        if self.notice_bar.text != "\n".join(self._shown_on_open):  # dismissed, or a fill's notices
-            self._start_notices.clear()
-        # How the file was read (which page of several, a CMYK conversion) is said once, on opening.
-        read_notes = list(document.image.info.notices) if document is not None else []
-        self._shown_on_open = self._start_notices + read_notes
-        self.notice_bar.show_notices(self._shown_on_open)
+        self.notices.document_opened(list(document.image.info.notices) if document is not None else [])
         if document is None:
             self.canvas.clear()
         else:
@@ -335,7 +307,7 @@ class MainWindow(QMainWindow):
             self._displays["pending"] = DisplayBuffer(pending.result.pixels)
         else:
             self._displays.pop("pending", None)
-            self.notice_bar.hide()
+            self.notices.review_ended()
         self.editor.locked = pending is not None or self.fills.running
         self._show_layers()
         self._update_actions()

@@ -36,3 +36,50 @@ class NoticeBar(QFrame):
     @property
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()
+
+
+class WindowNotices:
+    """Decides what the window's notice bar says, and for how long.
+
+    Notices about the start (a model that cannot be used, an autosave that could not be
+    recovered) outlast opening photos until they are dismissed or a fill begins; how a file
+    was read (a page of several, a CMYK conversion) is said once, on opening it; a fill's
+    notices stay while it is reviewed; a failing autosave is said once per failing streak."""
+
+    def __init__(self, bar: NoticeBar) -> None:
+        self.bar = bar
+        self._start: list[str] = []
+        self._shown_on_open: list[str] = []  # start notices plus how the open file was read
+        self._autosave_failing = False
+
+    def keep(self, notice: str) -> None:
+        """Show a notice about the start, beside the others."""
+        self._start.append(notice)
+        self._shown_on_open = list(self._start)
+        self.bar.show_notices(self._start)
+
+    def document_opened(self, read_notes: list[str]) -> None:
+        if self.bar.text != "\n".join(self._shown_on_open):  # dismissed, or a fill's notices
+            self._start.clear()
+        self._shown_on_open = self._start + read_notes
+        self.bar.show_notices(self._shown_on_open)
+
+    def fill_started(self) -> None:
+        self._start.clear()
+        self.bar.hide()
+
+    def show_fill(self, notices: list[str]) -> None:
+        self.bar.show_notices(notices)
+
+    def review_ended(self) -> None:
+        self.bar.hide()
+
+    def autosave_failed(self, sentence: str) -> None:
+        if not self._autosave_failing:  # once per failing streak, not every few seconds
+            self._autosave_failing = True
+            self.bar.show_notices([f"Autosave failed, so recent work is not backed up: {sentence}"])
+
+    def autosaved(self) -> None:
+        if self._autosave_failing:
+            self._autosave_failing = False
+            self.bar.hide()
