@@ -1,6 +1,6 @@
 """Models that see the whole photo: restoration (denoise, de-JPEG, deblur, colour) and damage
 detection. Each is a small runner; the strategy layer tiles the photo, pads, converts and
-blends, so a restored photo has no seams and a 60 MP scan needs no more memory than a tile.
+blends, so a restored photo has no seams and the network never sees more than a tile at once.
 """
 
 from __future__ import annotations
