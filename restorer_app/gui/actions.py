@@ -7,7 +7,7 @@ shown wherever the command is, and enabling an action enables every button for i
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 
 from . import icons
 
@@ -86,3 +86,23 @@ class WindowActions:
                              tip="One photo pixel per screen pixel")
         self.zoom_in = a("Zoom &In", [QKeySequence.StandardKey.ZoomIn, "Ctrl+="], tip="Zoom in")
         self.zoom_out = a("Zoom &Out", [QKeySequence.StandardKey.ZoomOut], tip="Zoom out")
+
+    def enable_for(self, *, has_document: bool, filling: bool, reviewing: bool, undo_stack: QUndoStack) -> bool:
+        """Enable what can be done now; True when the photo can be edited (a document that
+        is neither being filled nor under review)."""
+        editing = has_document and not filling and not reviewing
+        stack = undo_stack
+        self.undo.setEnabled(editing and stack.canUndo())
+        self.redo.setEnabled(editing and stack.canRedo())
+        self.undo.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
+        self.redo.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
+        for action in (self.save, self.save_as, self.save_project, self.mask_grow, self.mask_shrink,
+                       self.mask_clear, self.mask_invert, self.mask_load, self.fill):
+            action.setEnabled(editing)
+        for action in (self.mask_save, self.split, self.zoom_fit, self.zoom_actual, self.zoom_in, self.zoom_out,
+                       self.show_mask, self.brush, self.eraser, self.size_down, self.size_up):
+            action.setEnabled(has_document)
+        self.cancel_fill.setEnabled(filling)
+        self.accept.setEnabled(reviewing)
+        self.discard.setEnabled(reviewing)
+        return editing

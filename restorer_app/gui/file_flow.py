@@ -12,10 +12,11 @@ import contextlib
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QMimeData, QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from restorer_app.engine.errors import RestorerError
+from restorer_app.engine.image_formats import is_image_path
 from restorer_app.engine.project import PROJECT_SUFFIX, Project, load_project
 from restorer_app.engine.project import save_project as write_project
 
@@ -288,6 +289,16 @@ class FileFlow(QObject):
             self.editor.set_document(None)
             self.start_notice.emit(_unreadable_autosave_notice(orphan.path, orphan.set_aside(), error))
             return False
+
+
+def openable_drop(mime: QMimeData) -> Path | None:
+    """The first dropped photograph or project."""
+    urls = mime.urls() if mime.hasUrls() else []
+    for url in urls:
+        local = url.toLocalFile() if url.isLocalFile() else ""
+        if local and (is_image_path(local) or is_project_path(local)):
+            return Path(local)
+    return None
 
 
 @contextlib.contextmanager

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLin
 
 from restorer_app import __version__
 from restorer_app.engine.errors import RestorerError
-from restorer_app.engine.image_formats import is_image_path
 from restorer_app.engine.pipeline import AUTO, FillResult, Inpainter, InpaintRequest, MethodInfo
 from restorer_app.engine.runtime import Device
 
@@ -25,16 +24,15 @@ from . import dialogs
 from .actions import WindowActions
 from .autosave import Autosaver
 from .canvas import CanvasView
-from .display import DisplayBuffer
+from .canvas_layers import CanvasLayers
 from .editor import Editor
-from .file_flow import FileFlow
+from .file_flow import FileFlow, openable_drop
 from .fill_controller import FillController
 from .fill_worker import FillJob
 from .menus import build_menus, build_toolbar
 from .notice_bar import NoticeBar, WindowNotices
 from .panel_widgets import scrolling
 from .operations import model_labels
-from .project_flow import is_project_path
 from .status_bar import StatusFields
 from .tool_panel import FillOptions, ToolPanel
 
@@ -62,12 +60,12 @@ class MainWindow(QMainWindow):
         self.autosaver = Autosaver(self.editor, self)
         self.actions_ = WindowActions(self)
         self.actions_.export_synthesized.setChecked(self.settings.value("export/synthesized_mask", False, type=bool))
-        self._displays: dict[str, DisplayBuffer] = {}
         self._actual_device: str | None = None
         self.files = FileFlow(self, self.editor, self.fills, self.autosaver, self.settings,
                               self.actions_.export_synthesized.isChecked)
 
         self.canvas = CanvasView()
+        self.layers = CanvasLayers(self.canvas)
         self.notice_bar = NoticeBar()
         self.notices = WindowNotices(self.notice_bar)
         central = QWidget()
@@ -124,8 +122,8 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.undo.triggered.connect(editor.undo_stack.undo)
         a.redo.triggered.connect(editor.undo_stack.redo)
-        a.size_down.triggered.connect(lambda: panel.set_brush_size(_smaller(panel.brush_size)))
-        a.size_up.triggered.connect(lambda: panel.set_brush_size(_larger(panel.brush_size)))
+        a.size_down.triggered.connect(lambda: panel.step_brush_size(up=False))
+        a.size_up.triggered.connect(lambda: panel.step_brush_size(up=True))
         a.mask_grow.triggered.connect(lambda: self._run(editor.grow_mask, panel.grow_amount))
         a.mask_shrink.triggered.connect(lambda: self._run(editor.shrink_mask, panel.grow_amount))
         a.mask_clear.triggered.connect(lambda: self._run(editor.clear_mask))
@@ -160,7 +158,7 @@ class MainWindow(QMainWindow):
 
         editor.document_changed.connect(self._on_document_changed)
         editor.mask_changed.connect(self._on_mask_changed)
-        editor.pixels_changed.connect(self._on_pixels_changed)
+        editor.pixels_changed.connect(self.layers.refresh_pixels)
         editor.pending_changed.connect(self._on_pending_changed)
         editor.modified_changed.connect(self.setWindowModified)
         self.autosaver.failed.connect(lambda error: self.notices.autosave_failed(dialogs.error_sentence(error)))
@@ -277,16 +275,9 @@ class MainWindow(QMainWindow):
 
     def _on_document_changed(self) -> None:
         document = self.editor.document
-        self._displays.clear()
         self._actual_device = None
         self.notices.document_opened(list(document.image.info.notices) if document is not None else [])
-        if document is None:
-            self.canvas.clear()
-        else:
-            self._displays["original"] = DisplayBuffer(document.original)
-            self._displays["current"] = DisplayBuffer(document.image.pixels)
-            self.canvas.set_images(self._displays["original"], self._displays["current"],
-                                   has_alpha=document.image.has_alpha)
+        self.layers.show_document(document)
         self._show_layers()
         # A description names what belongs in this photo's holes; the next photo's are others.
         self.panel.description.clear()
@@ -303,43 +294,23 @@ class MainWindow(QMainWindow):
     def _on_pending_changed(self) -> None:
         document = self.editor.document
         pending = document.pending if document else None
-        if pending is not None:
-            self._displays["pending"] = DisplayBuffer(pending.result.pixels)
-        else:
-            self._displays.pop("pending", None)
+        self.layers.set_pending(pending.result.pixels if pending is not None else None)
+        if pending is None:
             self.notices.review_ended()
         self.editor.locked = pending is not None or self.fills.running
         self._show_layers()
         self._update_actions()
 
     def _show_layers(self) -> None:
-        """Decide what 'before' and 'after' are: under review, the photo without and with the
-        fill; otherwise the photo as opened and as it is now."""
         document = self.editor.document
-        if document is None:
-            return
-        reviewing = "pending" in self._displays
-        if reviewing:
-            self.canvas.set_before(self._displays["current"])
-            self.canvas.set_after(self._displays["pending"])
-        else:
-            self.canvas.set_before(self._displays["original"])
-            self.canvas.set_after(self._displays["current"])
-        # Under review the mask would hide the very pixels being judged.
-        self.canvas.set_mask(document.mask)
-        self.canvas.set_mask_visible(self.actions_.show_mask.isChecked() and not reviewing)
+        if document is not None:
+            self.layers.show(document.mask, self.actions_.show_mask.isChecked())
 
     def _on_mask_changed(self, box) -> None:
         if box is not None:
             self.canvas.refresh_mask(box)
         document = self.editor.document
         self.status.show_coverage(self.editor.coverage if document else None)
-
-    def _on_pixels_changed(self, box) -> None:
-        display = self._displays.get("current")
-        if display is not None:
-            display.refresh(box)
-        self.canvas.refresh_box(box)
 
     def _on_method_changed(self, method: MethodInfo | None) -> None:
         # Until a fill with this method ran, all we can show is where it is expected to run.
@@ -356,26 +327,10 @@ class MainWindow(QMainWindow):
         return placement.label if placement is not None else "unavailable"
 
     def _update_actions(self) -> None:
-        a = self.actions_
         document = self.editor.document
-        has_doc = document is not None
-        filling = self.fills.running
-        reviewing = has_doc and document.pending is not None
-        editing = has_doc and not filling and not reviewing
-        stack = self.editor.undo_stack
-        a.undo.setEnabled(editing and stack.canUndo())
-        a.redo.setEnabled(editing and stack.canRedo())
-        a.undo.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
-        a.redo.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
-        for action in (a.save, a.save_as, a.save_project, a.mask_grow, a.mask_shrink, a.mask_clear,
-                       a.mask_invert, a.mask_load, a.fill):
-            action.setEnabled(editing)
-        for action in (a.mask_save, a.split, a.zoom_fit, a.zoom_actual, a.zoom_in, a.zoom_out, a.show_mask,
-                       a.brush, a.eraser, a.size_down, a.size_up):
-            action.setEnabled(has_doc)
-        a.cancel_fill.setEnabled(filling)
-        a.accept.setEnabled(reviewing)
-        a.discard.setEnabled(reviewing)
+        reviewing = document is not None and document.pending is not None
+        editing = self.actions_.enable_for(has_document=document is not None, filling=self.fills.running,
+                                           reviewing=reviewing, undo_stack=self.editor.undo_stack)
         self.panel.set_reviewing(reviewing)
         self.canvas.set_painting_enabled(editing)
 
@@ -397,13 +352,13 @@ class MainWindow(QMainWindow):
         return super().eventFilter(watched, event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _dropped_file(event) is not None:
+        if openable_drop(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = _dropped_file(event)
+        path = openable_drop(event.mimeData())
         if path is None:
             event.ignore()
             return
@@ -423,16 +378,6 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _dropped_file(event) -> Path | None:
-    """The first dropped photograph or project."""
-    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-    for url in urls:
-        local = url.toLocalFile() if url.isLocalFile() else ""
-        if local and (is_image_path(local) or is_project_path(local)):
-            return Path(local)
-    return None
-
-
 def inpaint_request(options: FillOptions) -> InpaintRequest:
     """The engine's request for a fill with the panel's options, on the device auto picks."""
     method = options.method
@@ -440,10 +385,3 @@ def inpaint_request(options: FillOptions) -> InpaintRequest:
                           feather=options.soft_edge, harmonize=options.match_colour, grain=options.grain,
                           quick=options.quick)
 
-
-def _larger(size: int) -> int:
-    return max(size + 1, round(size * 1.2))
-
-
-def _smaller(size: int) -> int:
-    return max(1, min(size - 1, round(size / 1.2)))

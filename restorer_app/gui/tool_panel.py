@@ -246,6 +246,11 @@ class ToolPanel(QWidget):
         if changed:
             self.brush_size_changed.emit(size)
 
+    def step_brush_size(self, *, up: bool) -> None:
+        """About 20 % larger or smaller, and at least one pixel."""
+        size = self.brush_size
+        self.set_brush_size(max(size + 1, round(size * 1.2)) if up else max(1, min(size - 1, round(size / 1.2))))
+
     @property
     def grow_amount(self) -> int:
         return self.grow_spin.value()

@@ -130,7 +130,7 @@ def test_large_photo_draws_from_a_level_and_before_is_built_only_to_compare(qtbo
     shown = shot.pixelColor(centre)
     expected = (pixels[1480:1520, 1980:2020].mean(axis=(0, 1)) / 257).round()
     assert max(abs(shown.red() - expected[0]), abs(shown.green() - expected[1]), abs(shown.blue() - expected[2])) <= 6
-    originals = window._displays["original"]
+    originals = window.layers.displays["original"]
     assert originals._array is None  # never drawn: no 8-bit copy of the opened photo yet
     window.canvas.set_split(True)
     window.canvas.viewport().grab()

@@ -1,0 +1,60 @@
+"""What the canvas compares: a 'before' and an 'after' of the photo, and the mask over them.
+
+Outside review, 'before' is the photo as opened and 'after' the photo as it is now; under
+review of a fill, 'before' is the photo now and 'after' the photo with the fill.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from restorer_app.engine.regions import Box
+
+from .canvas import CanvasView
+from .display import DisplayBuffer
+from .document import Document
+
+
+class CanvasLayers:
+    def __init__(self, canvas: CanvasView) -> None:
+        self.canvas = canvas
+        #: The photo as opened ("original"), as it is ("current"), with the fill under review ("pending").
+        self.displays: dict[str, DisplayBuffer] = {}
+
+    @property
+    def reviewing(self) -> bool:
+        return "pending" in self.displays
+
+    def show_document(self, document: Document | None) -> None:
+        self.displays.clear()
+        if document is None:
+            self.canvas.clear()
+            return
+        self.displays["original"] = DisplayBuffer(document.original)
+        self.displays["current"] = DisplayBuffer(document.image.pixels)
+        self.canvas.set_images(self.displays["original"], self.displays["current"],
+                               has_alpha=document.image.has_alpha)
+
+    def set_pending(self, pixels: np.ndarray | None) -> None:
+        """The photo with the fill under review, or None when no fill is."""
+        if pixels is not None:
+            self.displays["pending"] = DisplayBuffer(pixels)
+        else:
+            self.displays.pop("pending", None)
+
+    def show(self, mask: np.ndarray, mask_wanted: bool) -> None:
+        if self.reviewing:
+            self.canvas.set_before(self.displays["current"])
+            self.canvas.set_after(self.displays["pending"])
+        else:
+            self.canvas.set_before(self.displays["original"])
+            self.canvas.set_after(self.displays["current"])
+        # Under review the mask would hide the very pixels being judged.
+        self.canvas.set_mask(mask)
+        self.canvas.set_mask_visible(mask_wanted and not self.reviewing)
+
+    def refresh_pixels(self, box: Box) -> None:
+        display = self.displays.get("current")
+        if display is not None:
+            display.refresh(box)
+        self.canvas.refresh_box(box)
