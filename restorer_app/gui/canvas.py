@@ -2,7 +2,7 @@
 
 Layers, bottom to top: 'before' image, 'after' image (clipped to the right of the divider
 in split view, hidden while the compare key is held), mask overlay, divider, brush cursor.
-The window decides what 'before' and 'after' are. The canvas never edits the mask itself;
+CanvasLayers decides what 'before' and 'after' are. The canvas never edits the mask itself;
 it reports strokes in image coordinates and repaints the boxes it is told changed.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
-                           QTransform, QWheelEvent)
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QTransform, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
 
 from restorer_app.engine.regions import Box
 
-from .canvas_items import BrushCursorItem, MaskOverlayItem, RasterItem, SplitDividerItem, box_rect
+from .canvas_items import (BrushCursorItem, MaskOverlayItem, RasterItem, SplitDividerItem, box_rect,
+                           draw_photo_backdrop, draw_tag)
 from .display import DisplayBuffer
 
 CANVAS_BACKGROUND = QColor(38, 38, 40)
@@ -383,11 +383,7 @@ class CanvasView(QGraphicsView):
         painter.save()
         device_rect = self.viewportTransform().mapRect(image_rect)
         painter.resetTransform()
-        # A soft edge lifts the photo off the background without a hard frame.
-        for grow, alpha in ((3, 30), (2, 50), (1, 90)):
-            painter.fillRect(device_rect.adjusted(-grow, -grow, grow, grow), QColor(0, 0, 0, alpha))
-        if self._has_alpha:  # transparency shows as the usual checkerboard
-            painter.fillRect(device_rect, _checkerboard())
+        draw_photo_backdrop(painter, device_rect, has_alpha=self._has_alpha)
         painter.restore()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
@@ -406,32 +402,9 @@ class CanvasView(QGraphicsView):
             photo = self.viewportTransform().mapRect(QRectF(0, 0, *self.image_size))
             top = max(photo.top(), 0.0) + 10
             if self._before_held:
-                self._draw_tag(painter, QPointF(max(photo.left(), 0.0) + 10, top), "Before", left=True)
+                draw_tag(painter, QPointF(max(photo.left(), 0.0) + 10, top), "Before", left=True)
             elif self._split:
                 x = self.viewportTransform().map(self._divider.pos()).x()
-                self._draw_tag(painter, QPointF(x - 10, top), "Before", left=False)
-                self._draw_tag(painter, QPointF(x + 10, top), "After", left=True)
+                draw_tag(painter, QPointF(x - 10, top), "Before", left=False)
+                draw_tag(painter, QPointF(x + 10, top), "After", left=True)
         painter.restore()
-
-    def _draw_tag(self, painter: QPainter, anchor: QPointF, text: str, *, left: bool) -> None:
-        metrics = painter.fontMetrics()
-        width = metrics.horizontalAdvance(text) + 16
-        height = metrics.height() + 6
-        x = anchor.x() if left else anchor.x() - width
-        tag = QRectF(x, anchor.y(), width, height)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 160))
-        painter.drawRoundedRect(tag, 4, 4)
-        painter.setPen(QColor(240, 240, 240))
-        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
-
-
-def _checkerboard() -> QBrush:
-    tile = QImage(16, 16, QImage.Format.Format_RGB32)
-    tile.fill(QColor(200, 200, 200))
-    painter = QPainter(tile)
-    painter.fillRect(0, 0, 8, 8, QColor(150, 150, 150))
-    painter.fillRect(8, 8, 8, 8, QColor(150, 150, 150))
-    painter.end()
-    return QBrush(tile)

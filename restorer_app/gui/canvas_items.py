@@ -186,3 +186,37 @@ class SplitDividerItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(QColor(40, 40, 40)))
         painter.drawPath(arrows)
+
+
+def draw_photo_backdrop(painter: QPainter, rect: QRectF, *, has_alpha: bool) -> None:
+    """Under the photo (in device pixels): a soft shadow, and a checkerboard where it may be transparent."""
+    # A soft edge lifts the photo off the background without a hard frame.
+    for grow, alpha in ((3, 30), (2, 50), (1, 90)):
+        painter.fillRect(rect.adjusted(-grow, -grow, grow, grow), QColor(0, 0, 0, alpha))
+    if has_alpha:  # transparency shows as the usual checkerboard
+        painter.fillRect(rect, _checkerboard())
+
+
+def draw_tag(painter: QPainter, anchor: QPointF, text: str, *, left: bool) -> None:
+    """A small rounded label ("Before", "After") beside ``anchor``, on its right when ``left``."""
+    metrics = painter.fontMetrics()
+    width = metrics.horizontalAdvance(text) + 16
+    height = metrics.height() + 6
+    x = anchor.x() if left else anchor.x() - width
+    tag = QRectF(x, anchor.y(), width, height)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 160))
+    painter.drawRoundedRect(tag, 4, 4)
+    painter.setPen(QColor(240, 240, 240))
+    painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def _checkerboard() -> QBrush:
+    tile = QImage(16, 16, QImage.Format.Format_RGB32)
+    tile.fill(QColor(200, 200, 200))
+    painter = QPainter(tile)
+    painter.fillRect(0, 0, 8, 8, QColor(150, 150, 150))
+    painter.fillRect(8, 8, 8, 8, QColor(150, 150, 150))
+    painter.end()
+    return QBrush(tile)

@@ -9,6 +9,7 @@ the window follows the Editor's signals.
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +30,14 @@ from .project_flow import document_for_project, is_project_path, recovery_summar
 from .recent_files import RecentFiles
 
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
+SAMPLE_IMAGE = "damaged_portrait.jpg"
+SAMPLE_MASK = "damaged_portrait_mask.png"
+
+
+def sample_paths() -> tuple[Path, Path]:
+    """The bundled damaged portrait and its mask (reachable in wheels and frozen builds)."""
+    folder = importlib.resources.files("restorer_app.resources") / "samples"
+    return Path(str(folder / SAMPLE_IMAGE)), Path(str(folder / SAMPLE_MASK))
 
 
 class FileFlow(QObject):
@@ -86,6 +95,10 @@ class FileFlow(QObject):
         self.recent.add(Path(path))
         self.message.emit(f"Opened {document.display_name}", 4000)
         return True
+
+    def open_sample(self) -> bool:
+        image, mask = sample_paths()
+        return self.open_path(image, mask)
 
     def save(self) -> bool:
         """Save to the last Save-As target, or ask for one. Recovered work is saved as a

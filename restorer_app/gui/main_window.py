@@ -1,13 +1,14 @@
-"""The main window: wires the editor, canvas, tool panel, fill worker and menus together.
+"""The main window: builds the canvas, tool panel, menus and status bar, and wires them to
+the editor, the fill worker and the file flow.
 
-It holds no photo state of its own (that is the Editor's Document) and no file handling
-(that is the FileFlow's); it decides what the canvas shows, which actions are enabled,
+It holds no photo state of its own (that is the Editor's Document), opens and saves nothing
+itself (that is the FileFlow's), and leaves what the canvas compares to CanvasLayers and
+what the notice bar says to WindowNotices; it starts fills and reacts to their outcome,
 and routes every error to ``dialogs.show_error``.
 """
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
@@ -31,20 +32,12 @@ from .fill_controller import FillController
 from .fill_worker import FillJob
 from .menus import build_menus, build_toolbar
 from .notice_bar import NoticeBar, WindowNotices
-from .panel_widgets import scrolling
 from .operations import model_labels
+from .panel_widgets import scrolling
 from .status_bar import StatusFields
 from .tool_panel import FillOptions, ToolPanel
 
-SAMPLE_IMAGE = "damaged_portrait.jpg"
-SAMPLE_MASK = "damaged_portrait_mask.png"
 _TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QTextEdit)
-
-
-def sample_paths() -> tuple[Path, Path]:
-    """The bundled damaged portrait and its mask (reachable in wheels and frozen builds)."""
-    folder = importlib.resources.files("restorer_app.resources") / "samples"
-    return Path(str(folder / SAMPLE_IMAGE)), Path(str(folder / SAMPLE_MASK))
 
 
 class MainWindow(QMainWindow):
@@ -112,7 +105,7 @@ class MainWindow(QMainWindow):
         a, canvas, editor, panel = self.actions_, self.canvas, self.editor, self.panel
         files = self.files
         a.open.triggered.connect(lambda: files.open_path())
-        a.open_sample.triggered.connect(self.open_sample)
+        a.open_sample.triggered.connect(files.open_sample)
         a.save.triggered.connect(files.save)
         a.save_as.triggered.connect(lambda: files.save_as())
         a.open_project.triggered.connect(lambda: files.open_project())
@@ -174,8 +167,7 @@ class MainWindow(QMainWindow):
         return self.files.open_path(path, mask_path)
 
     def open_sample(self) -> bool:
-        image, mask = sample_paths()
-        return self.files.open_path(image, mask)
+        return self.files.open_sample()
 
     def save(self) -> bool:
         return self.files.save()
