@@ -15,6 +15,7 @@ import numpy as np
 
 from .blend import harmonize_fill, match_tone
 from .grain import match_grain
+from .masks import holes_of
 from .progress import Progress
 from .regions import Region
 from .registry import LoadedModel, ModelEntry, Prefill
@@ -71,7 +72,7 @@ class ClassicalFill(FillMethod):
 def classical_fill(pixels: np.ndarray, mask: np.ndarray, algorithm: ClassicalAlgorithm, radius: int = 3) -> np.ndarray:
     """``cv2.inpaint`` on any of our layouts; alpha channels are left as they are."""
     flag = cv2.INPAINT_TELEA if algorithm is ClassicalAlgorithm.TELEA else cv2.INPAINT_NS
-    binary = (mask > 0).astype(np.uint8)
+    binary = holes_of(mask).astype(np.uint8)
     channels = pixels.shape[2]
     colour = 1 if channels in (1, 2) else 3
     out = pixels.copy()
@@ -169,7 +170,8 @@ class OnnxFill(FillMethod):
         height, width = pixels.shape[:2]
         crop_box = context_box(box, self.context_margin, height, width)
         rgb = tensors.to_float_rgb(pixels[crop_box.slices])
-        hole = (mask[crop_box.slices] > 0).astype(np.uint8)
+        holes = holes_of(mask[crop_box.slices])
+        hole = holes.astype(np.uint8)
         scale = fit_scale(rgb.shape[0], rgb.shape[1], self.model.entry.max_side)
         if scale < 1.0:
             size = scaled_size(rgb.shape[0], rgb.shape[1], scale)
@@ -181,9 +183,9 @@ class OnnxFill(FillMethod):
             filled = enlarge(filled, (rgb.shape[1], rgb.shape[0]))
             filled = filled + _fine_detail(rgb, hole, small_rgb.shape[1::-1])
         if self.harmonize:
-            filled = harmonize_fill(rgb, filled, hole > 0)
+            filled = harmonize_fill(rgb, filled, holes)
         # A grey or sepia scan keeps its tone (the model learned on colour photos).
-        filled = match_tone(rgb, filled, hole > 0)
+        filled = match_tone(rgb, filled, holes)
         oy, ox = box.y0 - crop_box.y0, box.x0 - crop_box.x0
         if self.grain > 0:
             # Seeded per region, so a region's grain does not depend on what else is filled;
@@ -191,7 +193,7 @@ class OnnxFill(FillMethod):
             rng = np.random.default_rng([self.seed, box.y0, box.x0])
             own = np.zeros(hole.shape, bool)
             own[oy:oy + box.height, ox:ox + box.width] = region.holes
-            filled = match_grain(rgb, filled, hole > 0, self.grain, rng, targets=own)
+            filled = match_grain(rgb, filled, holes, self.grain, rng, targets=own)
         full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         return full[oy:oy + box.height, ox:ox + box.width]
 

@@ -10,7 +10,7 @@ import numpy as np
 from .blend import soften_edge
 from .errors import MaskError, ModelError, RestorerError
 from .imageio import RasterImage
-from .masks import check_mask_size
+from .masks import check_mask_size, holes_of
 from .methods import ClassicalAlgorithm, ClassicalFill, FillMethod, OnnxFill
 from .progress import Progress
 from .regions import Region, inner_distance, regions_around_mask, thick_holes, wide_part
@@ -324,7 +324,7 @@ class Inpainter:
         classical = ClassicalFill(ClassicalAlgorithm.NS)
         thick = thick_holes(mask, regions, THIN_RADIUS)
         thin = mask.copy()
-        thin[thick > 0] = 0
+        thin[holes_of(thick)] = 0
         del regions
         passes = [_Pass(method, regions_around_mask(thick, method.context_margin), mask),
                   _Pass(classical, regions_around_mask(thin, classical.context_margin), thin)]

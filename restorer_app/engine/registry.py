@@ -234,8 +234,10 @@ class ModelRegistry:
         return next((e for e in entries if e.default), entries[0] if entries else None)
 
     def problem(self, entry: ModelEntry) -> str | None:
-        """Why ``entry`` cannot be used (missing, truncated, replaced), or None when it verifies."""
+        """Why ``entry`` cannot be used (missing, truncated, replaced, or not the inputs and
+        outputs its kind needs), or None when it verifies."""
         try:
+            check_kind_signature(entry)
             self.verify(entry)
         except ModelError as exc:
             return str(exc)

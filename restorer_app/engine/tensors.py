@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .masks import holes_of
+
 
 def max_value(dtype: np.dtype) -> float:
     return 65535.0 if np.dtype(dtype) == np.uint16 else 255.0
@@ -55,4 +57,4 @@ def from_nchw(nchw: np.ndarray) -> np.ndarray:
 
 def mask_to_float(mask: np.ndarray) -> np.ndarray:
     """H x W uint8 mask -> H x W x 1 float32, 1 = hole."""
-    return (mask > 0).astype(np.float32)[:, :, None]
+    return holes_of(mask).astype(np.float32)[:, :, None]

@@ -4,6 +4,9 @@ Layers, bottom to top: 'before' image, 'after' image (clipped to the right of th
 in split view, hidden while the compare key is held), mask overlay, divider, brush cursor.
 CanvasLayers decides what 'before' and 'after' are. The canvas never edits the mask itself;
 it reports strokes in image coordinates and repaints the boxes it is told changed.
+
+One view with its input handling (zoom about the cursor, pan, strokes, the split divider,
+the compare key) reads best in one file; it is a little over 400 lines for that reason.
 """
 
 from __future__ import annotations

@@ -53,7 +53,6 @@ class MainWindow(QMainWindow):
         self.autosaver = Autosaver(self.editor, self)
         self.actions_ = WindowActions(self)
         self.actions_.export_synthesized.setChecked(self.settings.value("export/synthesized_mask", False, type=bool))
-        self._actual_device: str | None = None
         self.files = FileFlow(self, self.editor, self.fills, self.autosaver, self.settings,
                               self.actions_.export_synthesized.isChecked)
 
@@ -233,8 +232,7 @@ class MainWindow(QMainWindow):
 
     def _on_fill_returned(self, result: FillResult, mask, request: InpaintRequest) -> None:
         self.editor.set_pending(result, mask, request)
-        self._actual_device = result.placement.label
-        self.status.show_device(self._actual_device, expected=False)
+        self.status.show_device(result.placement.label, expected=False)
         self.notices.show_fill(result.notices)
         self.statusBar().showMessage(
             f"Filled {result.changed_pixels:,} pixels in {result.regions} region(s) with {result.method_label} "
@@ -267,7 +265,6 @@ class MainWindow(QMainWindow):
 
     def _on_document_changed(self) -> None:
         document = self.editor.document
-        self._actual_device = None
         self.notices.document_opened(list(document.image.info.notices) if document is not None else [])
         self.layers.show_document(document)
         self._show_layers()
@@ -306,7 +303,6 @@ class MainWindow(QMainWindow):
 
     def _on_method_changed(self, method: MethodInfo | None) -> None:
         # Until a fill with this method ran, all we can show is where it is expected to run.
-        self._actual_device = None
         self.status.show_device(self._expected_device(method), expected=True)
 
     def _begin_stroke(self, x: float, y: float) -> None:

@@ -96,3 +96,12 @@ def test_a_shadowed_model_id_says_which_copy_is_used(tiny_model_folder, tmp_path
     photo, mask = make_photo(40, 40), make_mask(40, 40)
     result = inpainter.inpaint(RasterImage(photo, ImageInfo("PNG", 8)), mask, InpaintRequest(method="tiny"))
     assert result.method_id == "tiny" and sentence in result.notices
+
+
+def test_a_model_without_the_inputs_its_kind_needs_is_reported_at_start(tiny_model_folder):
+    entry = tiny_entry(tiny_model_folder)
+    entry["inputs"] = [spec for spec in entry["inputs"] if spec["name"] != "mask"]
+    write_manifest(tiny_model_folder, [entry])
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    assert any("tiny" in p and "mask" in p for p in inpainter.model_problems())
+    assert "Telea" in inpainter.methods()[0].label
