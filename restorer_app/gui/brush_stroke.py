@@ -28,19 +28,6 @@ class MaskPatch:
     after: np.ndarray
 
 
-def union(a: Box | None, b: Box | None) -> Box | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
-
-
-def intersect(a: Box, b: Box) -> Box | None:
-    box = Box(max(a.x0, b.x0), max(a.y0, b.y0), min(a.x1, b.x1), min(a.y1, b.y1))
-    return box if box.width > 0 and box.height > 0 else None
-
-
 class BrushStroke:
     """One press-drag-release of the brush (``value`` 255) or eraser (0) on ``mask``.
 
@@ -65,7 +52,7 @@ class BrushStroke:
             return None
         self._back_up(box)
         self._paint_segment(box, start, (x, y))
-        self._box = union(self._box, box)
+        self._box = box if self._box is None else self._box.union(box)
         return box
 
     def finish(self) -> MaskPatch | None:
@@ -76,11 +63,10 @@ class BrushStroke:
         before = self._mask[box.slices].copy()
         for (ty, tx), tile in self._saved.items():
             tile_box = Box(tx * TILE, ty * TILE, tx * TILE + tile.shape[1], ty * TILE + tile.shape[0])
-            common = intersect(tile_box, box)
+            common = tile_box.intersection(box)
             if common is None:
                 continue
-            before[common.y0 - box.y0:common.y1 - box.y0, common.x0 - box.x0:common.x1 - box.x0] = \
-                tile[common.y0 - tile_box.y0:common.y1 - tile_box.y0, common.x0 - tile_box.x0:common.x1 - tile_box.x0]
+            before[common.slices_within(box)] = tile[common.slices_within(tile_box)]
         after = self._mask[box.slices].copy()
         self._saved.clear()
         if np.array_equal(before, after):
@@ -91,12 +77,12 @@ class BrushStroke:
         height, width = self._mask.shape
         r = self._radius
         box = Box(
-            max(int(math.floor(min(a[0], b[0]) - r)), 0),
-            max(int(math.floor(min(a[1], b[1]) - r)), 0),
-            min(int(math.ceil(max(a[0], b[0]) + r)) + 1, width),
-            min(int(math.ceil(max(a[1], b[1]) + r)) + 1, height),
-        )
-        return box if box.width > 0 and box.height > 0 else None
+            int(math.floor(min(a[0], b[0]) - r)),
+            int(math.floor(min(a[1], b[1]) - r)),
+            int(math.ceil(max(a[0], b[0]) + r)) + 1,
+            int(math.ceil(max(a[1], b[1]) + r)) + 1,
+        ).clipped(height, width)
+        return None if box.is_empty else box
 
     def _back_up(self, box: Box) -> None:
         for ty in range(box.y0 // TILE, (box.y1 - 1) // TILE + 1):

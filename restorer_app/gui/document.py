@@ -11,7 +11,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from restorer_app.engine import masks
@@ -25,12 +24,6 @@ from restorer_app.engine.regions import Box
 from restorer_app.engine.files import sha256_file
 
 _fill_ids = itertools.count(1)
-
-
-def mask_bounds(mask: np.ndarray) -> Box | None:
-    """Smallest box holding every nonzero mask pixel, or None for an empty mask."""
-    x, y, w, h = cv2.boundingRect(mask)
-    return Box(x, y, x + w, y + h) if w and h else None
 
 
 def restored_name(path: Path) -> Path:
@@ -184,7 +177,7 @@ class Document:
     def replace_mask(self, new_mask: np.ndarray) -> Box | None:
         """Copy ``new_mask`` into the mask; return the box that changed (None if nothing did)."""
         masks.check_mask_size(new_mask, self.size)
-        changed = mask_bounds((self.mask != new_mask).view(np.uint8))
+        changed = Box.around((self.mask != new_mask).view(np.uint8))
         if changed is not None:
             self.mask[changed.slices] = new_mask[changed.slices]
         return changed
@@ -204,7 +197,7 @@ class Document:
         pending, self.pending = self.pending, None
         if pending is None:
             return None
-        box = mask_bounds(pending.mask)
+        box = Box.around(pending.mask)
         if box is None:
             return None
         return FillPatch(

@@ -19,7 +19,7 @@ from restorer_app.engine.project import Project, ProjectError
 from restorer_app.engine.regions import Box
 
 from .brush_stroke import BrushStroke, MaskPatch
-from .document import Document, FillPatch, mask_bounds, next_fill_id
+from .document import Document, FillPatch, next_fill_id
 from .undo_commands import AcceptFillCommand, MaskPatchCommand
 
 
@@ -123,7 +123,7 @@ class Editor(QObject):
             return
         current = self.document.mask
         new_mask = operation(current)
-        box = mask_bounds((current != new_mask).view(np.uint8))
+        box = Box.around((current != new_mask).view(np.uint8))
         if box is None:
             return
         patch = MaskPatch(box, current[box.slices].copy(), np.ascontiguousarray(new_mask[box.slices]))
