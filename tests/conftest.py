@@ -27,3 +27,14 @@ def tiny_model_folder(tmp_path: Path) -> Path:
     build_tiny_inpaint_model(folder / "tiny.onnx")
     write_manifest(folder, [tiny_entry(folder)])
     return folder
+
+
+@pytest.fixture
+def scan(tmp_path):
+    """A photo and its mask as PNG files in ``tmp_path``: (folder, photo, mask)."""
+    from PIL import Image
+
+    photo, mask = make_photo(120, 160), make_mask(120, 160)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    return tmp_path, photo, mask

@@ -18,14 +18,6 @@ def restorer(*args, cwd=None):
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
-@pytest.fixture
-def scan(tmp_path):
-    photo, mask = make_photo(120, 160), make_mask(120, 160)
-    Image.fromarray(photo).save(tmp_path / "photo.png")
-    Image.fromarray(mask).save(tmp_path / "mask.png")
-    return tmp_path, photo, mask
-
-
 def test_version():
     done = restorer("--version")
     assert done.returncode == 0 and done.stdout.startswith("restorer ")

@@ -35,14 +35,6 @@ def files_in(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
-@pytest.fixture
-def scan(tmp_path):
-    photo, mask = make_photo(120, 160), make_mask(120, 160)
-    Image.fromarray(photo).save(tmp_path / "photo.png")
-    Image.fromarray(mask).save(tmp_path / "mask.png")
-    return tmp_path, photo, mask
-
-
 def single(folder: Path, output, *extra):
     return restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", output,
                     "--method", "telea", *extra)
