@@ -136,8 +136,9 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if job.problem:
                 raise MaskError(job.problem[0].upper() + job.problem[1:] + ".")
             image = load_image(job.image, max_pixels=max_pixels, page=args.page)
-            for notice in image.info.notices:  # pages left out, CMYK converted: said before the fill
-                hint = " Choose another with --page N." if image.info.page_count > 1 else ""
+            for number_said, notice in enumerate(image.info.notices):  # pages left out, CMYK converted
+                # The pages notice comes first whenever the file has several pages.
+                hint = " Choose another with --page N." if number_said == 0 and image.info.page_count > 1 else ""
                 err.write(f"restorer: note: {notice}{hint}\n")
             mask = load_mask(job.mask, (image.height, image.width), max_pixels=max_pixels)
             result = inpainter.inpaint(image, mask, request, progress)

@@ -60,18 +60,17 @@ def is_temporary_of(path: Path, target: Path) -> bool:
 def stale_temporaries(target: Path) -> list[Path]:
     """Restorer's temporary files for ``target`` whose writing process is gone."""
     folder = _folder_of(target)
-    prefix = temp_prefix(target)
-    found = []
     try:
-        entries = [entry.name for entry in os.scandir(folder)]
+        paths = [folder / entry.name for entry in os.scandir(folder)]
     except OSError:
         return []
-    for name in entries:
-        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
+    found = []
+    for path in paths:
+        if not is_temporary_of(path, target):
             continue
-        pid_text = name[len(prefix):-len(TEMP_SUFFIX)].split("-", 1)[0]
+        pid_text = path.name[len(temp_prefix(target)):-len(TEMP_SUFFIX)].split("-", 1)[0]
         if pid_text.isdigit() and int(pid_text) != os.getpid() and not _process_alive(int(pid_text)):
-            found.append(folder / name)
+            found.append(path)
     return found
 
 
@@ -82,9 +81,7 @@ def _process_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    except OSError:
+    except OSError:  # PermissionError: alive, owned by someone else; otherwise keep the file
         return True
     return True
 

@@ -29,6 +29,7 @@ import platformdirs
 from PySide6.QtCore import QLockFile, QObject, Qt, QTimer, Signal
 
 from restorer_app.engine.errors import RestorerError
+from restorer_app.engine.files import is_temporary_of
 from restorer_app.engine.project import PROJECT_SUFFIX, FillStep, Project, ProjectError, save_project
 
 from .document import FillPatch, fill_step
@@ -64,7 +65,8 @@ def _lock_for(path: Path) -> QLockFile:
 
 
 def _delete_session_files(path: Path) -> None:
-    for leftover in [path, *path.parent.glob(f".{path.name}.*.part")]:  # .part: a write cut short
+    leftovers = [other for other in path.parent.glob(".*") if is_temporary_of(other, path)]  # writes cut short
+    for leftover in [path, *leftovers]:
         try:
             leftover.unlink()
         except FileNotFoundError:
