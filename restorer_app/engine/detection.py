@@ -43,6 +43,8 @@ class DamageMap:
     probability: np.ndarray
     model_id: str
     model_version: str
+    #: The detector file's checksum, recorded with a repair (None for a map from elsewhere).
+    model_sha256: str | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -131,7 +133,7 @@ class DamageDetector(ModelRunner):
             inner = damage[kept.y0 - tile.y0:kept.y1 - tile.y0, kept.x0 - tile.x0:kept.x1 - tile.x0]
             probability[kept.slices] = np.clip(np.rint(inner * 255.0), 0, 255).astype(np.uint8)
             progress.report((index + 1) / len(pairs), f"Examined tile {index + 1} of {len(pairs)}")
-        return DamageMap(probability, self.entry.id, self.entry.version)
+        return DamageMap(probability, self.entry.id, self.entry.version, self.entry.sha256)
 
 
 def detect_damage(pixels: np.ndarray, model: LoadedModel, progress: Progress | None = None,

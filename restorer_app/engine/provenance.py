@@ -9,14 +9,19 @@ the record of one fill and the tags embedded in the file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .image_formats import HISTORY_KEY
 from .masks import holes_of
+
+if TYPE_CHECKING:
+    from .detection import DamageMap
 
 
 def app_version() -> str:
@@ -50,6 +55,23 @@ class Operation:
     grain: float = 0.0
     #: The learned fill ran the model once per hole, not on the crop and its mirror image.
     quick: bool = False
+    #: A repair: the mask was proposed by this damage detector (engine/detection.py) at
+    #: ``detection_threshold``, grown by ``detection_grow`` px; ``detected_pixels`` were
+    #: flagged before growing. None / 0 for a mask painted or loaded by the user.
+    detector_id: str | None = None
+    detector_version: str | None = None
+    detector_sha256: str | None = None
+    detection_threshold: float | None = None
+    detection_grow: int = 0
+    detected_pixels: int = 0
+
+    @property
+    def detector_summary(self) -> str | None:
+        """'restorer-detect 1.0 at threshold 0.5, grown 1 px', or None for a mask not detected."""
+        if not self.detector_id:
+            return None
+        grown = f", grown {self.detection_grow} px" if self.detection_grow else ""
+        return f"{self.detector_id} {self.detector_version} at threshold {self.detection_threshold:g}{grown}"
 
 
 def operation_for(result, request, mask: np.ndarray) -> Operation:
@@ -75,6 +97,17 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
     )
 
 
+def with_detection(operation: Operation, damage: "DamageMap", threshold: float, grow: int = 0) -> Operation:
+    """``operation`` recording that its mask came from ``damage`` at ``threshold``, grown by
+    ``grow`` px (a repair)."""
+    from .detection import level_of
+
+    flagged = int((damage.probability >= level_of(threshold)).sum())
+    return dataclasses.replace(operation, detector_id=damage.model_id, detector_version=damage.model_version,
+                               detector_sha256=damage.model_sha256, detection_threshold=float(threshold),
+                               detection_grow=int(grow), detected_pixels=flagged)
+
+
 def mask_sha256(mask: np.ndarray) -> str:
     """Checksum of a mask's content (shape + binary values), independent of file format."""
     digest = hashlib.sha256(f"{mask.shape[0]}x{mask.shape[1]}:".encode())
@@ -89,9 +122,11 @@ def now_iso() -> str:
 def embedded_tags(operations: list[Operation]) -> dict[str, str]:
     """Text tags written into the output file itself (PNG text, TIFF/EXIF Software + description)."""
     methods = sorted({op.method_label for op in operations})
+    detectors = sorted({op.detector_summary for op in operations if op.detector_summary})
+    found = f"; damage found by {', '.join(detectors)}" if detectors else ""
     count = len(operations)
     history = (
         f"Retouched with Restorer {app_version()}: {count} fill{'s' if count != 1 else ''} "
-        f"({', '.join(methods)}), {sum(op.pixels_changed for op in operations)} pixels synthesized."
+        f"({', '.join(methods)}{found}), {sum(op.pixels_changed for op in operations)} pixels synthesized."
     )
     return {"Software": f"Restorer {app_version()}", HISTORY_KEY: history}

@@ -61,6 +61,9 @@ def xmp_packet(operations: list[Operation], source_xmp: bytes | None = None, rec
     for op in operations:
         event = ET.SubElement(sequence, qname("rdf", "li"), {qname("rdf", "parseType"): "Resource"})
         model = f", model {op.model_id} {op.model_version} sha256 {op.model_sha256}" if op.model_id else ""
+        if op.detector_id:
+            model += (f", mask detected by {op.detector_summary} sha256 {op.detector_sha256} "
+                      f"({op.detected_pixels} pixels flagged)")
         said = f", description \"{op.description}\"" if op.description else ""
         said += ", colour matched" if op.colour_matched else ""
         said += f", grain {op.grain:g}" if op.grain else ""
