@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from .errors import ModelError
+from .errors import ModelError, ModelMissingError
 from .kinds import ModelKind
+from .masks import grow as grow_mask
 from .progress import Progress
 from .regions import Box
-from .registry import LoadedModel
+from .registry import LoadedModel, ModelRegistry
+from .runtime import Device
 from .strategy import ModelRunner
 from . import tensors
 
@@ -70,10 +71,7 @@ def level_of(threshold: float) -> int:
 def damage_mask(probability: np.ndarray, threshold: float = DEFAULT_THRESHOLD, grow: int = 0) -> np.ndarray:
     """uint8 mask (255 = damage) of a uint8 probability map, optionally grown by ``grow`` px."""
     mask = np.where(probability >= level_of(threshold), np.uint8(255), np.uint8(0))
-    if grow > 0 and mask.any():
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-        mask = cv2.dilate(mask, kernel)
-    return mask
+    return grow_mask(mask, grow) if grow > 0 and mask.any() else mask
 
 
 def detection_tiles(height: int, width: int, tile: int, margin: int = TILE_MARGIN) -> list[tuple[Box, Box]]:
@@ -140,3 +138,17 @@ def detect_damage(pixels: np.ndarray, model: LoadedModel, progress: Progress | N
                   tile: int | None = None) -> DamageMap:
     """The damage probability map of a photo's pixels, by ``model`` (a loaded ``detect`` model)."""
     return DamageDetector(model, tile).detect(pixels, progress)
+
+
+def open_detector(registry: ModelRegistry, device: Device = Device.AUTO, model_id: str | None = None) -> LoadedModel:
+    """The installed damage detector (``model_id``, else the default ``detect`` model),
+    verified and loaded on ``device``; a typed error with one sentence when there is none
+    or it cannot be used."""
+    entry = registry.get(model_id) if model_id else registry.default_entry(ModelKind.DETECT)
+    if entry is None:
+        raise ModelMissingError("No damage detection model is installed (a model of kind 'detect' in the bundled "
+                                "models folder, $RESTORER_MODEL_PATH or the user's models folder); paint the "
+                                "damage by hand and fill it with 'inpaint' instead.")
+    if entry.kind is not ModelKind.DETECT:
+        raise ModelError(f"'{entry.id}' is a {entry.kind.value} model, not a damage detector.")
+    return registry.open(entry.id, device)
