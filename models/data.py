@@ -1,7 +1,8 @@
 """Training photographs, prepared offline from packages that ship real photos.
 
 ``python -m models.data prepare --out data/photos`` downloads three Debian wallpaper packages
-with ``apt-get download``, unpacks them with ``dpkg-deb -x`` into a cache folder, keeps only the
+and eleven packages that hold a few photographs among other files (``MORE_DEBS``) with
+``apt-get download``, unpacks them with ``dpkg-deb -x`` into a cache folder, keeps only the
 photographs, adds the colour photographs shipped inside scikit-image and scikit-learn (and any
 ``--extra`` folders of your own), shrinks every photo so its long side is at most 1024 pixels,
 and writes ``files.csv`` listing each file with its split, source, original path and licence.
