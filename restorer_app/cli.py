@@ -4,10 +4,20 @@ Contract (scripts depend on it; keep it stable):
     restorer inpaint IMAGE --mask MASK -o OUT [--method auto|telea|ns|MODEL_ID]
                      [--prompt TEXT] [--seed N] [--device auto|cpu|cuda]
     restorer inpaint IMAGE... --mask-dir DIR --out-dir DIR [...]
+    restorer detect IMAGE -o MASK [--threshold T] [--grow PX] [--device auto|cpu|cuda]
+                    [--save-probability]
+    restorer detect IMAGE... --out-dir DIR [...]         # DIR/<stem>.png, what --mask-dir reads
+    restorer repair IMAGE -o OUT [--threshold T] [--grow PX] [--method auto|telea|ns|MODEL_ID]
+                    [--device auto|cpu|cuda] [--save-synthesized-mask]
+    restorer repair IMAGE... --out-dir DIR [--keep-folders] [...]
     restorer verify OUT...
     restorer models
     restorer --version
-Every output gets embedded retouching tags and a ``OUT.restorer.json`` sidecar
+A detected mask is a 0/255 single-channel image of the photo's size (no sidecar: it changes
+no photo). ``repair`` detects, grows the mask by ``--grow`` (default 1 px) and fills it as
+``inpaint --method auto`` would; its record also names the detector and the threshold. A
+repair that finds no damage still writes OUT, an unchanged copy recording no fills, and says
+so on stderr. Every output gets embedded retouching tags and a ``OUT.restorer.json`` sidecar
 (source and output sha256, one record per operation), written so that ``restorer verify``
 can tell a complete pair from an interrupted one. Outputs and options are checked before any
 fill; an existing output is replaced only with ``--overwrite``. Exit 0 on success, 1 when an
@@ -27,38 +37,18 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from . import __version__
-from .cli_jobs import UsageError, check_options, check_outputs, plan_jobs, prepare_output_folders
+from .cli_jobs import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConsoleProgress, UsageError, check_options,
+                       check_outputs, plan_jobs, prepare_output_folders)
+from .cli_repair import add_detect_commands, run_detect, run_repair
 from .engine.errors import MaskError, OperationCancelled, RestorerError
 from .engine.imageio import load_image
 from .engine.masks import load_mask
 from .engine.pipeline import AUTO, DEFAULT_GRAIN, DESCRIBED_WIDTH, InpaintRequest, Inpainter
-from .engine.progress import Progress
 from .engine.export import export_with_record, verify_output
 from .engine.provenance import operation_for
 from .engine.registry import ModelKind, ModelStatus
 from .engine.runtime import Device
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class ConsoleProgress(Progress):
-    """Progress on stderr: a live line on a terminal, nothing on a pipe (logs stay clean)."""
-
-    def __init__(self, stream: TextIO, prefix: str = "") -> None:
-        super().__init__()
-        self._stream = stream
-        self._prefix = prefix
-        self._live = stream.isatty()
-
-    def report(self, fraction: float, message: str = "") -> None:
-        if self._live:
-            self._stream.write(f"\r{self._prefix}{fraction * 100:5.1f}%  {message[:60]:<60}")
-            self._stream.flush()
-
-    def done(self) -> None:
-        if self._live:
-            self._stream.write("\r" + " " * (len(self._prefix) + 70) + "\r")
-            self._stream.flush()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--max-megapixels", type=float, default=None, metavar="MP",
                          help="refuse images larger than this (default: $RESTORER_MAX_MEGAPIXELS or 300)")
     inpaint.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    add_detect_commands(commands)
 
     verify = commands.add_parser("verify", help="check outputs against their sidecars and embedded XMP")
     verify.add_argument("outputs", nargs="+", type=Path, metavar="OUT")
@@ -192,7 +184,9 @@ def run_models(args: argparse.Namespace, out: TextIO) -> int:
         status = registry.status(entry)
         if status is ModelStatus.READY and registry.problem(entry) is not None:
             status = ModelStatus.CORRUPT
-        default = " (default)" if entry.default and entry.kind is ModelKind.INPAINT else ""
+        default = " (default)" if ((entry.default and entry.kind is ModelKind.INPAINT)
+                                   or (entry.kind is ModelKind.DETECT
+                                       and registry.default_entry(ModelKind.DETECT) is entry)) else ""
         rows.append((entry.id, entry.kind.value, entry.version, status.value, entry.name + default))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
@@ -228,6 +222,10 @@ def _describe_fill(op: dict) -> str:
     parts.append(f"{op.get('pixels_changed')} pixels")
     if op.get("pixels_classical"):
         parts.append(f"{op['pixels_classical']} of them classical")
+    if op.get("detector_id"):  # a repair: the mask came from the damage detector
+        grown = f", grown {op['detection_grow']} px" if op.get("detection_grow") else ""
+        parts.append(f"mask detected by {op['detector_id']} {op.get('detector_version')} at threshold "
+                     f"{op.get('detection_threshold')}{grown}")
     parts += [str(op.get("time")), f"on {op.get('device')}", f"seed {op.get('seed')}"]
     if op.get("description"):
         parts.append(f"description \"{op['description']}\"")
@@ -269,6 +267,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         if args.command == "inpaint":
             return run_inpaint(args, out, err)
+        if args.command == "detect":
+            return run_detect(args, out, err)
+        if args.command == "repair":
+            return run_repair(args, out, err)
         if args.command == "verify":
             return run_verify(args, out, err)
         if args.command == "models":

@@ -1,7 +1,8 @@
-"""Planning a `restorer inpaint` run before any work: which input goes with which mask and
-output, and every reason to refuse the run up front (options out of range, outputs that would
-collide, exist already, overwrite an input or a mask, or land in a folder that cannot be
-written). A long batch must never fail at the end for a reason known at the start.
+"""Planning a `restorer inpaint`, `detect` or `repair` run before any work: which input goes
+with which mask and output, and every reason to refuse the run up front (options out of range,
+outputs that would collide, exist already, overwrite an input or a mask, or land in a folder
+that cannot be written). A long batch must never fail at the end for a reason known at the
+start. Also the console progress line every command reports on.
 """
 
 from __future__ import annotations
@@ -11,15 +12,41 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from .engine.errors import ImageWriteError, UnsupportedImageError
 from .engine.files import stage_write
 from .engine.image_formats import format_for_path, is_image_path
 from .engine.export import owner_of, sidecar_path, synthesized_mask_path
+from .engine.progress import Progress
+
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class UsageError(Exception):
     """The command line asks for something Restorer refuses before any work (exit 2)."""
+
+
+class ConsoleProgress(Progress):
+    """Progress on stderr: a live line on a terminal, nothing on a pipe (logs stay clean)."""
+
+    def __init__(self, stream: TextIO, prefix: str = "") -> None:
+        super().__init__()
+        self._stream = stream
+        self._prefix = prefix
+        self._live = stream.isatty()
+
+    def report(self, fraction: float, message: str = "") -> None:
+        if self._live:
+            self._stream.write(f"\r{self._prefix}{fraction * 100:5.1f}%  {message[:60]:<60}")
+            self._stream.flush()
+
+    def done(self) -> None:
+        if self._live:
+            self._stream.write("\r" + " " * (len(self._prefix) + 70) + "\r")
+            self._stream.flush()
+
 
 @dataclass(frozen=True)
 class Job:
@@ -27,23 +54,34 @@ class Job:
     mask: Path | None
     output: Path
     problem: str | None = None
+    #: The output is a retouched photo with a sidecar record (a detected mask has none).
+    record: bool = True
+    #: Other files the job writes (a detected mask's probability map).
+    extra: tuple[Path, ...] = ()
 
     def writes(self, synthesized: bool) -> list[Path]:
         """Every file this job puts on disk."""
-        paths = [self.output, sidecar_path(self.output)]
+        paths = [self.output, *([sidecar_path(self.output)] if self.record else []), *self.extra]
         return paths + [synthesized_mask_path(self.output)] if synthesized else paths
 
 
 def check_options(args: argparse.Namespace) -> None:
     """Refuse out-of-range options before any file is read or model loaded."""
-    if not 1 <= args.jpeg_quality <= 100:
+    # Options a command does not have are left alone (detect has no --seed, inpaint no --threshold).
+    if not 1 <= getattr(args, "jpeg_quality", 95) <= 100:
         raise UsageError("--jpeg-quality must be between 1 and 100 (default 95; above 95 files grow for little gain)")
-    if not 0 <= args.seed <= 2**32 - 1:
+    if not 0 <= getattr(args, "seed", 0) <= 2**32 - 1:
         raise UsageError("--seed must be between 0 and 4294967295")
-    if args.feather < 0:
+    if getattr(args, "feather", 0) < 0:
         raise UsageError("--feather must be 0 or more pixels")
-    if not (math.isfinite(args.grain) and 0.0 <= args.grain <= 1.0):
+    grain = getattr(args, "grain", 0.0)
+    if not (math.isfinite(grain) and 0.0 <= grain <= 1.0):
         raise UsageError("--grain must be between 0 and 1")
+    threshold = getattr(args, "threshold", 0.5)
+    if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
+        raise UsageError("--threshold must be between 0 and 1 (the damage probability a pixel needs to be flagged)")
+    if getattr(args, "grow", 0) < 0:
+        raise UsageError("--grow must be 0 or more pixels")
     if args.max_megapixels is not None and not (math.isfinite(args.max_megapixels) and args.max_megapixels > 0):
         raise UsageError("--max-megapixels must be a number above 0")
     if args.page is not None and args.page < 1:
@@ -78,6 +116,30 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
         problem = None if mask else f"no mask named '{image.stem}.*' in {args.mask_dir}"
         place = Path(os.path.abspath(image)).relative_to(base) if base else Path(image.name)
         jobs.append(Job(image, mask, args.out_dir / place, problem))
+    return jobs
+
+
+def plan_outputs(args: argparse.Namespace, *, batch_suffix: str | None = None) -> list[Job]:
+    """Pair every input with its output for a command without masks to read (``detect``,
+    ``repair``): ``-o OUT`` for one image, or ``--out-dir DIR`` for any number, where each
+    output keeps the input's name (with ``batch_suffix`` as its extension when given)."""
+    if args.output is not None and args.out_dir is not None:
+        raise UsageError("use either -o (one image) or --out-dir (a batch), not both")
+    if args.output is not None:
+        if len(args.images) != 1:
+            raise UsageError("-o takes exactly one IMAGE; use --out-dir for several")
+        if args.keep_folders:
+            raise UsageError("--keep-folders is for batches (--out-dir)")
+        return [Job(args.images[0], None, args.output)]
+    if args.out_dir is None:
+        raise UsageError("give -o OUT for one image, or --out-dir DIR for a batch")
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        raise UsageError(f"the output folder '{args.out_dir}' is a file, not a folder")
+    base = _common_folder(args.images) if args.keep_folders else None
+    jobs = []
+    for image in args.images:
+        place = Path(os.path.abspath(image)).relative_to(base) if base else Path(image.name)
+        jobs.append(Job(image, None, args.out_dir / (place.with_suffix(batch_suffix) if batch_suffix else place)))
     return jobs
 
 
@@ -139,7 +201,7 @@ def check_outputs(jobs: list[Job], *, synthesized: bool, overwrite: bool, batch:
             if path is not None and path.exists() and not path.is_file():
                 raise UsageError(f"the output {path} exists and is not a file")
         sidecar = sidecar_path(job.output)
-        if len(os.fsencode(sidecar.name)) > _longest_name(job.output.parent):
+        if job.record and len(os.fsencode(sidecar.name)) > _longest_name(job.output.parent):
             raise UsageError(f"the output name {job.output.name} is too long for its sidecar "
                              f"({sidecar.name}); choose a shorter name")
     if not overwrite:  # a sidecar alone describes an image that is gone: it is simply replaced

@@ -114,7 +114,8 @@ class DamageDetector(ModelRunner):
         multiple = max(1, model.entry.size_multiple)
         side = tile or model.entry.max_side or DEFAULT_TILE
         self.tile = max(multiple, side - side % multiple)
-        self.margin = margin
+        # A model declared for small tiles still runs: its tiles keep half their side inside.
+        self.margin = min(margin, self.tile // 4)
 
     def detect(self, pixels: np.ndarray, progress: Progress | None = None) -> DamageMap:
         """The damage probability of every pixel of ``pixels`` (H x W x C, uint8 or uint16,
