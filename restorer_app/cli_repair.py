@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 import numpy as np
 
@@ -119,6 +119,9 @@ def run_repair(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     detector = _open(inpainter, args, err)
     request = InpaintRequest(method=args.method, device=Device(args.device))
     shown: set[str] = set()
+    if any(job.output.suffix.lower() in (".jpg", ".jpeg") for job in jobs):
+        err.write(f"restorer: warning: JPEG output is lossy (quality {args.jpeg_quality}); use PNG or TIFF to keep "
+                  "every pixel.\n")
 
     def one(job: Job, progress: ConsoleProgress) -> str:
         image = _load(job, args, err)
@@ -190,7 +193,8 @@ def _load(job: Job, args: argparse.Namespace, err: TextIO) -> RasterImage:
     return image
 
 
-def _run_jobs(jobs: list[Job], one, batch: bool, out: TextIO, err: TextIO) -> int:
+def _run_jobs(jobs: list[Job], one: Callable[[Job, ConsoleProgress], str], batch: bool, out: TextIO,
+              err: TextIO) -> int:
     """Run ``one(job, progress)`` for every job; a batch goes on past a failed input and
     lists the failures at the end, a single image raises its error."""
     failures: list[tuple[Path, str]] = []
