@@ -1,11 +1,18 @@
 """Project files (``.restorer``): a repair session that can be closed and reopened.
 
+Writing and, above all, refusing every way a file can be damaged or hostile read best in one
+module; it is a little over 400 lines for that reason.
+
 A project is a zip archive holding
 - ``project.json``: the source file's path, name and sha256, the undo position, and for each
   accepted fill its box, its provenance record and the names of its patch files;
 - ``mask.png``: the current mask;
 - ``steps/NNNN-pixels.tiff`` and ``steps/NNNN-holes.png``: each accepted fill's pixels
-  (lossless, at the source's precision) and which of them it changed.
+  (lossless, at the source's precision) and which of them it changed;
+- when damage detection proposed a mask that is not repaired yet, ``proposal/probability.png``
+  (the detector's map, lossless) and ``proposal/excluded.png`` (what the user erased from it),
+  with the detector and the threshold in ``project.json``. A project without them (an older
+  one) has no proposal.
 The source image itself is referenced, not copied. Replaying the steps on the source
 rebuilds every state, so undo history survives a reopen. Only JSON and images are read, and reading
 refuses members whose names leave the archive (zip-slip) or whose size is excessive.
@@ -26,6 +33,7 @@ from PIL import Image
 
 from .errors import ImageReadError, RestorerError
 from .files import atomic_write
+from .detection import DamageMap
 from .image_formats import default_max_pixels
 from .masks import holes_of, mask_of
 from .provenance import Operation, now_iso
@@ -57,6 +65,22 @@ class FillStep:
 
 
 @dataclass
+class DamageProposal:
+    """A detector's proposal as the user has adjusted it: the probability map, the threshold
+    the sensitivity slider sets, and the pixels erased from it. Erasures are kept apart from the
+    map, so they still hold when the threshold changes."""
+
+    damage: DamageMap
+    threshold: float
+    #: H x W uint8, 255 where the user erased the proposal.
+    excluded: np.ndarray
+
+    def snapshot(self) -> "DamageProposal":
+        """A copy that later erasures do not change (the map itself is never written to)."""
+        return DamageProposal(self.damage, self.threshold, self.excluded.copy())
+
+
+@dataclass
 class Project:
     source_path: Path
     source_sha256: str
@@ -67,6 +91,8 @@ class Project:
     #: project): an autosave says so, so recovered work that was exported is not called unsaved.
     #: None when the saved state is no longer in the history.
     saved_steps: int | None = None
+    #: Detected damage not repaired yet.
+    proposal: DamageProposal | None = None
 
     def render(self, source_pixels: np.ndarray) -> np.ndarray:
         """The image after the applied steps, rebuilt from the source."""
@@ -115,11 +141,24 @@ def save_project(project: Project, path: Path) -> Path:
             "saved_steps": project.saved_steps,
             "steps": steps_meta,
         }
+        if project.proposal is not None:
+            meta["proposal"] = _write_proposal(archive, project.proposal)
         # ASCII escapes keep every path exact, even a name that is not UTF-8 (read back by json).
         archive.writestr("project.json", json.dumps(meta, indent=2, ensure_ascii=True))
     payload = buffer.getvalue()
     atomic_write(path, lambda handle: handle.write(payload))
     return path
+
+
+def _write_proposal(archive: zipfile.ZipFile, proposal: DamageProposal) -> dict:
+    archive.writestr(PROBABILITY_MEMBER, _png_bytes(proposal.damage.probability))
+    archive.writestr(EXCLUDED_MEMBER, _png_bytes(mask_of(holes_of(proposal.excluded))))
+    return {"model_id": proposal.damage.model_id, "model_version": proposal.damage.model_version,
+            "model_sha256": proposal.damage.model_sha256, "threshold": proposal.threshold,
+            "probability": PROBABILITY_MEMBER, "excluded": EXCLUDED_MEMBER}
+
+
+PROBABILITY_MEMBER, EXCLUDED_MEMBER = "proposal/probability.png", "proposal/excluded.png"
 
 
 def _png_bytes(gray: np.ndarray) -> bytes:
@@ -184,8 +223,9 @@ def load_project(path: Path, *, max_member_bytes: int = MAX_MEMBER_BYTES,
             raise ProjectError(f"'{name}' is damaged: the number of saved fills it records is out of range.")
         steps = [reader.step(raw, number) for number, raw in enumerate(raw_steps, start=1)]
         mask = reader.gray_png("mask.png", None)
+        proposal = reader.proposal(meta.get("proposal"), mask.shape) if "proposal" in meta else None
     return Project(Path(source["path"]), source["sha256"], mask_of(holes_of(mask)), steps,
-                   position, saved_steps)
+                   position, saved_steps, proposal)
 
 
 MAX_STEPS = 10_000
@@ -283,8 +323,8 @@ class _ProjectReader:
             raise ProjectError(f"'{self.name}' would need more than {MAX_DECODED_BYTES >> 30} GiB of memory "
                                "for its fills; it was not opened.")
 
-    def gray_png(self, member: str, size: tuple[int, int] | None) -> np.ndarray:
-        """A one-channel PNG; ``size`` (height, width), when given, is the size it must have."""
+    def gray_png(self, member: str, size: tuple[int, int] | None, of: str = "its fill") -> np.ndarray:
+        """A one-channel PNG; ``size`` (height, width), when given, is the size it must have (that of ``of``)."""
         data = self.read(member)
         try:
             with Image.open(io.BytesIO(data), formats=["PNG"]) as png:
@@ -293,7 +333,7 @@ class _ProjectReader:
                     raise ProjectError(f"'{self.name}' is damaged: '{member}' is not a one-channel image.")
                 if size is not None and (height, width) != size:
                     raise ProjectError(f"'{self.name}' is damaged: '{member}' is {width}x{height}, "
-                                       f"not the {size[1]}x{size[0]} of its fill.")
+                                       f"not the {size[1]}x{size[0]} of {of}.")
                 self._reserve(member, width, height, 2)
                 png.verify()  # chunk checksums and the end marker: Pillow decodes a cut-off PNG silently
             with Image.open(io.BytesIO(data), formats=["PNG"]) as png:
@@ -326,6 +366,21 @@ class _ProjectReader:
         except Exception as exc:  # tifffile raises many types for damaged files
             raise ProjectError(f"'{self.name}' is damaged: '{member}' is not readable TIFF ({exc}).") from None
         return np.ascontiguousarray(pixels[:, :, None] if pixels.ndim == 2 else pixels)
+
+    def proposal(self, raw: object, size: tuple[int, int]) -> DamageProposal:
+        """The detected damage: its map and erasures the size of the project's mask."""
+        damaged = f"'{self.name}' is damaged: its proposed damage mask"
+        if not isinstance(raw, dict):
+            raise ProjectError(f"{damaged} is not described.")
+        model_id, version, sha = raw.get("model_id"), raw.get("model_version"), raw.get("model_sha256")
+        threshold = raw.get("threshold")
+        if not isinstance(model_id, str) or not isinstance(version, str) or not (sha is None or isinstance(sha, str)):
+            raise ProjectError(f"{damaged} does not say which detector made it.")
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+            raise ProjectError(f"{damaged} has a threshold that is not between 0 and 1.")
+        probability = self.gray_png(raw.get("probability"), size, "the project's mask")
+        excluded = mask_of(holes_of(self.gray_png(raw.get("excluded"), size, "the project's mask")))
+        return DamageProposal(DamageMap(probability, model_id, version, sha), float(threshold), excluded)
 
     def step(self, raw: object, number: int) -> FillStep:
         if not isinstance(raw, dict):

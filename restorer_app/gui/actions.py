@@ -73,6 +73,13 @@ class WindowActions:
         self.mask_save = a("Save Mask &As…", tip="Save the mask as a PNG (white = fill)")
         self.show_mask = a("Show &Mask", ["M"], tip="Show or hide the mask overlay", checkable=True)
         self.show_mask.setChecked(True)
+        # Detect
+        self.detect = a("&Detect Damage", ["Ctrl+D"],
+                        tip="Find scratches, dust, creases and tears and propose them as a mask (shown in cyan)")
+        self.cancel_detect = a("Cancel &Detection", ["Esc"], icon="cancel", tip="Stop looking for damage")
+        self.repair = a("&Repair Detected Damage", ["Ctrl+R"], icon="fill",
+                        tip="Fill the detected damage and the painted strokes with the chosen method")
+        self.clear_proposal = a("Clear Detected Damage", tip="Remove the proposed mask (painted strokes stay)")
         # Repair
         self.fill = a("&Fill", ["Ctrl+Return", "F"], icon="fill", tip="Fill the marked damage")
         self.cancel_fill = a("&Cancel Fill", ["Esc"], icon="cancel", tip="Stop the running fill")
@@ -87,9 +94,11 @@ class WindowActions:
         self.zoom_in = a("Zoom &In", [QKeySequence.StandardKey.ZoomIn, "Ctrl+="], tip="Zoom in")
         self.zoom_out = a("Zoom &Out", [QKeySequence.StandardKey.ZoomOut], tip="Zoom out")
 
-    def enable_for(self, *, has_document: bool, filling: bool, reviewing: bool, undo_stack: QUndoStack) -> bool:
+    def enable_for(self, *, has_document: bool, filling: bool, reviewing: bool, undo_stack: QUndoStack,
+                   detecting: bool = False, has_proposal: bool = False) -> bool:
         """Enable what can be done now; True when the photo can be edited (a document that
-        is neither being filled nor under review)."""
+        is neither being filled, nor searched for damage, nor under review). ``filling`` is
+        true for either job; ``detecting`` says it is a detection."""
         editing = has_document and not filling and not reviewing
         stack = undo_stack
         self.undo.setEnabled(editing and stack.canUndo())
@@ -102,7 +111,11 @@ class WindowActions:
         for action in (self.mask_save, self.split, self.zoom_fit, self.zoom_actual, self.zoom_in, self.zoom_out,
                        self.show_mask, self.brush, self.eraser, self.size_down, self.size_up):
             action.setEnabled(has_document)
-        self.cancel_fill.setEnabled(filling)
+        self.cancel_fill.setEnabled(filling and not detecting)
+        self.cancel_detect.setEnabled(detecting)
+        self.detect.setEnabled(editing)
+        self.repair.setEnabled(editing and has_proposal)
+        self.clear_proposal.setEnabled(editing and has_proposal)
         self.accept.setEnabled(reviewing)
         self.discard.setEnabled(reviewing)
         return editing

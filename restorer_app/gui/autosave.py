@@ -1,7 +1,7 @@
 """Autosave and crash recovery.
 
 Every few seconds, and only after a change, the session is written as a project (source
-reference, mask, accepted fills with the undo position) to ``<data>/autosave/``. Each window
+reference, mask, detected damage, accepted fills with the undo position) to ``<data>/autosave/``. Each window
 owns one ``session-<id>.restorer`` guarded by a ``session-<id>.lock`` (QLockFile: process id,
 host and program). A session file whose lock is free was left by a process that ended without
 a clean quit (a crash or a kill): an orphan, offered for recovery at the next start. A second
@@ -30,7 +30,7 @@ from PySide6.QtCore import QLockFile, QObject, Qt, QTimer, Signal
 
 from restorer_app.engine.errors import RestorerError
 from restorer_app.engine.files import is_temporary_of
-from restorer_app.engine.project import PROJECT_SUFFIX, FillStep, Project, ProjectError, save_project
+from restorer_app.engine.project import PROJECT_SUFFIX, DamageProposal, FillStep, Project, ProjectError, save_project
 
 from .document import FillPatch, fill_step
 from .editor import Editor
@@ -198,6 +198,8 @@ class Autosaver(QObject):
         if self._buffer is None or self._buffer.shape != document.mask.shape:
             self._buffer = np.empty_like(document.mask)
         np.copyto(self._buffer, document.mask)
+        proposal = document.detected.proposal
+        proposal = proposal.snapshot() if proposal is not None else None  # erasures change it in place
         commands, applied = self._editor.fill_commands()
         try:
             checksum = document.source_checksum()
@@ -210,14 +212,15 @@ class Autosaver(QObject):
             return
         patches = [command.patch for command in commands]
         self._submit(self._write_session, document.path, checksum, self._buffer, patches, applied,
-                     document.saved_prefix(patches), tracked=True)
+                     document.saved_prefix(patches), proposal, tracked=True)
 
     def _write_session(self, source: Path, checksum: str, mask: np.ndarray, patches: list[FillPatch],
-                       applied: int, saved_steps: int | None) -> None:
+                       applied: int, saved_steps: int | None, proposal: DamageProposal | None) -> None:
         """On the writer thread: the project from its parts, written atomically."""
         steps = {patch.id: self._steps.get(patch.id) or fill_step(patch) for patch in patches}
         self._steps = steps  # forget fills no longer in the history
-        save_project(Project(source, checksum, mask, list(steps.values()), applied, saved_steps), self.path)
+        save_project(Project(source, checksum, mask, list(steps.values()), applied, saved_steps, proposal),
+                     self.path)
 
     def _ensure_lock(self) -> None:
         if self._lock is None:

@@ -1,7 +1,8 @@
 """The canvas: photo layers, mask overlay and brush in a QGraphicsView.
 
 Layers, bottom to top: 'before' image, 'after' image (clipped to the right of the divider
-in split view, hidden while the compare key is held), mask overlay, divider, brush cursor.
+in split view, hidden while the compare key is held), detected damage, painted mask, divider,
+brush cursor.
 CanvasLayers decides what 'before' and 'after' are. The canvas never edits the mask itself;
 it reports strokes in image coordinates and repaints the boxes it is told changed.
 
@@ -24,6 +25,8 @@ from .display import DisplayBuffer
 
 CANVAS_BACKGROUND = QColor(38, 38, 40)
 MASK_COLOUR = QColor(255, 45, 85, 125)
+#: Detected damage is cyan, so what the detector proposed never looks like what was painted.
+PROPOSAL_COLOUR = QColor(0, 210, 255, 130)
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 _FIT_PADDING = 24  # screen pixels around a fitted photo
 _DIVIDER_GRAB = 10  # screen pixels either side of the divider that pick it up
@@ -49,10 +52,12 @@ class CanvasView(QGraphicsView):
         self._after_clip.setPen(QPen(Qt.PenStyle.NoPen))
         self._after_clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
         self._after = RasterItem(self._after_clip)
+        self._proposal = MaskOverlayItem(PROPOSAL_COLOUR)
         self._overlay = MaskOverlayItem(MASK_COLOUR)
         self._divider = SplitDividerItem()
         self._cursor = BrushCursorItem()
-        for z, item in enumerate((self._before_clip, self._after_clip, self._overlay, self._divider, self._cursor)):
+        for z, item in enumerate((self._before_clip, self._after_clip, self._proposal, self._overlay,
+                                  self._divider, self._cursor)):
             item.setZValue(z)
             self.scene().addItem(item)
         self._divider.hide()
@@ -115,6 +120,7 @@ class CanvasView(QGraphicsView):
         self._before.set_display(None)
         self._after.set_display(None)
         self._overlay.set_mask(None)
+        self._proposal.set_mask(None)
         self.scene().setSceneRect(QRectF())
         self.viewport().update()
 
@@ -132,6 +138,18 @@ class CanvasView(QGraphicsView):
 
     def set_mask_visible(self, visible: bool) -> None:
         self._overlay.setVisible(visible)
+        self._proposal.setVisible(visible)
+
+    def set_proposal(self, mask: np.ndarray | None) -> None:
+        """The detected damage's mask (viewed, like the painted one, not copied)."""
+        self._proposal.set_mask(mask)
+
+    def refresh_proposal(self, box: Box | None) -> None:
+        """Repaint the detected damage inside ``box`` (None: all of it) after it changed."""
+        if box is None:
+            self._proposal.set_mask(self._proposal.mask)
+        else:
+            self._proposal.update_box(box)
 
     @property
     def mask_visible(self) -> bool:

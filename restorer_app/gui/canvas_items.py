@@ -74,6 +74,10 @@ class MaskOverlayItem(QGraphicsItem):
         self._levels = MaskLevels(mask, self._colour) if mask is not None else None
         self.update()
 
+    @property
+    def mask(self) -> np.ndarray | None:
+        return self._levels.mask if self._levels is not None else None
+
     def update_box(self, box: Box) -> None:
         if self._levels is not None:
             self._levels.refresh(box)

@@ -42,7 +42,8 @@ class CanvasLayers:
         else:
             self.displays.pop("pending", None)
 
-    def show(self, mask: np.ndarray, mask_wanted: bool) -> None:
+    def show(self, mask: np.ndarray, proposal: np.ndarray, mask_wanted: bool) -> None:
+        """Show the photo's layers with the painted ``mask`` and the detected damage's ``proposal``."""
         if self.reviewing:
             self.canvas.set_before(self.displays["current"])
             self.canvas.set_after(self.displays["pending"])
@@ -51,6 +52,7 @@ class CanvasLayers:
             self.canvas.set_after(self.displays["current"])
         # Under review the mask would hide the very pixels being judged.
         self.canvas.set_mask(mask)
+        self.canvas.set_proposal(proposal)
         self.canvas.set_mask_visible(mask_wanted and not self.reviewing)
 
     def refresh_pixels(self, box: Box) -> None:

@@ -17,11 +17,13 @@ from restorer_app.engine import masks
 from restorer_app.engine.image_write import save_image
 from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image
 from restorer_app.engine.pipeline import FillResult, InpaintRequest
-from restorer_app.engine.project import FillStep
+from restorer_app.engine.project import DamageProposal, FillStep
 from restorer_app.engine.export import ExportedFiles, export_with_record
 from restorer_app.engine.provenance import Operation, operation_for
 from restorer_app.engine.regions import Box
 from restorer_app.engine.files import sha256_file
+
+from .proposal import ProposalLayer, repair_operation
 
 _fill_ids = itertools.count(1)
 
@@ -42,6 +44,8 @@ class PendingFill:
     result: FillResult
     mask: np.ndarray
     request: InpaintRequest
+    #: The detected damage the fill repairs (part of ``mask``), if any.
+    proposal: DamageProposal | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class FillPatch:
 
     ``mask_before`` is the mask the fill was computed from (the mask is locked from the
     start of a fill until it is accepted), so its nonzero pixels are the synthesized ones.
-    """
+        """
 
     id: int
     box: Box
@@ -59,6 +63,11 @@ class FillPatch:
     new_pixels: np.ndarray
     mask_before: np.ndarray
     operation: Operation
+    #: The painted strokes inside ``box`` before, when they were not all of ``mask_before``
+    #: (the fill also repaired detected damage).
+    painted_before: np.ndarray | None = None
+    #: The detected damage the fill repaired: applying the fill clears it, undoing brings it back.
+    proposal_before: DamageProposal | None = None
 
 
 def fill_step(patch: FillPatch) -> FillStep:
@@ -88,6 +97,8 @@ class Document:
         self.original = original
         self.image = RasterImage(original.copy(), image.info, image.path)
         self.mask = np.zeros((image.height, image.width), np.uint8)
+        #: The damage a detector proposed, shown apart from the painted ``mask``.
+        self.detected = ProposalLayer((image.height, image.width))
         if mask is not None:
             self.replace_mask(mask)
         self.pending: PendingFill | None = None
@@ -185,12 +196,19 @@ class Document:
     def write_mask(self, box: Box, patch: np.ndarray) -> None:
         self.mask[box.slices] = patch
 
+    def repair_mask(self) -> np.ndarray:
+        """What a fill now fills: the painted strokes and the detected damage."""
+        return self.detected.union(self.mask)
+
     # ---------------------------------------------------------------------- fills
 
     def set_pending(self, result: FillResult, mask: np.ndarray, request: InpaintRequest) -> None:
+        """The fill of ``mask`` for review; the proposal shown now is what it repairs (it was
+        locked while the fill ran)."""
         if result.pixels.shape != self.image.pixels.shape or result.pixels.dtype != self.image.pixels.dtype:
             raise ValueError("A fill result must have the photograph's shape and precision.")
-        self.pending = PendingFill(result, mask, request)
+        repaired = self.detected.proposal if self.detected.marks_anything else None
+        self.pending = PendingFill(result, mask, request, repaired.snapshot() if repaired else None)
 
     def take_pending_patch(self) -> FillPatch | None:
         """Turn the fill under review into a patch to accept (None if it changed nothing)."""
@@ -200,24 +218,34 @@ class Document:
         box = Box.around(pending.mask)
         if box is None:
             return None
+        operation = operation_for(pending.result, pending.request, pending.mask)
+        painted = self.mask[box.slices].copy()
+        holes = np.ascontiguousarray(pending.mask[box.slices])
         return FillPatch(
             id=next_fill_id(),
             box=box,
             old_pixels=self.image.pixels[box.slices].copy(),
             new_pixels=pending.result.pixels[box.slices].copy(),
-            mask_before=self.mask[box.slices].copy(),
-            operation=operation_for(pending.result, pending.request, pending.mask),
+            mask_before=holes,
+            operation=repair_operation(operation, pending.proposal) if pending.proposal else operation,
+            painted_before=None if np.array_equal(painted, holes) else painted,
+            proposal_before=pending.proposal,
         )
 
     def apply_fill(self, patch: FillPatch) -> None:
-        """Write an accepted fill into the pixels; its damage is repaired, so its mask clears."""
+        """Write an accepted fill into the pixels; its damage is repaired, so its mask (and
+        the proposal it repaired) clears."""
         self.image.pixels[patch.box.slices] = patch.new_pixels
         self.mask[patch.box.slices] = 0
+        if patch.proposal_before is not None:
+            self.detected.set(None)
         self._applied.append(patch)
 
     def revert_fill(self, patch: FillPatch) -> None:
         self.image.pixels[patch.box.slices] = patch.old_pixels
-        self.mask[patch.box.slices] = patch.mask_before
+        self.mask[patch.box.slices] = patch.mask_before if patch.painted_before is None else patch.painted_before
+        if patch.proposal_before is not None:
+            self.detected.set(patch.proposal_before.snapshot())
         self._applied = [applied for applied in self._applied if applied.id != patch.id]
 
     # ---------------------------------------------------------------------- files

@@ -14,18 +14,22 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from restorer_app.engine import masks
+from restorer_app.engine.detection import DEFAULT_THRESHOLD, DamageMap
 from restorer_app.engine.pipeline import FillResult, InpaintRequest
-from restorer_app.engine.project import Project, ProjectError
+from restorer_app.engine.project import DamageProposal, Project, ProjectError
 from restorer_app.engine.regions import Box
 
 from .brush_stroke import BrushStroke, MaskPatch
 from .document import Document, FillPatch, next_fill_id
-from .undo_commands import AcceptFillCommand, MaskPatchCommand
+from .undo_commands import AcceptFillCommand, MaskPatchCommand, ProposalCommand, ThresholdCommand
 
 
 class Editor(QObject):
     document_changed = Signal()
     mask_changed = Signal(object)  # Box that changed
+    #: The detected damage changed: the Box that changed, or None for all of it (a new
+    #: proposal, none, another threshold).
+    proposal_changed = Signal(object)
     pixels_changed = Signal(object)  # Box that changed
     pending_changed = Signal()  # a fill entered or left review
     modified_changed = Signal(bool)
@@ -38,12 +42,15 @@ class Editor(QObject):
         #: because the result was computed from it.
         self.locked = False
         self._stroke: BrushStroke | None = None
+        self._excluding: BrushStroke | None = None  # the eraser's stroke on the proposal
+        self._threshold_before: float | None = None  # while the sensitivity slider is held
         self._mask_count = 0  # nonzero mask pixels, kept up to date patch by patch
 
     # ------------------------------------------------------------------ document
 
     def set_document(self, document: Document | None) -> None:
-        self._stroke = None
+        self._stroke = self._excluding = None
+        self._threshold_before = None
         self.locked = False
         self.undo_stack.clear()
         self.document = document
@@ -66,6 +73,15 @@ class Editor(QObject):
         return self._mask_count == 0
 
     @property
+    def has_marked_damage(self) -> bool:
+        """Painted strokes or detected damage: something for a fill to fill."""
+        return not self.mask_is_empty or bool(self.document and self.document.detected.marks_anything)
+
+    @property
+    def proposal(self) -> DamageProposal | None:
+        return self.document.detected.proposal if self.document is not None else None
+
+    @property
     def can_edit_mask(self) -> bool:
         return self.document is not None and not self.locked
 
@@ -75,6 +91,9 @@ class Editor(QObject):
         if not self.can_edit_mask:
             return
         self._stroke = BrushStroke(self.document.mask, diameter, 0 if erase else masks.FILL)
+        proposal = self.proposal
+        # The eraser also takes pixels out of detected damage, for every threshold (see proposal.py).
+        self._excluding = BrushStroke(proposal.excluded, diameter, masks.FILL) if erase and proposal else None
         self._stroke_text = "Eraser stroke" if erase else "Brush stroke"
         self.continue_stroke(x, y)
 
@@ -84,18 +103,26 @@ class Editor(QObject):
         box = self._stroke.add_point(x, y)
         if box is not None:
             self.mask_changed.emit(box)
+        if self._excluding is not None:
+            excluded = self._excluding.add_point(x, y)
+            if excluded is not None:
+                self.document.detected.refresh(excluded)
+                self.proposal_changed.emit(excluded)
 
     def end_stroke(self) -> None:
         stroke, self._stroke = self._stroke, None
+        excluding, self._excluding = self._excluding, None
         if stroke is None:
             return
         patch = stroke.finish()
-        if patch is None:
+        excluded = excluding.finish() if excluding is not None else None
+        if patch is None and excluded is None:
             return
-        # The stroke is already on the mask, so count it here; the command's first redo
-        # rewrites the same pixels and changes no count.
-        self._mask_count += int(np.count_nonzero(patch.after)) - int(np.count_nonzero(patch.before))
-        self.undo_stack.push(MaskPatchCommand(self, self._stroke_text, patch))
+        if patch is not None:
+            # The stroke is already on the mask, so count it here; the command's first redo
+            # rewrites the same pixels and changes no count.
+            self._mask_count += int(np.count_nonzero(patch.after)) - int(np.count_nonzero(patch.before))
+        self.undo_stack.push(MaskPatchCommand(self, self._stroke_text, patch, excluded))
 
     # ----------------------------------------------------------- mask operations
 
@@ -128,6 +155,55 @@ class Editor(QObject):
             return
         patch = MaskPatch(box, current[box.slices].copy(), np.ascontiguousarray(new_mask[box.slices]))
         self.undo_stack.push(MaskPatchCommand(self, text, patch))
+
+    # ------------------------------------------------------------ detected damage
+
+    def propose(self, damage: DamageMap) -> None:
+        """Show what a detector found, at the default threshold, as one undoable step."""
+        if not self.can_edit_mask:
+            return
+        excluded = np.zeros(damage.shape, np.uint8)
+        self.undo_stack.push(ProposalCommand(self, "Detect damage", self.proposal,
+                                             DamageProposal(damage, DEFAULT_THRESHOLD, excluded)))
+
+    def clear_proposal(self) -> None:
+        if self.can_edit_mask and self.proposal is not None:
+            self.undo_stack.push(ProposalCommand(self, "Clear detected damage", self.proposal, None))
+
+    def preview_threshold(self, threshold: float) -> None:
+        """Re-threshold the detected damage now (the slider is moving); :meth:`commit_threshold`
+        makes the move one undoable step."""
+        proposal = self.proposal
+        if proposal is None or not self.can_edit_mask or threshold == proposal.threshold:
+            return
+        if self._threshold_before is None:
+            self._threshold_before = proposal.threshold
+        self.document.detected.set_threshold(threshold)
+        self.proposal_changed.emit(None)
+
+    def commit_threshold(self) -> None:
+        before, self._threshold_before = self._threshold_before, None
+        proposal = self.proposal
+        if before is not None and proposal is not None and before != proposal.threshold:
+            self.undo_stack.push(ThresholdCommand(self, before, proposal.threshold))
+
+    def set_threshold(self, threshold: float) -> None:
+        """Move the threshold as one step (a key press on the slider, a script)."""
+        self.preview_threshold(threshold)
+        self.commit_threshold()
+
+    def write_proposal(self, proposal: DamageProposal | None) -> None:
+        """Undo/redo entry point: show ``proposal`` (None: none)."""
+        self.document.detected.set(proposal)
+        self.proposal_changed.emit(None)
+
+    def write_threshold(self, threshold: float) -> None:
+        self.document.detected.set_threshold(threshold)
+        self.proposal_changed.emit(None)
+
+    def write_excluded_patch(self, box: Box, values: np.ndarray) -> None:
+        self.document.detected.write_excluded(box, values)
+        self.proposal_changed.emit(box)
 
     def write_mask_patch(self, box: Box, values: np.ndarray) -> None:
         """Undo/redo entry point: put ``values`` into the mask inside ``box``."""
@@ -175,9 +251,11 @@ class Editor(QObject):
         if checksum is None:
             raise ProjectError(f"'{document.path.name}' can no longer be read, so the project cannot refer to it.")
         commands, applied = self.fill_commands()
+        proposal = document.detected.proposal
         return Project(document.path, checksum, document.mask.copy() if mask is None else mask,
                        [command.step for command in commands], applied,
-                       document.saved_prefix([command.patch for command in commands]))
+                       document.saved_prefix([command.patch for command in commands]),
+                       proposal.snapshot() if proposal is not None else None)
 
     def set_document_from_project(self, document: Document, project: Project, *, saved: bool) -> None:
         """Show ``document`` (the project's source, freshly read) with the project's history:
@@ -198,12 +276,14 @@ class Editor(QObject):
             self.undo_stack.push(AcceptFillCommand(self, f"Fill ({patch.operation.method_label})", patch))
         self.undo_stack.setIndex(project.position)
         document.replace_mask(project.mask)
+        document.detected.set(project.proposal)
         self._mask_count = int(np.count_nonzero(document.mask))
         if saved:
             document.mark_saved()
         else:  # recovered: what the crashed session had saved (exported) is still saved
             document.mark_saved_prefix(patches, project.saved_steps)
         self.mask_changed.emit(document.full_box)
+        self.proposal_changed.emit(None)
         self.modified_changed.emit(self.is_modified)
 
     def discard_pending(self) -> None:
@@ -215,17 +295,19 @@ class Editor(QObject):
     def apply_fill_patch(self, patch: FillPatch) -> None:
         self._mask_count -= int(np.count_nonzero(self.document.mask[patch.box.slices]))
         self.document.apply_fill(patch)
-        self._after_fill_change(patch.box)
+        self._after_fill_change(patch)
 
     def revert_fill_patch(self, patch: FillPatch) -> None:
-        self._mask_count += int(np.count_nonzero(patch.mask_before)) - int(
-            np.count_nonzero(self.document.mask[patch.box.slices]))
+        mask_now = int(np.count_nonzero(self.document.mask[patch.box.slices]))
         self.document.revert_fill(patch)
-        self._after_fill_change(patch.box)
+        self._mask_count += int(np.count_nonzero(self.document.mask[patch.box.slices])) - mask_now
+        self._after_fill_change(patch)
 
-    def _after_fill_change(self, box: Box) -> None:
-        self.pixels_changed.emit(box)
-        self.mask_changed.emit(box)
+    def _after_fill_change(self, patch: FillPatch) -> None:
+        self.pixels_changed.emit(patch.box)
+        self.mask_changed.emit(patch.box)
+        if patch.proposal_before is not None:
+            self.proposal_changed.emit(None)
         self.modified_changed.emit(self.is_modified)
 
     # --------------------------------------------------------------------- files

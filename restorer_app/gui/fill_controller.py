@@ -1,5 +1,6 @@
-"""One fill at a time for the window: starts the worker thread, relays its signals, and
-makes sure nothing from an old job arrives after the window moved on."""
+"""One background job at a time for the window (a fill, or a damage detection): starts the
+worker thread, relays its signals, and makes sure nothing from an old job arrives after the
+window moved on."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
 from restorer_app.engine.imageio import RasterImage
+from restorer_app.engine.detection import DamageMap
 from restorer_app.engine.pipeline import FillResult, Inpainter, InpaintRequest
+from restorer_app.engine.registry import ModelEntry
 
-from .fill_worker import FillJob, FillWorker
+from .fill_worker import DetectWorker, FillJob, FillWorker, Worker
 
 
 class FillController(QObject):
     progress = Signal(float, str)
     returned = Signal(object, object, object)  # FillResult, the mask and the request it was computed from
+    detected = Signal(object)  # DamageMap
     errored = Signal(object)
     cancelled = Signal()
     #: The job's thread has ended; always last, whatever the outcome.
@@ -31,12 +35,22 @@ class FillController(QObject):
     def running(self) -> bool:
         return self.job is not None
 
+    @property
+    def detecting(self) -> bool:
+        return self.job is not None and isinstance(self.job.worker, DetectWorker)
+
     def start(self, image: RasterImage, mask: np.ndarray, request: InpaintRequest) -> None:
-        if self.job is not None:
-            raise RuntimeError("A fill is already running.")
         self._mask = mask.copy()  # the result belongs to this mask, whatever is painted next
         self._request = request  # and to this request, which its provenance record names
-        worker = FillWorker(self.inpainter, image, self._mask, request)
+        self._start(FillWorker(self.inpainter, image, self._mask, request))
+
+    def start_detection(self, model: ModelEntry, pixels: np.ndarray) -> None:
+        """Find the damage in ``pixels`` with ``model`` (a ``detect`` model of the inpainter's registry)."""
+        self._start(DetectWorker(self.inpainter.registry, model.id, pixels))
+
+    def _start(self, worker: Worker) -> None:
+        if self.job is not None:
+            raise RuntimeError("A fill or detection is already running.")
         job = FillJob(worker, self)
         # Bound methods of this (GUI-thread) object, so Qt queues the calls to this thread.
         worker.progress.connect(self._relay_progress)
@@ -69,8 +83,12 @@ class FillController(QObject):
         if self._from_current_job():
             self.progress.emit(fraction, message)
 
-    def _relay_returned(self, result: FillResult) -> None:
-        if self._from_current_job():
+    def _relay_returned(self, result: FillResult | DamageMap) -> None:
+        if not self._from_current_job():
+            return
+        if isinstance(result, DamageMap):
+            self.detected.emit(result)
+        else:
             self.returned.emit(result, self._mask, self._request)
 
     def _relay_errored(self, error: BaseException) -> None:

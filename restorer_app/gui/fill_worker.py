@@ -1,4 +1,4 @@
-"""Runs a fill off the GUI thread and reports through signals.
+"""Runs a fill (or a damage detection) off the GUI thread and reports through signals.
 
 The contract follows superqt's workers: ``started``, ``progress(fraction, message)``,
 then exactly one of ``returned(result)``, ``errored(exception)`` or ``cancelled()``, and
@@ -13,10 +13,13 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
+from restorer_app.engine.detection import DamageMap, detect_damage
 from restorer_app.engine.errors import OperationCancelled
 from restorer_app.engine.imageio import RasterImage
 from restorer_app.engine.pipeline import Inpainter, InpaintRequest
 from restorer_app.engine.progress import Progress
+from restorer_app.engine.registry import ModelRegistry
+from restorer_app.engine.runtime import Device
 
 # Every thread a job started, so tests (and quitting) can check none is left running.
 _threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
@@ -38,8 +41,8 @@ class SignalProgress(Progress):
         self._emit(float(fraction), message)
 
 
-class FillWorker(QObject):
-    """Calls :meth:`Inpainter.inpaint` once; lives in the job's thread."""
+class Worker(QObject):
+    """One long engine call (:meth:`compute`), made in the job's thread."""
 
     started = Signal()
     progress = Signal(float, str)
@@ -48,13 +51,12 @@ class FillWorker(QObject):
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, inpainter: Inpainter, image: RasterImage, mask: np.ndarray, request: InpaintRequest) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._inpainter = inpainter
-        self._image = image
-        self._mask = mask
-        self._request = request
         self._token = SignalProgress(self.progress.emit)
+
+    def compute(self, progress: Progress) -> object:
+        raise NotImplementedError
 
     def cancel(self) -> None:
         """Ask the fill to stop at its next cancellation point (safe from any thread)."""
@@ -68,7 +70,7 @@ class FillWorker(QObject):
     def run(self) -> None:
         self.started.emit()
         try:
-            result = self._inpainter.inpaint(self._image, self._mask, self._request, self._token)
+            result = self.compute(self._token)
         except OperationCancelled:
             self.cancelled.emit()
         except Exception as exc:  # routed to the window's one error dialog, never swallowed
@@ -82,12 +84,41 @@ class FillWorker(QObject):
             self.finished.emit()
 
 
+class FillWorker(Worker):
+    """Calls :meth:`Inpainter.inpaint` once."""
+
+    def __init__(self, inpainter: Inpainter, image: RasterImage, mask: np.ndarray, request: InpaintRequest) -> None:
+        super().__init__()
+        self._inpainter = inpainter
+        self._image = image
+        self._mask = mask
+        self._request = request
+
+    def compute(self, progress: Progress) -> object:
+        return self._inpainter.inpaint(self._image, self._mask, self._request, progress)
+
+
+class DetectWorker(Worker):
+    """Opens a ``detect`` model and finds the damage in a photo's pixels."""
+
+    def __init__(self, registry: ModelRegistry, model_id: str, pixels: np.ndarray) -> None:
+        super().__init__()
+        self._registry = registry
+        self._model_id = model_id
+        self._pixels = pixels
+
+    def compute(self, progress: Progress) -> DamageMap:
+        progress.report(0.0, "Loading the damage detector…")
+        model = self._registry.open(self._model_id, Device.AUTO)
+        return detect_damage(self._pixels, model, progress)
+
+
 class FillJob(QObject):
     """Owns a worker and the QThread it runs in; keep it alive until ``done`` fires."""
 
     done = Signal()
 
-    def __init__(self, worker: FillWorker, parent: QObject | None = None) -> None:
+    def __init__(self, worker: Worker, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = worker
         self.thread = QThread()

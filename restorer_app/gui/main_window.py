@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLin
                                QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget)
 
 from restorer_app import __version__
+from restorer_app.engine.detection import DamageMap
 from restorer_app.engine.errors import RestorerError
 from restorer_app.engine.pipeline import AUTO, FillResult, Inpainter, InpaintRequest, MethodInfo
+from restorer_app.engine.registry import ModelKind
 from restorer_app.engine.runtime import Device
 
 from . import dialogs
@@ -26,6 +28,7 @@ from .actions import WindowActions
 from .autosave import Autosaver
 from .canvas import CanvasView
 from .canvas_layers import CanvasLayers
+from .detect_section import share_text
 from .editor import Editor
 from .file_flow import FileFlow, openable_drop
 from .fill_controller import FillController
@@ -41,7 +44,7 @@ _TEXT_INPUTS = (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QTextEdit)
 
 
 class MainWindow(QMainWindow):
-    #: Emitted after a fill job ended and the window is back in a steady state.
+    #: Emitted after a fill or detection job ended and the window is back in a steady state.
     fill_done = Signal()
 
     def __init__(self, settings: QSettings | None = None, inpainter: Inpainter | None = None) -> None:
@@ -125,6 +128,14 @@ class MainWindow(QMainWindow):
         a.show_mask.toggled.connect(lambda _: self._show_layers())
         a.fill.triggered.connect(self.fill)
         a.cancel_fill.triggered.connect(self.cancel_fill)
+        a.detect.triggered.connect(self.detect)
+        a.cancel_detect.triggered.connect(self.cancel_fill)
+        a.repair.triggered.connect(self.repair)
+        a.clear_proposal.triggered.connect(lambda: self._run(editor.clear_proposal))
+        if panel.detect_section is not None:
+            panel.detect_section.threshold_moved.connect(editor.preview_threshold)
+            panel.detect_section.threshold_released.connect(editor.commit_threshold)
+            panel.detect_section.threshold_set.connect(editor.set_threshold)
         a.accept.triggered.connect(self.accept_fill)
         a.discard.triggered.connect(self.discard_fill)
         a.split.toggled.connect(canvas.set_split)
@@ -135,8 +146,9 @@ class MainWindow(QMainWindow):
 
         files.message.connect(self.statusBar().showMessage)
         files.start_notice.connect(self.notices.keep)
-        self.fills.progress.connect(panel.set_progress)
+        self.fills.progress.connect(self._on_job_progress)
         self.fills.returned.connect(self._on_fill_returned)
+        self.fills.detected.connect(self._on_detected)
         self.fills.errored.connect(self._on_fill_errored)
         self.fills.cancelled.connect(self._on_fill_cancelled)
         self.fills.done.connect(self._on_fill_done)
@@ -150,6 +162,7 @@ class MainWindow(QMainWindow):
 
         editor.document_changed.connect(self._on_document_changed)
         editor.mask_changed.connect(self._on_mask_changed)
+        editor.proposal_changed.connect(self._on_proposal_changed)
         editor.pixels_changed.connect(self.layers.refresh_pixels)
         editor.pending_changed.connect(self._on_pending_changed)
         editor.modified_changed.connect(self.setWindowModified)
@@ -209,17 +222,57 @@ class MainWindow(QMainWindow):
         document = self.editor.document
         if document is None or self.fills.running or document.pending is not None:
             return False
-        if self.editor.mask_is_empty:
+        if not self.editor.has_marked_damage:
             self.statusBar().showMessage("Nothing to fill: paint over the damage with the brush first.", 6000)
             return False
         request = inpaint_request(self.panel.fill_options())
         self.editor.locked = True
         self.notices.fill_started()
         self.panel.set_filling(True)
-        self.fills.start(document.image, document.mask, request)
+        # What is shown is what is filled: the painted strokes and the detected damage.
+        self.fills.start(document.image, document.repair_mask(), request)
         self._update_actions()
         self.canvas.setFocus()  # or the next shortcut (Y for the split view) types into the description
         return True
+
+    def repair(self) -> bool:
+        """Fill the detected damage (and the painted strokes) the way Fill does."""
+        if self.editor.proposal is None:
+            return False
+        return self.fill()
+
+    def detect(self) -> bool:
+        """Look for damage with the default detect model in a worker thread; False if nothing was started."""
+        document = self.editor.document
+        if document is None or self.fills.running or document.pending is not None:
+            return False
+        entry = self.inpainter.registry.default_entry(ModelKind.DETECT)
+        if entry is None:
+            self.statusBar().showMessage("No damage detector is installed.", 6000)
+            return False
+        self.editor.locked = True
+        self.notices.fill_started()
+        if self.panel.detect_section is not None:
+            self.panel.detect_section.set_detecting(True)
+        self.fills.start_detection(entry, document.image.pixels)
+        self._update_actions()
+        self.canvas.setFocus()
+        return True
+
+    def _on_job_progress(self, fraction: float, message: str) -> None:
+        section = self.panel.detect_section
+        if self.fills.detecting and section is not None:
+            section.set_progress(fraction, message)
+        else:
+            self.panel.set_progress(fraction, message)
+
+    def _on_detected(self, damage: DamageMap) -> None:
+        self.editor.locked = False  # the job is over; the proposal is the first edit after it
+        self.editor.propose(damage)
+        share = self.editor.document.detected.share
+        self.statusBar().showMessage(
+            f"Detected damage on {share_text(share)} ({damage.model_id} {damage.model_version}). Adjust the "
+            "sensitivity, erase what is not damage, paint what was missed, then press Repair.", 15000)
 
     @property
     def fill_job(self) -> FillJob | None:
@@ -239,15 +292,21 @@ class MainWindow(QMainWindow):
             f"in {result.seconds:.1f} s. Enter accepts, Esc discards.", 10000)
 
     def _on_fill_errored(self, error: BaseException) -> None:
-        dialogs.show_error(self, error)
+        if self.fills.detecting:
+            self.notices.detection_failed(dialogs.error_sentence(error))
+        else:
+            dialogs.show_error(self, error)
 
     def _on_fill_cancelled(self) -> None:
-        self.statusBar().showMessage("Fill cancelled; the photograph is unchanged.", 5000)
+        self.statusBar().showMessage("Detection cancelled; nothing was proposed." if self.fills.detecting
+                                     else "Fill cancelled; the photograph is unchanged.", 5000)
 
     def _on_fill_done(self) -> None:
         document = self.editor.document
         self.editor.locked = bool(document and document.pending is not None)
         self.panel.set_filling(False)
+        if self.panel.detect_section is not None:
+            self.panel.detect_section.set_detecting(False)
         self._update_actions()
         self.fill_done.emit()
 
@@ -274,6 +333,7 @@ class MainWindow(QMainWindow):
         self.status.show_zoom(self.canvas.zoom if document else None)
         self._on_method_changed(self.panel.fill_options().method)
         self._on_mask_changed(None)
+        self._on_proposal_changed(None)
         self.setWindowTitle(f"{document.display_name}[*] — Restorer" if document else "Restorer")
         self.setWindowModified(self.editor.is_modified)
         self._update_actions()
@@ -293,13 +353,24 @@ class MainWindow(QMainWindow):
     def _show_layers(self) -> None:
         document = self.editor.document
         if document is not None:
-            self.layers.show(document.mask, self.actions_.show_mask.isChecked())
+            self.layers.show(document.mask, document.detected.mask, self.actions_.show_mask.isChecked())
 
     def _on_mask_changed(self, box) -> None:
         if box is not None:
             self.canvas.refresh_mask(box)
         document = self.editor.document
         self.status.show_coverage(self.editor.coverage if document else None)
+
+    def _on_proposal_changed(self, box) -> None:
+        document = self.editor.document
+        self.canvas.refresh_proposal(box)
+        section = self.panel.detect_section
+        if section is not None:
+            proposal = document.detected.proposal if document else None
+            section.show_proposal(proposal.threshold if proposal else None,
+                                  document.detected.share if document else 0.0)
+        if box is None:  # a proposal came or went: Repair and Clear follow
+            self._update_actions()
 
     def _on_method_changed(self, method: MethodInfo | None) -> None:
         # Until a fill with this method ran, all we can show is where it is expected to run.
@@ -318,7 +389,8 @@ class MainWindow(QMainWindow):
         document = self.editor.document
         reviewing = document is not None and document.pending is not None
         editing = self.actions_.enable_for(has_document=document is not None, filling=self.fills.running,
-                                           reviewing=reviewing, undo_stack=self.editor.undo_stack)
+                                           reviewing=reviewing, undo_stack=self.editor.undo_stack,
+                                           detecting=self.fills.detecting, has_proposal=self.editor.proposal is not None)
         self.panel.set_reviewing(reviewing)
         self.canvas.set_painting_enabled(editing)
 

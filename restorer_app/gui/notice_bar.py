@@ -74,6 +74,9 @@ class WindowNotices:
     def review_ended(self) -> None:
         self.bar.hide()
 
+    def detection_failed(self, sentence: str) -> None:
+        self.bar.show_notices([f"Damage detection failed, so nothing was proposed: {sentence}"])
+
     def autosave_failed(self, sentence: str) -> None:
         if not self._autosave_failing:  # once per failing streak, not every few seconds
             self._autosave_failing = True

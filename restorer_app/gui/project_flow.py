@@ -70,5 +70,7 @@ def recovery_summary(project: Project, saved: _dt.datetime, today: _dt.date | No
     work = [f"{fills} accepted fill{'s' if fills != 1 else ''}"] if fills else []
     if project.mask.any():
         work.append("the painted mask")
+    if project.proposal is not None:
+        work.append("the detected damage")
     what = " and ".join(work) if work else "the photograph as it was"
     return f"Work on '{project.source_path.name}' autosaved {when} can be restored: {what}."

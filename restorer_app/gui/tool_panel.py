@@ -1,6 +1,7 @@
 """The side panel: the steps of the work in the order a restorer does them (see
-``operations.WORK_ORDER``), each under its own heading; today the repair step, whose
-mask tools, method, options, Fill button and review box are built here.
+``operations.WORK_ORDER``), each under its own heading: the detect step (detect_section.py)
+and the repair step, whose mask tools, method, options, Fill button and review box are built
+here.
 
 A thin view: its buttons show the window's actions; it gives the window the brush size,
 the grow amount and, for a fill, one :class:`FillOptions`.
@@ -19,7 +20,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
 from restorer_app.engine.pipeline import DEFAULT_GRAIN, DESCRIBED_WIDTH, MethodInfo
 
 from .actions import WindowActions
-from .operations import REPAIR, offered_steps
+from .detect_section import DetectSection
+from .operations import DETECT, REPAIR, offered_steps
 from .panel_widgets import ActionButton, heading, off_spin, separator, spin_row, step_heading
 
 MIN_BRUSH, MAX_BRUSH = 1, 500
@@ -72,7 +74,10 @@ class ToolPanel(QWidget):
         #: The steps shown, in the order of work.
         self.steps = offered_steps(models)
         # The one place a step gets its controls; a step without its own builder shows its models.
-        builders = {REPAIR.kind: lambda: self._build_repair(actions)}
+        #: The Detect step's controls, when a detect model is installed.
+        self.detect_section: DetectSection | None = None
+        builders = {REPAIR.kind: lambda: self._build_repair(actions),
+                    DETECT.kind: lambda: self._build_detect(actions, models[DETECT.kind])}
         numbered = len(self.steps) > 1
         for number, step in enumerate(self.steps, 1):
             if number > 1:
@@ -85,6 +90,10 @@ class ToolPanel(QWidget):
 
         self.set_filling(False)
         self.set_reviewing(False)
+
+    def _build_detect(self, actions: WindowActions, labels: Sequence[str]) -> QWidget:
+        self.detect_section = DetectSection(actions, labels)
+        return self.detect_section
 
     def _build_repair(self, actions: WindowActions) -> QWidget:
         """Mark the damage, choose how to fill it, fill, review."""

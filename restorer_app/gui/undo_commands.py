@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
-from restorer_app.engine.project import FillStep
+from restorer_app.engine.project import DamageProposal, FillStep
 
 from .brush_stroke import MaskPatch
 from .document import FillPatch, fill_step
@@ -19,18 +19,60 @@ if TYPE_CHECKING:
 class MaskPatchCommand(QUndoCommand):
     """A brush stroke, or a whole-mask operation (clear, invert, grow, shrink, load),
     reduced to the box it changed. The edit is already on the mask when pushed; the
-    first redo() therefore rewrites the same values, which is harmless."""
+    first redo() therefore rewrites the same values, which is harmless. An eraser stroke over
+    detected damage also carries what it excluded from the proposal."""
 
-    def __init__(self, editor: "Editor", text: str, patch: MaskPatch) -> None:
+    def __init__(self, editor: "Editor", text: str, patch: MaskPatch | None,
+                 excluded: MaskPatch | None = None) -> None:
         super().__init__(text)
         self._editor = editor
         self.patch = patch
+        self.excluded = excluded
 
     def redo(self) -> None:
-        self._editor.write_mask_patch(self.patch.box, self.patch.after)
+        if self.patch is not None:
+            self._editor.write_mask_patch(self.patch.box, self.patch.after)
+        if self.excluded is not None:
+            self._editor.write_excluded_patch(self.excluded.box, self.excluded.after)
 
     def undo(self) -> None:
-        self._editor.write_mask_patch(self.patch.box, self.patch.before)
+        if self.patch is not None:
+            self._editor.write_mask_patch(self.patch.box, self.patch.before)
+        if self.excluded is not None:
+            self._editor.write_excluded_patch(self.excluded.box, self.excluded.before)
+
+
+class ProposalCommand(QUndoCommand):
+    """Detected damage shown (``after``) instead of what was (``before``); None is no proposal.
+    Both are kept as they were, so undo and redo give back exactly those states."""
+
+    def __init__(self, editor: "Editor", text: str, before: DamageProposal | None,
+                 after: DamageProposal | None) -> None:
+        super().__init__(text)
+        self._editor = editor
+        self._before = before.snapshot() if before is not None else None
+        self._after = after.snapshot() if after is not None else None
+
+    def redo(self) -> None:
+        self._editor.write_proposal(self._after.snapshot() if self._after is not None else None)
+
+    def undo(self) -> None:
+        self._editor.write_proposal(self._before.snapshot() if self._before is not None else None)
+
+
+class ThresholdCommand(QUndoCommand):
+    """The sensitivity slider moved: one command per release (or per key press), not per tick."""
+
+    def __init__(self, editor: "Editor", old: float, new: float) -> None:
+        super().__init__(f"Sensitivity {round(100 * (1 - new))} %")
+        self._editor = editor
+        self.old, self.new = old, new
+
+    def redo(self) -> None:
+        self._editor.write_threshold(self.new)
+
+    def undo(self) -> None:
+        self._editor.write_threshold(self.old)
 
 
 class AcceptFillCommand(QUndoCommand):
