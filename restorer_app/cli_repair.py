@@ -17,7 +17,7 @@ import numpy as np
 
 from .cli_jobs import (EXIT_FAILED, EXIT_OK, ConsoleProgress, Job, UsageError, check_options, check_outputs,
                        plan_outputs, prepare_output_folders)
-from .engine.detection import DEFAULT_THRESHOLD, REPAIR_GROW, DamageDetector, DamageMap, open_detector
+from .engine.detection import DEFAULT_THRESHOLD, REPAIR_GROW, DamageDetector, DamageMap, level_of, open_detector
 from .engine.errors import ImageWriteError, OperationCancelled, RestorerError
 from .engine.export import export_with_record
 from .engine.files import commit_and_sync
@@ -91,7 +91,7 @@ def run_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_outputs(jobs, synthesized=False, overwrite=args.overwrite, batch=batch)
     prepare_output_folders(jobs, create=batch)
     inpainter = Inpainter()
-    detector = _open(inpainter, args, err)
+    detector = _open(inpainter, args, err, set())
 
     def one(job: Job, progress: ConsoleProgress) -> str:
         image = _load(job, args, err)
@@ -102,8 +102,7 @@ def run_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             write_mask(damage.probability, probability_path(job.output), protect=(job.image,),
                        overwrite=args.overwrite)
         write_mask(mask, job.output, protect=(job.image,), overwrite=args.overwrite)
-        flagged = int(np.count_nonzero(mask))
-        return (f"{job.output}  ({describe_detection(damage, detector, args.threshold, args.grow, flagged)}, "
+        return (f"{job.output}  ({describe_detection(damage, detector, args.threshold, args.grow, mask)}, "
                 f"{time.perf_counter() - started:.2f} s)")
 
     return _run_jobs(jobs, one, batch, out, err)
@@ -116,9 +115,9 @@ def run_repair(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_outputs(jobs, synthesized=args.save_synthesized_mask, overwrite=args.overwrite, batch=batch)
     prepare_output_folders(jobs, create=batch)
     inpainter = Inpainter()
-    detector = _open(inpainter, args, err)
-    request = InpaintRequest(method=args.method, device=Device(args.device))
     shown: set[str] = set()
+    detector = _open(inpainter, args, err, shown)
+    request = InpaintRequest(method=args.method, device=Device(args.device))
     if any(job.output.suffix.lower() in (".jpg", ".jpeg") for job in jobs):
         err.write(f"restorer: warning: JPEG output is lossy (quality {args.jpeg_quality}); use PNG or TIFF to keep "
                   "every pixel.\n")
@@ -128,7 +127,7 @@ def run_repair(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         started = time.perf_counter()
         damage = DamageDetector(detector).detect(image.pixels, progress.sub(0.0, 0.5))
         mask = damage.mask(args.threshold, args.grow)
-        found = describe_detection(damage, detector, args.threshold, args.grow, int(np.count_nonzero(mask)))
+        found = describe_detection(damage, detector, args.threshold, args.grow, mask)
         synthesized = mask if args.save_synthesized_mask else None
         if not mask.any():
             export_with_record(image, job.output, [], source=job.image, synthesized=synthesized,
@@ -152,10 +151,13 @@ def run_repair(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return _run_jobs(jobs, one, batch, out, err)
 
 
-def describe_detection(damage: DamageMap, detector: LoadedModel, threshold: float, grow: int, flagged: int) -> str:
-    """'1234 pixels flagged (0.52 %) at threshold 0.5, grown 1 px, by restorer-detect 1.0 on CPU (ONNX Runtime)'."""
+def describe_detection(damage: DamageMap, detector: LoadedModel, threshold: float, grow: int,
+                       mask: np.ndarray) -> str:
+    """'1234 pixels flagged (0.52 %) at threshold 0.5, 2100 once grown by 1 px, by restorer-detect 1.0
+    on CPU (ONNX Runtime)'."""
+    flagged = int(np.count_nonzero(damage.probability >= level_of(threshold)))
     share = 100.0 * flagged / max(1, damage.probability.size)
-    grown = f", grown {grow} px" if grow else ""
+    grown = f", {int(np.count_nonzero(mask))} once grown by {grow} px" if grow else ""
     return (f"{flagged} pixels flagged ({share:.2f} %) at threshold {threshold:g}{grown}, by {damage.model_id} "
             f"{damage.model_version} on {detector.runtime.placement.label}")
 
@@ -175,11 +177,12 @@ def write_mask(values: np.ndarray, path: Path, *, protect: tuple[Path, ...], ove
     commit_and_sync(staged)
 
 
-def _open(inpainter: Inpainter, args: argparse.Namespace, err: TextIO) -> LoadedModel:
+def _open(inpainter: Inpainter, args: argparse.Namespace, err: TextIO, shown: set[str]) -> LoadedModel:
     """The detector, opened once for the whole run: a missing or damaged one stops it before
-    any photo is read."""
+    any photo is read. Its notice (a CUDA fallback) is said once, with the fill's."""
     detector = open_detector(inpainter.registry, Device(args.device))
-    if detector.runtime.notice:
+    if detector.runtime.notice and detector.runtime.notice not in shown:
+        shown.add(detector.runtime.notice)
         err.write(f"restorer: note: {detector.runtime.notice}\n")
     return detector
 

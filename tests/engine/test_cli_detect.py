@@ -143,7 +143,10 @@ def test_repair_changes_only_the_grown_detected_pixels_and_records_the_detector(
     assert operation["detected_pixels"] == np.count_nonzero(expected_mask(photo))
     assert operation["pixels_changed"] == np.count_nonzero(mask)
     assert len(operation["detector_sha256"]) == 64
+    flagged = np.count_nonzero(expected_mask(photo))
+    assert f"{flagged} pixels flagged" in out and f"{np.count_nonzero(mask)} once grown by 1 px" in out
     assert "tiny-detect 0.1" in out and "Telea" in out
+    assert len(err.splitlines()) == len(set(err.splitlines()))  # a notice (CUDA fallback) said once
     code, said, err = run("verify", folder / "fixed.png")
     assert code == 0, err
     assert "mask detected by tiny-detect 0.1 at threshold 0.5, grown 1 px" in said
