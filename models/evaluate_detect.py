@@ -178,12 +178,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--pictures", type=Path, help="write side-by-side pictures of detections here")
     parser.add_argument("--json", type=Path, help="write the numbers here too")
+    parser.add_argument("--card", type=Path, help="(re)write this model card with the numbers")
+    parser.add_argument("--checkpoint", type=Path, default=Path("runs/detect/last.pt"),
+                        help="the training checkpoint the card describes")
     args = parser.parse_args(argv)
     result = evaluate(args.models, args.data, args.id, args.long_side, args.threshold, args.pictures)
     text = markdown(result)
     print(text)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
+    if args.card:
+        import torch
+
+        from .detect_card import write_detect_card
+
+        state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+        parameters = sum(v.numel() for k, v in state["model"].items() if not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
+        model_file = args.models / f"{args.id}.onnx"
+        write_detect_card(args.card, state, args.data, text, args.pictures.as_posix() if args.pictures else None,
+                          parameters, model_file.stat().st_size / 1e6)
+        print(f"wrote {args.card}")
 
 
 if __name__ == "__main__":
