@@ -80,6 +80,8 @@ class WindowActions:
         self.repair = a("&Repair Detected Damage", ["Ctrl+R"], icon="fill",
                         tip="Fill the detected damage and the painted strokes with the chosen method")
         self.clear_proposal = a("Clear Detected Damage", tip="Remove the proposed mask (painted strokes stay)")
+        self.repair.setIconText("Repair")  # the Detect step's buttons; the menu says it in full
+        self.clear_proposal.setIconText("Clear")
         # Repair
         self.fill = a("&Fill", ["Ctrl+Return", "F"], icon="fill", tip="Fill the marked damage")
         self.cancel_fill = a("&Cancel Fill", ["Esc"], icon="cancel", tip="Stop the running fill")

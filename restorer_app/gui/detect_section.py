@@ -79,6 +79,8 @@ class DetectSection(QWidget):
         models.setObjectName("hint")
         models.setWordWrap(True)
         layout.addWidget(models)
+        self._has_proposal = False
+        self._editable = True
         self.set_detecting(False)
         self.show_proposal(None, 0.0)
 
@@ -136,18 +138,26 @@ class DetectSection(QWidget):
             self.progress_bar.setValue(0)
             self.progress_label.setText("Starting…")
 
+    def set_editable(self, editable: bool) -> None:
+        """False while a fill or detection runs or a fill is reviewed: the proposal is locked then."""
+        self._editable = editable
+        self._enable_slider()
+
+    def _enable_slider(self) -> None:
+        for widget in (self.slider, self.sensitivity_label, self.value_label):
+            widget.setEnabled(self._has_proposal and self._editable)
+
     def set_progress(self, fraction: float, message: str) -> None:
         self.progress_bar.setValue(round(fraction * 1000))
         self.progress_label.setText(message)
 
     def show_proposal(self, threshold: float | None, share: float) -> None:
         """The proposal now (``threshold`` None: there is none) and the share of the photo it marks."""
-        has_proposal = threshold is not None
-        for widget in (self.slider, self.sensitivity_label, self.value_label):
-            widget.setEnabled(has_proposal)
+        has_proposal = self._has_proposal = threshold is not None
+        self._enable_slider()
         if has_proposal and not self.slider.isSliderDown():
             with QSignalBlocker(self.slider):
                 self.slider.setValue(sensitivity_of(threshold))
         self.value_label.setText(f"{self.slider.value()} %")
         self.flagged_label.setText(f"Detected damage: {share_text(share)}." if has_proposal
-                                   else "Nothing detected yet.")
+                                   else "No detected damage is shown.")

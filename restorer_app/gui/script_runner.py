@@ -5,7 +5,10 @@ One action per line; ``#`` starts a comment::
 
     open PHOTO [MASK]            method telea
     stroke DIAMETER x,y x,y ...  erase DIAMETER x,y ...
-    fill                         accept | discard | undo | redo
+    detect                       (waits for the detected damage)
+    sensitivity 0.6              (of the detected damage, 0..1, as the slider sets it)
+    fill | repair                accept | discard | undo | redo | clear-detected
+    save-project FILE            shot FILE  (a PNG of the window, to look at it)
     dump FOLDER                  (writes pixels.npy and mask.npy of the document now)
     wait SECONDS                 (the window keeps running meanwhile)
     quit                         (ends the application with status 0, asking nothing)
@@ -76,12 +79,23 @@ class ScriptRunner(QObject):
             for point in points[1:]:
                 editor.continue_stroke(*point)
             editor.end_stroke()
-        elif verb == "fill":
-            _check(window.fill(), "the fill did not start")
+        elif verb in ("fill", "repair"):
+            _check(window.fill() if verb == "fill" else window.repair(), f"the {verb} did not start")
             window.fill_done.connect(self._after_fill)
             return True
-        elif verb in ("accept", "discard", "undo", "redo"):
-            action = getattr(window.actions_, verb)
+        elif verb == "detect":
+            _check(window.detect(), "the detection did not start")
+            window.fill_done.connect(self._after_detect)
+            return True
+        elif verb == "sensitivity":
+            _check(editor.proposal is not None, "nothing was detected")
+            editor.set_threshold(round(1.0 - float(args[0]), 4))
+        elif verb == "save-project":
+            _check(window.save_project(args[0]), "the project was not saved")
+        elif verb == "shot":
+            _check(window.grab().save(args[0]), f"could not write '{args[0]}'")
+        elif verb in ("accept", "discard", "undo", "redo", "clear-detected"):
+            action = getattr(window.actions_, "clear_proposal" if verb == "clear-detected" else verb)
             _check(action.isEnabled(), f"'{verb}' is not possible now")
             action.trigger()
         elif verb == "wait":
@@ -104,6 +118,15 @@ class ScriptRunner(QObject):
         self._window.fill_done.disconnect(self._after_fill)
         if self._window.editor.document.pending is None:
             print("SCRIPT ERROR at 'fill': no result to review", file=sys.stderr, flush=True)
+            self._app.exit(3)
+            return
+        QTimer.singleShot(0, self._step)
+
+
+    def _after_detect(self) -> None:
+        self._window.fill_done.disconnect(self._after_detect)
+        if self._window.editor.proposal is None:
+            print("SCRIPT ERROR at 'detect': nothing was proposed", file=sys.stderr, flush=True)
             self._app.exit(3)
             return
         QTimer.singleShot(0, self._step)

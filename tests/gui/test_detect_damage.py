@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 
 from restorer_app.engine.detection import DEFAULT_THRESHOLD, REPAIR_GROW, DamageDetector, damage_mask
 from restorer_app.engine.pipeline import Inpainter
@@ -18,6 +18,7 @@ from restorer_app.gui import dialogs
 from restorer_app.gui.detect_section import share_text, threshold_of
 from restorer_app.gui.main_window import MainWindow
 from restorer_app.gui.operations import DETECT
+from restorer_app.gui.script_runner import ScriptRunner
 
 from factories import build_tiny_detect_model, detect_entry, write_manifest
 from gui_helpers import paint
@@ -146,7 +147,7 @@ def test_detect_proposes_a_mask_shown_apart_from_the_painted_strokes(qtbot, wind
 
     window.actions_.undo.trigger()
     assert window.editor.proposal is None and not proposal_mask(window).any()
-    assert not window.actions_.repair.isEnabled() and section.flagged_label.text() == "Nothing detected yet."
+    assert not window.actions_.repair.isEnabled() and section.flagged_label.text() == "No detected damage is shown."
     window.actions_.redo.trigger()
     np.testing.assert_array_equal(proposal_mask(window), expected_proposal(DEFAULT_THRESHOLD))
 
@@ -221,6 +222,7 @@ def test_repair_fills_only_the_final_mask_and_records_the_detector(qtbot, window
     assert window.panel.fill_options().method.id == "auto"
     repair(qtbot, window)
     assert document.pending is not None
+    assert not window.panel.detect_section.slider.isEnabled()  # the proposal is locked under review
     window.accept_fill()
     after = document.image.pixels
     changed = np.any(after != before, axis=2)
@@ -324,3 +326,14 @@ def test_autosave_recovery_keeps_the_proposal(qtbot, window, settings, detect_re
     np.testing.assert_array_equal(proposal_mask(restarted), shown)
     restarted.editor.mark_saved()
     restarted.close()
+
+
+def test_a_script_can_detect_adjust_and_repair(qtbot, window, tmp_path, capsys):
+    script = tmp_path / "flow.txt"
+    script.write_text("detect\nsensitivity 0.3\nerase 7 90,28 90,72\nrepair\naccept\n")
+    runner = ScriptRunner(window, script, QApplication.instance())
+    runner.start()
+    qtbot.waitUntil(lambda: "READY" in capsys.readouterr().out, timeout=20_000)
+    operation = window.editor.document.operations[-1]
+    assert operation.detector_id == "tiny-detect" and operation.detection_threshold == threshold_of(30)
+    assert (window.editor.document.image.pixels[50, HAIR_COLUMN] == old_photo()[50, HAIR_COLUMN]).all()
