@@ -80,21 +80,18 @@ def detection_tiles(height: int, width: int, tile: int, margin: int = TILE_MARGI
     edge it shares with a neighbour; kept parts tile the photo exactly once."""
     if tile <= 2 * margin:
         raise ValueError(f"A detection tile of {tile} px cannot keep a margin of {margin} px on both sides.")
-    step = tile - 2 * margin
 
     def spans(n: int) -> list[tuple[int, int, int, int]]:
-        if n <= tile:
-            return [(0, n, 0, n)]
-        out = []
-        start = 0
-        while start < n:
-            end = min(n, start + step if start else tile - margin)
-            lo = max(0, start - margin)
-            hi = min(n, max(end + margin, lo + tile) if end < n else n)
-            lo = max(0, min(lo, hi - tile))
-            out.append((lo, hi, start, end))
-            start = end
-        return out
+        # The fewest tiles that fit, with the kept parts split evenly: a 4000 px side in
+        # 2048 px tiles is two tiles of 2048, not one of 2048 and a sliver.
+        count = 1
+        while True:
+            cuts = [round(i * n / count) for i in range(count + 1)]
+            out = [(max(0, a - margin) if i else 0, min(n, b + margin) if i < count - 1 else n, a, b)
+                   for i, (a, b) in enumerate(zip(cuts, cuts[1:]))]
+            if all(hi - lo <= tile for lo, hi, _, _ in out):
+                return out
+            count += 1
 
     return [(Box(tx0, ty0, tx1, ty1), Box(kx0, ky0, kx1, ky1))
             for ty0, ty1, ky0, ky1 in spans(height) for tx0, tx1, kx0, kx1 in spans(width)]
