@@ -151,7 +151,8 @@ def save_project(project: Project, path: Path) -> Path:
 
 
 def _write_proposal(archive: zipfile.ZipFile, proposal: DamageProposal) -> dict:
-    archive.writestr(PROBABILITY_MEMBER, _png_bytes(proposal.damage.probability))
+    # Stored, not deflated again: the PNG already is.
+    archive.writestr(PROBABILITY_MEMBER, _probability_png(proposal.damage), compress_type=zipfile.ZIP_STORED)
     archive.writestr(EXCLUDED_MEMBER, _png_bytes(mask_of(holes_of(proposal.excluded))))
     return {"model_id": proposal.damage.model_id, "model_version": proposal.damage.model_version,
             "model_sha256": proposal.damage.model_sha256, "threshold": proposal.threshold,
@@ -159,11 +160,24 @@ def _write_proposal(archive: zipfile.ZipFile, proposal: DamageProposal) -> dict:
 
 
 PROBABILITY_MEMBER, EXCLUDED_MEMBER = "proposal/probability.png", "proposal/excluded.png"
+#: The last probability map encoded, and its PNG: a map never changes, and every autosave of
+#: a session writes the same one (0.2 s for a 24 MP map of scratches, 1.2 s for pure noise).
+_last_encoded: tuple[DamageMap, bytes] | None = None
 
 
-def _png_bytes(gray: np.ndarray) -> bytes:
+def _probability_png(damage: DamageMap) -> bytes:
+    global _last_encoded
+    cached = _last_encoded  # one read: another thread may replace it meanwhile
+    if cached is not None and cached[0] is damage:
+        return cached[1]
+    data = _png_bytes(damage.probability, compress_level=1)  # level 6 takes 3-4x as long for 10 % less
+    _last_encoded = (damage, data)
+    return data
+
+
+def _png_bytes(gray: np.ndarray, compress_level: int = 6) -> bytes:
     out = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(gray)).save(out, format="PNG", compress_level=6)
+    Image.fromarray(np.ascontiguousarray(gray)).save(out, format="PNG", compress_level=compress_level)
     return out.getvalue()
 
 
