@@ -53,6 +53,8 @@ class DetectFlow(QObject):
             self._section.set_progress(fraction, message)
 
     def _on_detected(self, damage: DamageMap) -> None:
+        if self._editor.document is None:  # delivered while the window closes
+            return
         self._editor.locked = False  # the job is over; the proposal is the first edit after it
         self._editor.propose(damage)
         share = self._editor.document.detected.share

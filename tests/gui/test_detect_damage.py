@@ -252,6 +252,8 @@ def test_clear_detected_damage_is_undoable_and_keeps_the_strokes(qtbot, window):
     assert window.editor.document.mask[10, 105]
     window.actions_.undo.trigger()
     np.testing.assert_array_equal(proposal_mask(window), shown)
+    window.actions_.redo.trigger()
+    assert window.editor.proposal is None and not window.actions_.repair.isEnabled()
 
 
 def test_cancelled_detection_proposes_nothing(qtbot, window):
