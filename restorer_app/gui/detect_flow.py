@@ -58,9 +58,8 @@ class DetectFlow(QObject):
         self._editor.locked = False  # the job is over; the proposal is the first edit after it
         self._editor.propose(damage)
         share = self._editor.document.detected.share
-        self._status.showMessage(
-            f"Detected damage on {share_text(share)} ({damage.model_id} {damage.model_version}). Adjust the "
-            "sensitivity, erase what is not damage, paint what was missed, then press Repair.", 15000)
+        self._status.showMessage(f"Detected damage on {share_text(share)}: adjust the sensitivity, erase what "
+                                 "is not damage, then press Repair.", 15000)
 
     def show_proposal(self, _box=None) -> None:
         if self._section is None:
