@@ -2,9 +2,9 @@
 
 ``python -m models.train_detect --data data/photos --out runs/detect --minutes 60``
 
-Training crops are synthesised by a separate process while the network trains (both fit on two
-cores); a pool of crops is kept and refreshed as new ones arrive, so every step sees a mix of
-old and fresh damage. The loss is binary cross-entropy weighted towards damage plus a soft Dice
+Training crops are synthesised by a separate process while the network trains and kept in a
+refreshed pool (:class:`~models.crop_pool.CropPool`), so every step sees a mix of old and fresh
+damage. The loss is binary cross-entropy weighted towards damage plus a soft Dice
 term: damage is 1-3 % of the pixels, and without either term a detector learns to say "clean".
 The learning rate follows the clock (warm-up, then cosine to 5 % at ``--minutes``), so a run of
 any length ends annealed. Checkpoints are written every few minutes and on SIGTERM/SIGINT.
@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import multiprocessing as mp
-import queue
 import signal
 import sys
 import time
@@ -28,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .crop_pool import CropPool, clock_lr
 from .damage import SynthConfig, synthesize
 from .data import read_listing
 from .detect_net import DamageDetector, DetectorConfig, count_parameters
@@ -59,20 +57,16 @@ def sample(photos: list[np.ndarray], size: int, rng: np.random.Generator, config
     return aged.image, aged.types
 
 
-def _produce(data: str, size: int, seed: int, out: mp.Queue, stop) -> None:
-    """The synthesis process: fresh crops for as long as training runs."""
-    torch.set_num_threads(1)
-    photos = load_split(Path(data), "train")
-    rng = np.random.default_rng(seed)
-    config = SynthConfig()
-    while not stop.is_set():
-        item = sample(photos, size, rng, config)
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.5)
-                break
-            except queue.Full:
-                continue
+class AgedCrops:
+    """The pool's factory: (aged photo, damage types) crops of the training photos."""
+
+    def __init__(self, data: Path, size: int) -> None:
+        self.data, self.size = data, size
+
+    def __call__(self):
+        photos = load_split(self.data, "train")
+        config = SynthConfig()
+        return lambda rng: sample(photos, self.size, rng, config)
 
 
 def detection_loss(logits: torch.Tensor, target: torch.Tensor, pos_weight: float = 3.0) -> torch.Tensor:
@@ -126,26 +120,8 @@ def train(args: argparse.Namespace) -> None:
     print(f"detector: {count_parameters(model):,} parameters, widths {config.widths}", flush=True)
 
     rng = np.random.default_rng(args.seed)
-    synth = SynthConfig()
-    photos = load_split(Path(args.data), "train")
-    print(f"{len(photos)} training photos; building a pool of {args.pool} crops", flush=True)
-    pool_images = np.zeros((args.pool, args.crop, args.crop, 3), np.uint8)
-    pool_types = np.zeros((args.pool, args.crop, args.crop), np.uint8)
-    ctx = mp.get_context("fork")
-    fresh: mp.Queue = ctx.Queue(maxsize=256)
-    stop = ctx.Event()
-    producers = [ctx.Process(target=_produce, args=(args.data, args.crop, args.seed + 1 + i, fresh, stop), daemon=True)
-                 for i in range(args.producers)]
-    for p in producers:
-        p.start()
-    filled = 0
-    while filled < args.pool:  # the first pool: from the producers and this process together
-        try:
-            pool_images[filled], pool_types[filled] = fresh.get_nowait()
-        except queue.Empty:
-            pool_images[filled], pool_types[filled] = sample(photos, args.crop, rng, synth)
-        filled += 1
-    print(f"pool ready; training for {args.minutes} min", flush=True)
+    pool = CropPool(AgedCrops(Path(args.data), args.crop), args.pool, args.seed, args.producers)
+    print(f"pool of {args.pool} crops ready; training for {args.minutes} min", flush=True)
 
     stopping = {"now": False}
 
@@ -164,18 +140,10 @@ def train(args: argparse.Namespace) -> None:
         elapsed = time.time() - started
         if elapsed >= budget:
             break
-        for _ in range(8):  # swap in what the producers made since the last step
-            try:
-                slot = int(rng.integers(args.pool))
-                pool_images[slot], pool_types[slot] = fresh.get_nowait()
-            except queue.Empty:
-                break
-        picks = rng.integers(0, args.pool, args.batch)
-        x, y = to_tensors(*augment(pool_images[picks], pool_types[picks], rng))
-        fraction = elapsed / budget
-        warm = min(1.0, (step + 1) / 300)
+        pool.refresh()
+        x, y = to_tensors(*augment(*pool.batch(args.batch), rng))
         for group in optimiser.param_groups:
-            group["lr"] = args.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * fraction)))
+            group["lr"] = clock_lr(args.lr, step, elapsed / budget)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             logits = model(x)
         loss = detection_loss(logits.float(), y)
@@ -195,12 +163,8 @@ def train(args: argparse.Namespace) -> None:
         if time.time() - last_save > 300:
             _save(checkpoint, model, optimiser, step, time.time() - started, config, args)
             last_save = time.time()
-    stop.set()
+    pool.close()
     _save(checkpoint, model, optimiser, step, time.time() - started, config, args)
-    for p in producers:
-        p.join(timeout=5)
-        if p.is_alive():
-            p.terminate()
     print(f"saved {checkpoint} at step {step}", flush=True)
 
 

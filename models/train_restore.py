@@ -1,0 +1,165 @@
+"""Train the restoration model on photos degraded by :mod:`models.degrade`.
+
+``python -m models.train_restore --data data/photos --out runs/restore --minutes 60``
+
+The network is told the three levels that were added (denoise, deblock, sharpen, jittered a
+little so that a slightly wrong estimate still gives a sensible result) and learns to remove
+that much; its estimator learns the levels from the degraded photo alone. Loss: L1 on the
+image (Charbonnier-smoothed) + 0.1 x L1 on the estimated levels. Crops come from a
+:class:`~models.crop_pool.CropPool`; the learning rate follows the clock. Checkpoints every few
+minutes and on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .crop_pool import CropPool, clock_lr
+from .degrade import DegradeConfig, degrade
+from .restore_net import RestoreNet, RestorerConfig, count_parameters
+from .train_detect import load_split, random_crop
+
+
+class DegradedCrops:
+    """The pool's factory: (degraded, target, levels) crops of the training photos."""
+
+    def __init__(self, data: Path, size: int) -> None:
+        self.data, self.size = data, size
+
+    def __call__(self):
+        photos = load_split(self.data, "train")
+        config = DegradeConfig()
+
+        def make(rng):
+            sample = degrade(random_crop(photos[int(rng.integers(len(photos)))], self.size, rng), rng, config)
+            return sample.image, sample.target, sample.levels
+
+        return make
+
+
+def charbonnier(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    return torch.sqrt((a - b) ** 2 + eps * eps).mean()
+
+
+def restore_loss(net: RestoreNet, degraded: torch.Tensor, target: torch.Tensor, levels: torch.Tensor,
+                 strength: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    restored, estimated = net(degraded, strength)
+    image_loss = charbonnier(restored.float(), target)
+    level_loss = (estimated.float().flatten(1) - levels).abs().mean()
+    return image_loss + 0.1 * level_loss, {"image": image_loss.item(), "levels": level_loss.item()}
+
+
+def to_tensors(degraded: np.ndarray, target: np.ndarray, levels: np.ndarray, rng: np.random.Generator):
+    k = int(rng.integers(0, 4))
+    degraded, target = np.rot90(degraded, k, axes=(1, 2)), np.rot90(target, k, axes=(1, 2))
+    if rng.random() < 0.5:
+        degraded, target = degraded[:, :, ::-1], target[:, :, ::-1]
+    as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2).float().div_(255.0)  # noqa: E731
+    x, y = as_tensor(degraded), as_tensor(target)
+    told = np.clip(levels + rng.normal(0, 0.03, levels.shape), 0, 1).astype(np.float32)
+    told[levels == 0] = np.clip(rng.normal(0, 0.03, int((levels == 0).sum())), 0, 1)
+    strength = torch.from_numpy(told)[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
+    return (x.contiguous(memory_format=torch.channels_last), y, torch.from_numpy(levels),
+            strength.contiguous(memory_format=torch.channels_last))
+
+
+def train(args: argparse.Namespace) -> None:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = RestorerConfig(widths=tuple(args.widths))
+    net = RestoreNet(config).to(memory_format=torch.channels_last)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    step, spent = 0, 0.0
+    checkpoint = out / "last.pt"
+    if args.resume and checkpoint.exists():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        net.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        step, spent = state["step"], state["seconds"]
+    print(f"restorer: {count_parameters(net):,} parameters, widths {config.widths}", flush=True)
+    pool = CropPool(DegradedCrops(Path(args.data), args.crop), args.pool, args.seed, args.producers)
+    print(f"pool of {args.pool} crops ready; training for {args.minutes} min", flush=True)
+    stopping = {"now": False}
+
+    def request_stop(_signum, _frame):
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    budget = args.minutes * 60.0
+    started = time.time() - spent
+    last_save = time.time()
+    rng = np.random.default_rng(args.seed + 100)
+    running: dict[str, float] = {}
+    with open(out / "log.jsonl", "a") as log:
+        while not stopping["now"]:
+            elapsed = time.time() - started
+            if elapsed >= budget:
+                break
+            pool.refresh()
+            x, y, levels, strength = to_tensors(*pool.batch(args.batch), rng)
+            for group in optimiser.param_groups:
+                group["lr"] = clock_lr(args.lr, step, elapsed / budget)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                loss, parts = restore_loss(net, x, y, levels, strength)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimiser.step()
+            step += 1
+            for key, value in parts.items():
+                running[key] = 0.98 * running.get(key, value) + 0.02 * value
+            if step % 50 == 0:
+                record = {"step": step, "minutes": round(elapsed / 60, 2), "lr": optimiser.param_groups[0]["lr"],
+                          **{k: round(v, 5) for k, v in running.items()}}
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                print(record, flush=True)
+            if time.time() - last_save > 300:
+                _save(checkpoint, net, optimiser, step, time.time() - started, config, args)
+                last_save = time.time()
+    pool.close()
+    _save(checkpoint, net, optimiser, step, time.time() - started, config, args)
+    print(f"saved {checkpoint} at step {step}", flush=True)
+
+
+def _save(path: Path, net, optimiser, step: int, seconds: float, config: RestorerConfig, args) -> None:
+    state = {"model": net.state_dict(), "optimiser": optimiser.state_dict(), "step": step, "seconds": seconds,
+             "config": asdict(config), "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+             "degrade": repr(DegradeConfig())}
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m models.train_restore", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("data/photos"))
+    parser.add_argument("--out", type=Path, default=Path("runs/restore"))
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--crop", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--pool", type=int, default=3000)
+    parser.add_argument("--producers", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--widths", type=int, nargs="+", default=list(RestorerConfig().widths))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false")
+    parser.add_argument("--resume", action="store_true")
+    train(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
