@@ -93,6 +93,36 @@ def build_tiny_restore_model(path: Path, *, shift: float = 0.0) -> None:
                [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, "H", "W"])], "tiny_restore")
 
 
+def build_tiny_restore3_model(path: Path, *, shift: float = 0.0, with_levels: bool = True, blur: bool = False) -> None:
+    """A ``restore`` model with the three strengths (denoise, deblock, sharpen): output =
+    image (3 x 3 box-blurred when ``blur``, so it needs context) + shift * strength, per
+    channel; levels (optional) = the per-channel mean of the image, as its "estimate"."""
+    from onnx import TensorProto, helper
+
+    source = "image"
+    nodes = []
+    if blur:
+        nodes.append(helper.make_node("AveragePool", ["image"], ["smooth"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                                      count_include_pad=0))
+        source = "smooth"
+    nodes += [
+        helper.make_node("Constant", [], ["shift"], value=helper.make_tensor("s", TensorProto.FLOAT, [], [shift])),
+        helper.make_node("Mul", ["strength", "shift"], ["scaled"]),
+        helper.make_node("Add", [source, "scaled"], ["output"]),
+    ]
+    outputs = [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, "H", "W"])]
+    if with_levels:
+        nodes += [
+            helper.make_node("Constant", [], ["axes"], value=helper.make_tensor("a", TensorProto.INT64, [2], [2, 3])),
+            helper.make_node("ReduceMean", ["image", "axes"], ["levels"], keepdims=1),
+        ]
+        outputs.append(helper.make_tensor_value_info("levels", TensorProto.FLOAT, [1, 3, 1, 1]))
+    _save_tiny(path, nodes,
+               [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"]),
+                helper.make_tensor_value_info("strength", TensorProto.FLOAT, [1, 3, "H", "W"])],
+               outputs, "tiny_restore3")
+
+
 def build_tiny_detect_model(path: Path, *, with_classes: bool = False) -> None:
     """A ``detect`` model: damage = the mean of the three channels; classes (optional) = the
     channels themselves, as three class logits."""
@@ -166,6 +196,16 @@ def restore_entry(folder: Path, file: str = "restore.onnx", model_id: str = "tin
     entry = tiny_entry(folder, file, model_id, kind="restore", prefill="none", max_side=64,
                        inputs=[_image_spec("image", 3), _image_spec("strength", 1)],
                        outputs=[_image_spec("output", 3)])
+    entry.update(overrides)
+    return entry
+
+
+def restore3_entry(folder: Path, file: str = "restore3.onnx", model_id: str = "tiny-restore3", *,
+                   with_levels: bool = True, **overrides) -> dict:
+    """A manifest entry for :func:`build_tiny_restore3_model`."""
+    outputs = [_image_spec("output", 3)] + ([_image_spec("levels", 3)] if with_levels else [])
+    entry = tiny_entry(folder, file, model_id, kind="restore", prefill="none", max_side=64,
+                       inputs=[_image_spec("image", 3), _image_spec("strength", 3)], outputs=outputs)
     entry.update(overrides)
     return entry
 

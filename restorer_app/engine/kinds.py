@@ -58,8 +58,11 @@ KIND_SIGNATURES: dict[ModelKind, KindSignature] = {
     # damage: per-pixel probability (N x 1 x H x W); classes: optional per-class logits.
     ModelKind.DETECT: KindSignature("a damage detection model", ("image",), ("damage",),
                                     optional_outputs=("classes",)),
-    # strength: per-pixel share of the correction to apply (N x 1 x H x W in [0, 1]).
-    ModelKind.RESTORE: KindSignature("a photo restoration model", ("image", "strength"), ("output",)),
+    # strength: per pixel, how much noise, JPEG blocking and blur there is to remove (N x 3 x H x W
+    # in [0, 1]; a model with one channel takes one overall strength); levels: the model's own
+    # estimate of those three from the image alone (N x 3 x 1 x 1), what ``auto`` uses.
+    ModelKind.RESTORE: KindSignature("a photo restoration model", ("image", "strength"), ("output",),
+                                     optional_outputs=("levels",)),
     # latent: the code that picks one of the possible fills (variations).
     ModelKind.GENERATE: KindSignature("a generative fill model", ("image", "mask", "latent"), ("output",),
                                       (TEXT_INPUT,)),

@@ -41,9 +41,13 @@ class RestoreRunner(WholePhotoRunner):
     def restore(self, pixels: np.ndarray, strength: np.ndarray | float = 1.0,
                 progress: Progress | None = None) -> np.ndarray:
         """``pixels`` (H x W x C, uint8 or uint16, gray or colour, alpha kept) restored;
-        ``strength`` is one number or an H x W map in [0, 1] (0 = leave as it is)."""
+        ``strength`` is one number or an H x W map in [0, 1] (0 = leave as it is), given to
+        every strength channel the model has. A photo held whole in float: for large photos,
+        :mod:`restorer_app.engine.restoration` restores tile by tile into the photo's dtype."""
         rgb = tensors.to_float_rgb(pixels)
-        amount = np.broadcast_to(np.asarray(strength, np.float32), pixels.shape[:2])[:, :, None]
+        spec = self.entry.input("strength")
+        channels = spec.channels if spec is not None and spec.channels else 1
+        amount = np.broadcast_to(np.asarray(strength, np.float32)[..., None], pixels.shape[:2] + (channels,))
         (out,) = self.run_tiled({"image": rgb, "strength": np.clip(amount, 0.0, 1.0)}, progress).values()
         return tensors.from_float_rgb(np.clip(out, 0.0, 1.0), pixels)
 
