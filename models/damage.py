@@ -46,7 +46,9 @@ class SynthConfig:
     #: Opacity range of scratches, cracks, hair: faint ones matter (their contrast over a
     #: long run is what makes them visible).
     opacity: tuple[float, float] = (0.15, 1.0)
-    width: tuple[float, float] = (0.7, 4.0)  # scratch width, px
+    width: tuple[float, float] = (0.7, 4.0)  # scratch width, px (log-uniform)
+    wide_share: float = 0.15  # scratches that are wider, up to wide_width px
+    wide_width: float = 10.0
     dust_count: tuple[int, int] = (3, 120)  # per 256 x 256 px
     distractor_probability: float = 0.3  # lettering / twigs drawn into the photo itself
 
@@ -130,6 +132,8 @@ def scratches(image, types, rng, config: SynthConfig):
     side = min(h, w)
     for _ in range(int(rng.integers(1, 5))):
         width = float(np.exp(rng.uniform(np.log(config.width[0]), np.log(config.width[1]))))
+        if rng.random() < config.wide_share:  # a wide emulsion loss or a worn crack
+            width = rng.uniform(config.width[1], config.wide_width)
         opacity = rng.uniform(*config.opacity)
         if rng.random() < 0.5:  # long, nearly straight (film running through a camera or scanner)
             heading = rng.uniform(0, np.pi) if rng.random() < 0.5 else rng.normal(np.pi / 2, 0.15)
@@ -173,21 +177,26 @@ def dust(image, types, rng, config: SynthConfig):
     count = int(rng.integers(*config.dust_count) * h * w / 256 ** 2)
     centres = rng.uniform([0, 0], [w, h], (count, 2))
     radii = np.exp(rng.uniform(np.log(0.5), np.log(4.0), count))
-    bright = rng.random() < 0.5
+    # One kind of speck (dust on the negative prints white, on the print dark) or both.
+    light = rng.random(count) < (rng.random() if rng.random() < 0.5 else float(rng.random() < 0.5))
+    soft = rng.uniform(0.3, 0.8) if rng.random() < 0.4 else 0.0
+    strength = rng.uniform(0.5, 1.0)
+    for group, level in ((light, rng.uniform(0.85, 1.0)), (~light, rng.uniform(0.0, 0.15))):
+        if not group.any():
+            continue
 
-    def draw(canvas, s):
-        for (x, y), r in zip(centres, radii):
-            axes = (max(1, int(r * s * rng.uniform(0.6, 1.0))), max(1, int(r * s)))
-            cv2.ellipse(canvas, (int(x * s), int(y * s)), axes, rng.uniform(0, 180), 0, 360, 255, -1, cv2.LINE_AA)
+        def draw(canvas, s, chosen=group):
+            for (x, y), r in zip(centres[chosen], radii[chosen]):
+                axes = (max(1, int(r * s * rng.uniform(0.6, 1.0))), max(1, int(r * s)))
+                cv2.ellipse(canvas, (int(x * s), int(y * s)), axes, rng.uniform(0, 180), 0, 360, 255, -1, cv2.LINE_AA)
 
-    cover = _coverage(types.shape, draw)
-    footprint = cover > 0.3
-    alpha = cover * rng.uniform(0.5, 1.0)
-    if rng.random() < 0.4:
-        alpha = cv2.GaussianBlur(alpha, (0, 0), rng.uniform(0.3, 0.8))
-    colour = np.full(3, rng.uniform(0.85, 1.0) if bright else rng.uniform(0.0, 0.15), np.float32)
-    _mark(types, footprint, Damage.DUST)
-    return _composite(image, alpha, colour)
+        cover = _coverage(types.shape, draw)
+        alpha = cover * strength
+        if soft:
+            alpha = cv2.GaussianBlur(alpha, (0, 0), soft)
+        _mark(types, cover > 0.3, Damage.DUST)
+        image = _composite(image, alpha, np.full(3, level, np.float32))
+    return image
 
 
 def hair(image, types, rng, config: SynthConfig):
@@ -277,10 +286,10 @@ def stain(image, types, rng, config: SynthConfig):
     inside = np.clip((blob - level) / 0.15, 0, 1)
     rim = np.exp(-((blob - level) / 0.03) ** 2) * region
     tint = np.array([rng.uniform(0.75, 0.95), rng.uniform(0.6, 0.8), rng.uniform(0.35, 0.6)], np.float32)
-    strength = rng.uniform(0.25, 0.6)
+    strength = rng.uniform(0.35, 0.7)
     effect = (inside * strength * 0.6 + rim * strength)[:, :, None]
     out = image * (1 - effect) + image * tint * effect
-    _mark(types, region & (effect[:, :, 0] > 0.08), Damage.STAIN)
+    _mark(types, region & (effect[:, :, 0] > 0.12), Damage.STAIN)  # where the stain shows
     return out
 
 
