@@ -10,6 +10,9 @@ Contract (scripts depend on it; keep it stable):
     restorer repair IMAGE -o OUT [--threshold T] [--grow PX] [--method auto|telea|ns|MODEL_ID]
                     [--device auto|cpu|cuda] [--save-synthesized-mask]
     restorer repair IMAGE... --out-dir DIR [--keep-folders] [...]
+    restorer restore IMAGE -o OUT [--denoise auto|S] [--deblock auto|S] [--sharpen auto|S]
+                     [--colour auto|off] [--model MODEL_ID] [--device auto|cpu|cuda]
+    restorer restore IMAGE... --out-dir DIR [--keep-folders] [...]
     restorer verify OUT...
     restorer models
     restorer --version
@@ -17,7 +20,9 @@ A detected mask is a 0/255 single-channel image of the photo's size (no sidecar:
 no photo). ``repair`` detects, grows the mask by ``--grow`` (default 1 px) and fills it as
 ``inpaint --method auto`` would; its record also names the detector and the threshold. A
 repair that finds no damage still writes OUT, an unchanged copy recording no fills, and says
-so on stderr. Every output gets embedded retouching tags and a ``OUT.restorer.json`` sidecar
+so on stderr. ``restore`` runs the whole photo through the restoration model at strengths
+0..1 (``auto``: estimated from the photo), then corrects fading and casts unless
+``--colour off``; its record names the model, the strengths and which were estimated. Every output gets embedded retouching tags and a ``OUT.restorer.json`` sidecar
 (source and output sha256, one record per operation), written so that ``restorer verify``
 can tell a complete pair from an interrupted one. Outputs and options are checked before any
 fill; an existing output is replaced only with ``--overwrite``. Exit 0 on success, 1 when an
@@ -40,12 +45,13 @@ from . import __version__
 from .cli_jobs import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConsoleProgress, UsageError, check_options,
                        check_outputs, plan_jobs, prepare_output_folders)
 from .cli_repair import add_detect_commands, run_detect, run_repair
+from .cli_restore import add_restore_command, run_restore
 from .engine.errors import MaskError, OperationCancelled, RestorerError
 from .engine.imageio import load_image
 from .engine.masks import load_mask
 from .engine.pipeline import AUTO, DEFAULT_GRAIN, DESCRIBED_WIDTH, InpaintRequest, Inpainter
 from .engine.export import export_with_record, verify_output
-from .engine.provenance import operation_for
+from .engine.provenance import RESTORE_ACTION, operation_for
 from .engine.registry import ModelKind, ModelStatus
 from .engine.runtime import Device
 
@@ -96,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     add_detect_commands(commands)
+    add_restore_command(commands)
 
     verify = commands.add_parser("verify", help="check outputs against their sidecars and embedded XMP")
     verify.add_argument("outputs", nargs="+", type=Path, metavar="OUT")
@@ -185,8 +192,8 @@ def run_models(args: argparse.Namespace, out: TextIO) -> int:
         if status is ModelStatus.READY and registry.problem(entry) is not None:
             status = ModelStatus.CORRUPT
         default = " (default)" if ((entry.default and entry.kind is ModelKind.INPAINT)
-                                   or (entry.kind is ModelKind.DETECT
-                                       and registry.default_entry(ModelKind.DETECT) is entry)) else ""
+                                   or (entry.kind in (ModelKind.DETECT, ModelKind.RESTORE)
+                                       and registry.default_entry(entry.kind) is entry)) else ""
         rows.append((entry.id, entry.kind.value, entry.version, status.value, entry.name + default))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
@@ -211,8 +218,23 @@ def run_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if isinstance(source, dict):
             out.write(f"  source {source.get('name')}, sha256 {source.get('sha256')}\n")
         for number, op in enumerate(verified.operations, start=1):
-            out.write(f"  fill {number}: {_describe_fill(op)}\n")
+            if op.get("action") == RESTORE_ACTION:
+                out.write(f"  restore {number}: {_describe_restore(op)}\n")
+            else:
+                out.write(f"  fill {number}: {_describe_fill(op)}\n")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _describe_restore(op: dict) -> str:
+    """'model restorer-restore 1.0, denoise 0.31 (auto), deblock 0, sharpen 0, colour corrected, ...'."""
+    strengths = []
+    for name in ("denoise", "deblock", "sharpen"):
+        auto = f" (auto, estimated by {op.get('strengths_estimated_by')})" if op.get(f"{name}_auto") else ""
+        strengths.append(f"{name} {op.get(name)}{auto}")
+    colour = ("colour corrected" if op.get("colour_changed") else
+              "colour checked, nothing to correct" if op.get("colour_correction") else "colour correction off")
+    return ", ".join([f"model {op.get('model_id')} {op.get('model_version')}", *strengths, colour,
+                      f"{op.get('pixels_changed')} pixels changed", str(op.get("time")), f"on {op.get('device')}"])
 
 
 def _describe_fill(op: dict) -> str:
@@ -271,6 +293,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return run_detect(args, out, err)
         if args.command == "repair":
             return run_repair(args, out, err)
+        if args.command == "restore":
+            return run_restore(args, out, err)
         if args.command == "verify":
             return run_verify(args, out, err)
         if args.command == "models":

@@ -25,7 +25,7 @@ from .image_write import stage_image
 from .imageio import ImageInfo, RasterImage
 from .masks import holes_of, mask_of
 from .provenance import Operation, app_version, embedded_tags, now_iso
-from .xmp import parse_xmp, qname, xmp_packet
+from .xmp import event_marks, parse_xmp, qname, xmp_packet
 
 SIDECAR_SUFFIX = ".restorer.json"
 SIDECAR_FORMAT = 1
@@ -308,8 +308,7 @@ def _check_embedded_xmp(output: Path, record: dict) -> bool:
     for number, (op, event) in enumerate(zip(operations, events[len(events) - len(operations):]), start=1):
         parameters = event.findtext(qname("stEvt", "parameters")) or ""
         if (event.findtext(qname("stEvt", "when")) != op.get("time")
-                or f"inpainted {op.get('pixels_changed')} pixels" not in parameters
-                or f"mask sha256 {op.get('mask_sha256')}" not in parameters):
+                or any(mark not in parameters for mark in event_marks(op))):
             raise RecordMismatchError(f"'{output}': fill {number} of its sidecar and the embedded XMP history "
                                       "disagree (time, pixels or mask).")
     return True

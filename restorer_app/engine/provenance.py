@@ -1,10 +1,11 @@
-"""What archivists must be able to document: which pixels were synthesized, how, and by what.
+"""What archivists must be able to document: which pixels were synthesized or restored, how, and by what.
 
 Every exported image gets embedded tags (software and a one-line history), an XMP packet (the
-source's, kept, with an ``xmpMM:History`` event per fill added; see :mod:`xmp`) and a sidecar
+source's, kept, with an ``xmpMM:History`` event per operation added; see :mod:`xmp`) and a sidecar
 JSON beside it with checksums of the source and the output and one record per operation
 (:mod:`export` writes the three together and checks that they still agree). This module holds
-the record of one fill and the tags embedded in the file.
+the record of one operation (a fill, a repair or a whole-photo restore) and the tags embedded
+in the file.
 """
 
 from __future__ import annotations
@@ -64,6 +65,38 @@ class Operation:
     detection_threshold: float | None = None
     detection_grow: int = 0
     detected_pixels: int = 0
+    #: "fill" (inpaint, repair) or "restore": the whole photo through a restoration model
+    #: (engine/restoration.py); its mask is then the whole photo and its pixels are changed,
+    #: not synthesized.
+    action: str = "fill"
+    #: A restore: the strengths the model ran with, which were ``auto`` (estimated, by
+    #: ``strengths_estimated_by``: "model" or "classical"), and the colour step (on, and
+    #: whether it moved any pixel).
+    denoise: float | None = None
+    deblock: float | None = None
+    sharpen: float | None = None
+    denoise_auto: bool = False
+    deblock_auto: bool = False
+    sharpen_auto: bool = False
+    strengths_estimated_by: str | None = None
+    colour_correction: bool = False
+    colour_changed: bool = False
+
+    @property
+    def is_restore(self) -> bool:
+        return self.action == RESTORE_ACTION
+
+    @property
+    def restore_summary(self) -> str:
+        """'denoise 0.31 (auto), deblock 0, sharpen 0 (auto, estimated by the model), colour corrected'."""
+        by = f", estimated {'by the model' if self.strengths_estimated_by == 'model' else 'by measurement'}"
+        parts = []
+        for name in ("denoise", "deblock", "sharpen"):
+            auto = getattr(self, f"{name}_auto")
+            parts.append(f"{name} {getattr(self, name) or 0:.2g}" + (f" (auto{by})" if auto else ""))
+        colour = ("colour corrected" if self.colour_changed else "colour checked, nothing to correct"
+                  if self.colour_correction else "colour correction off")
+        return ", ".join(parts + [colour])
 
     @property
     def detector_summary(self) -> str | None:
@@ -97,6 +130,33 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
     )
 
 
+RESTORE_ACTION = "restore"
+
+
+def restore_operation(result, height: int, width: int) -> Operation:
+    """The record of one :class:`~restorer_app.engine.restoration.RestoreResult` of a
+    ``height`` x ``width`` photo."""
+    model = result.model
+    strengths, auto = result.strengths, result.auto
+    return Operation(
+        method=model.id, method_label=f"{model.name} {model.version}", model_id=model.id,
+        model_version=model.version, model_sha256=model.sha256, description="", seed=0, device=result.provider,
+        time=now_iso(), mask_sha256=whole_photo_sha256(height, width), pixels_changed=result.changed_pixels,
+        action=RESTORE_ACTION, denoise=round(strengths.denoise, 4), deblock=round(strengths.deblock, 4),
+        sharpen=round(strengths.sharpen, 4), denoise_auto=auto[0], deblock_auto=auto[1], sharpen_auto=auto[2],
+        strengths_estimated_by=result.estimated_by, colour_correction=result.colour,
+        colour_changed=result.colour_changed,
+    )
+
+
+def whole_photo_sha256(height: int, width: int) -> str:
+    """:func:`mask_sha256` of a mask covering the whole photo, without building it."""
+    count = height * width
+    digest = hashlib.sha256(f"{height}x{width}:".encode())
+    digest.update(b"\xff" * (count // 8) + (bytes([(0xFF << (8 - count % 8)) & 0xFF]) if count % 8 else b""))
+    return digest.hexdigest()
+
+
 def with_detection(operation: Operation, damage: "DamageMap", threshold: float, grow: int = 0) -> Operation:
     """``operation`` recording that its mask came from ``damage`` at ``threshold``, grown by
     ``grow`` px (a repair)."""
@@ -121,12 +181,19 @@ def now_iso() -> str:
 
 def embedded_tags(operations: list[Operation]) -> dict[str, str]:
     """Text tags written into the output file itself (PNG text, TIFF/EXIF Software + description)."""
-    methods = sorted({op.method_label for op in operations})
-    detectors = sorted({op.detector_summary for op in operations if op.detector_summary})
+    fills = [op for op in operations if not op.is_restore]
+    restores = [f"restored by {op.method_label} ({op.restore_summary})" for op in operations if op.is_restore]
+    methods = sorted({op.method_label for op in fills})
+    detectors = sorted({op.detector_summary for op in fills if op.detector_summary})
     found = f"; damage found by {', '.join(detectors)}" if detectors else ""
-    count = len(operations)
-    history = (
-        f"Retouched with Restorer {app_version()}: {count} fill{'s' if count != 1 else ''} "
-        f"({', '.join(methods)}{found}), {sum(op.pixels_changed for op in operations)} pixels synthesized."
-    )
+    count = len(fills)
+    filled = (f"{count} fill{'s' if count != 1 else ''} ({', '.join(methods)}{found}), "
+              f"{synthesized_pixels(operations)} pixels synthesized")
+    steps = "; ".join(restores + ([filled] if fills or not restores else []))
+    history = f"Retouched with Restorer {app_version()}: {steps}."
     return {"Software": f"Restorer {app_version()}", HISTORY_KEY: history}
+
+
+def synthesized_pixels(operations: list[Operation]) -> int:
+    """Pixels made up by fills (a restore changes pixels but makes none up)."""
+    return sum(op.pixels_changed for op in operations if not op.is_restore)

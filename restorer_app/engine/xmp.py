@@ -1,12 +1,12 @@
 """The XMP packet Restorer embeds: the source's packet with everything in it kept, plus one
-``xmpMM:History`` event per fill and Restorer's own summary."""
+``xmpMM:History`` event per operation (fill or restore) and Restorer's own summary."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
 from .image_formats import HISTORY_KEY
-from .provenance import Operation, app_version, embedded_tags, now_iso
+from .provenance import RESTORE_ACTION, Operation, app_version, embedded_tags, now_iso, synthesized_pixels
 
 _NS = {
     "x": "adobe:ns:meta/",
@@ -61,6 +61,13 @@ def xmp_packet(operations: list[Operation], source_xmp: bytes | None = None, rec
     for op in operations:
         event = ET.SubElement(sequence, qname("rdf", "li"), {qname("rdf", "parseType"): "Resource"})
         model = f", model {op.model_id} {op.model_version} sha256 {op.model_sha256}" if op.model_id else ""
+        if op.is_restore:
+            fields = {"action": "edited", "when": op.time, "softwareAgent": agent, "changed": "/",
+                      "parameters": f"restored the whole photo with {op.method_label}{model}: {op.restore_summary}; "
+                                    f"{op.pixels_changed} pixels changed"}
+            for name, value in fields.items():
+                ET.SubElement(event, qname("stEvt", name)).text = value
+            continue
         if op.detector_id:
             model += (f", mask detected by {op.detector_summary} sha256 {op.detector_sha256} "
                       f"({op.detected_pixels} pixels flagged)")
@@ -77,12 +84,21 @@ def xmp_packet(operations: list[Operation], source_xmp: bytes | None = None, rec
     target.set(qname("xmp", "ModifyDate"), now)
     target.set(qname("xmp", "MetadataDate"), now)
     target.set(qname("restorer", "Retouched"), "True")
-    target.set(qname("restorer", "SynthesizedPixels"), str(sum(op.pixels_changed for op in operations)))
+    target.set(qname("restorer", "SynthesizedPixels"), str(synthesized_pixels(operations)))
     target.set(qname("restorer", "History"), embedded_tags(operations)[HISTORY_KEY])
     if record_id:
         target.set(qname("restorer", "RecordId"), record_id)
     body = ET.tostring(root, encoding="unicode")
     return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n' + body + '\n<?xpacket end="w"?>').encode("utf-8")
+
+
+def event_marks(op: dict) -> tuple[str, ...]:
+    """What the history event of a recorded operation (a sidecar's dict) must say for
+    :func:`~restorer_app.engine.export.verify_output` to take it as that operation's."""
+    if op.get("action") == RESTORE_ACTION:
+        return ("restored the whole photo", f"sha256 {op.get('model_sha256')}",
+                f"; {op.get('pixels_changed')} pixels changed")
+    return f"inpainted {op.get('pixels_changed')} pixels", f"mask sha256 {op.get('mask_sha256')}"
 
 
 def parse_xmp(packet: bytes | None) -> ET.Element:
