@@ -212,3 +212,33 @@ def test_open_restorer_says_when_there_is_none_or_it_is_not_one(registry, tmp_pa
     assert str(caught.value).endswith(".") and "\n" not in str(caught.value)
     with pytest.raises(ModelError, match="not a photo restoration model"):
         PhotoRestorer(registry.open("tiny-detect", Device.CPU))
+
+
+def test_a_restore_is_recorded_as_its_own_action(registry):
+    import dataclasses
+    import json
+
+    from restorer_app.engine.image_formats import HISTORY_KEY
+    from restorer_app.engine.project import _operation_of
+    from restorer_app.engine.provenance import (Operation, embedded_tags, mask_sha256, restore_operation,
+                                                whole_photo_sha256)
+    from restorer_app.engine.xmp import event_marks, xmp_packet
+
+    for height, width in ((90, 130), (7, 3), (8, 8)):
+        assert whole_photo_sha256(height, width) == mask_sha256(np.full((height, width), 255, np.uint8))
+    photo = make_photo(90, 130)
+    result = restore(image_of(photo), registry.open("tiny-restore3", Device.CPU), RestoreOptions(deblock=0.0))
+    op = restore_operation(result, 90, 130)
+    assert op.is_restore and op.denoise_auto and not op.deblock_auto and op.deblock == 0.0
+    assert op.pixels_changed == result.changed_pixels and op.strengths_estimated_by == "model"
+    assert "deblock 0," in op.restore_summary and "(auto, estimated by the model)" in op.restore_summary
+    fill = Operation(method="telea", method_label="Telea", model_id=None, model_version=None, model_sha256=None,
+                     description="", seed=0, device="CPU (OpenCV)", time=op.time, mask_sha256="cd" * 32,
+                     pixels_changed=40)
+    history = embedded_tags([op, fill])[HISTORY_KEY]
+    assert "restored by Tiny test model 0.1 (denoise" in history and "1 fill (Telea), 40 pixels synthesized" in history
+    assert "fill" not in embedded_tags([op])[HISTORY_KEY]
+    packet = xmp_packet([op]).decode()
+    assert 'restorer:SynthesizedPixels="0"' in packet and all(m in packet for m in event_marks(dataclasses.asdict(op)))
+    raw = json.loads(json.dumps(dataclasses.asdict(op)))
+    assert Operation(**raw) == op and _operation_of(raw, "p.restorer", 1) == op  # projects read it back
