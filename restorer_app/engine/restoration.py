@@ -329,7 +329,7 @@ def sample_boxes(height: int, width: int, side: int = SAMPLE_TILE, count: int = 
         for column in range(across):
             y = (round((row + 0.5) * height / down - side / 2) // 8) * 8
             x = (round((column + 0.5) * width / across - side / 2) // 8) * 8
-            y, x = max(0, min(y, height - side)), max(0, min(x, width - side))
+            y, x = max(0, min(y, (height - side) // 8 * 8)), max(0, min(x, (width - side) // 8 * 8))
             boxes.append(Box(x, y, min(width, x + side), min(height, y + side)))
     return list(dict.fromkeys(boxes))
 

@@ -127,6 +127,7 @@ def test_sample_tiles_are_spread_over_the_photo_on_the_block_grid():
     assert all(b.x0 % 8 == 0 and b.y0 % 8 == 0 for b in boxes)
     assert len({b.x0 for b in boxes}) == 3 and len({b.y0 for b in boxes}) == 2
     assert sample_boxes(100, 80) == [sample_boxes(100, 80)[0]] and sample_boxes(100, 80)[0].width == 80
+    assert all(b.x0 % 8 == 0 and b.y0 % 8 == 0 for b in sample_boxes(300, 301))  # clamped onto the grid too
 
 
 def test_without_a_levels_output_noise_and_jpeg_blocks_are_measured(registry):
