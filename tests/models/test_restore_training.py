@@ -117,3 +117,30 @@ def test_clock_schedule_warms_up_and_anneals():
     assert clock_lr(1.0, 1000, 0.0) == pytest.approx(1.0)
     assert clock_lr(1.0, 1000, 1.0) == pytest.approx(0.05)
     assert clock_lr(1.0, 1000, 0.5) == pytest.approx(0.525)
+
+
+def test_export_matches_torch_and_the_app_restores_with_it(tmp_path):
+    import json
+
+    from models.evaluate_restore import psnr, ssim
+    from models.export_restore import PARITY_TOLERANCE, export_onnx, manifest_entry, parity
+    from restorer_app.engine.imageio import ImageInfo, RasterImage
+    from restorer_app.engine.registry import ModelRegistry
+    from restorer_app.engine.restoration import RestoreOptions, open_restorer, restore
+
+    torch.manual_seed(0)
+    net = RestoreNet(RestorerConfig(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1), estimator_width=8)).eval()
+    with torch.no_grad():  # a head that changes the photo, so the comparison sees every layer
+        torch.nn.init.normal_(net.head.weight, std=0.01)
+    path = tmp_path / "restore.onnx"
+    export_onnx(net, path, {"restorer.kind": "restore"})
+    assert parity(net, path) <= PARITY_TOLERANCE
+    entry = manifest_entry("res", "Test restorer", "0.1", path, "Apache-2.0")
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": 1, "models": [entry]}))
+    registry = ModelRegistry([tmp_path])
+    assert registry.problem(registry.get("res")) is None
+    rgb = photo(3, 80)
+    result = restore(RasterImage(rgb, ImageInfo("PNG", 8)), open_restorer(registry), RestoreOptions(colour=False))
+    assert result.pixels.shape == rgb.shape and result.pixels.dtype == np.uint8
+    assert result.estimated_by == "model"
+    assert psnr(rgb, rgb) == 99.0 and ssim(rgb, rgb) == pytest.approx(1.0)

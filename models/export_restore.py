@@ -1,0 +1,126 @@
+"""Export a trained restoration model to ONNX for Restorer and register it.
+
+``python -m models.export_restore --checkpoint runs/restore/last.pt`` exports the network with
+its level estimator (outputs ``output`` and ``levels``) with the dynamo exporter at opset 18,
+height and width dynamic in multiples of 16, checks ONNX Runtime against torch at two sizes
+(max abs diff <= 1e-4) and only then writes the model and its manifest entry (kind
+``restore``) into ``resources/models``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .export import sha256_file, update_manifest
+from .restore_net import SIZE_MULTIPLE, RestoreNet, RestorerConfig, count_parameters
+
+MAX_SIDE = 1024
+PARITY_SIZES = ((64, 96), (160, 112))
+PARITY_TOLERANCE = 1e-4
+CARD = "MODEL_CARD_restorer-restore.md"
+
+
+def load_restorer(checkpoint: Path) -> tuple[RestoreNet, dict]:
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    config = RestorerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()})
+    net = RestoreNet(config)
+    net.load_state_dict(state["model"])
+    return net.eval().float(), state
+
+
+def export_onnx(net: RestoreNet, path: Path, metadata: dict[str, str]) -> None:
+    import onnx
+
+    h = torch.export.Dim("h16", min=1, max=1024)
+    w = torch.export.Dim("w16", min=1, max=1024)
+    spatial = {2: SIZE_MULTIPLE * h, 3: SIZE_MULTIPLE * w}
+    with torch.no_grad():
+        program = torch.onnx.export(
+            net, (torch.rand(1, 3, 64, 96), torch.rand(1, 3, 64, 96)), dynamo=True, opset_version=18,
+            external_data=False, input_names=["image", "strength"], output_names=["output", "levels"],
+            dynamic_shapes={"image": spatial, "strength": spatial}, verbose=False,
+        )
+    program.save(str(path))
+    model = onnx.load(str(path))
+    # The exporter's graph notes print a Python set (order varies run to run); nothing reads them.
+    del model.graph.metadata_props[:]
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        model.metadata_props.add(key=key, value=str(value))
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def parity(net: RestoreNet, path: Path, sizes=PARITY_SIZES, seed: int = 0) -> float:
+    """Largest |ONNX Runtime - torch| over random photos and strengths at ``sizes``, both outputs."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for h, w in sizes:
+        image = rng.random((1, 3, h, w), dtype=np.float32)
+        strength = rng.random((1, 3, h, w), dtype=np.float32)
+        ours = session.run(["output", "levels"], {"image": image, "strength": strength})
+        with torch.no_grad():
+            reference = [t.numpy() for t in net(torch.from_numpy(image), torch.from_numpy(strength))]
+        worst = max(worst, *(float(np.abs(a - b).max()) for a, b in zip(ours, reference)))
+    return worst
+
+
+def manifest_entry(model_id: str, name: str, version: str, file: Path, licence: str, default: bool = True) -> dict:
+    spec = lambda n: {"dtype": "float32", "layout": "NCHW", "channels": n, "range": [0, 1]}  # noqa: E731
+    return {
+        "id": model_id, "name": name, "version": version, "kind": "restore", "file": file.name,
+        "sha256": sha256_file(file), "size": file.stat().st_size, "licence": licence,
+        "size_multiple": SIZE_MULTIPLE, "max_side": MAX_SIDE, "default": default, "card": CARD,
+        "description": "Removes noise, film grain, JPEG blocks and softness by the strengths given or estimated.",
+        "inputs": [{"name": "image", **spec(3)}, {"name": "strength", **spec(3)}],
+        "outputs": [{"name": "output", **spec(3)}, {"name": "levels", **spec(3)}],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m models.export_restore", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", type=Path, default=Path("runs/restore/last.pt"))
+    parser.add_argument("--out", type=Path, default=Path("resources/models"), help="models folder with manifest.json")
+    parser.add_argument("--id", default="restorer-restore")
+    parser.add_argument("--name", default="Restorer photo restoration")
+    parser.add_argument("--version", default="1.0")
+    parser.add_argument("--licence", default="Apache-2.0")
+    args = parser.parse_args(argv)
+
+    net, state = load_restorer(args.checkpoint)
+    file = args.out / f"{args.id}.onnx"
+    metadata = {
+        "restorer.kind": "restore", "restorer.id": args.id, "restorer.version": args.version,
+        "restorer.size_multiple": SIZE_MULTIPLE, "restorer.max_side": MAX_SIDE,
+        "restorer.inputs": "image float32 [1,3,H,W] RGB in [0,1]; strength float32 [1,3,H,W]: denoise "
+                           "(1 = sigma 30/255), deblock (1 = JPEG quality 10), sharpen (1 = blur sigma 3 px)",
+        "restorer.outputs": "output float32 [1,3,H,W] restored RGB; levels float32 [1,3,1,1] estimated strengths",
+        "restorer.parameters": count_parameters(net), "restorer.training_steps": state.get("step", 0),
+        "restorer.licence": args.licence,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate = Path(tmp) / file.name
+        export_onnx(net, candidate, metadata)
+        worst = parity(net, candidate)
+        print(f"ONNX Runtime vs torch: max abs diff {worst:.2e} at sizes {PARITY_SIZES}")
+        if worst > PARITY_TOLERANCE:
+            raise SystemExit(f"Parity check failed ({worst:.2e} > {PARITY_TOLERANCE}); nothing was written.")
+        args.out.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(candidate.read_bytes())
+    entry = manifest_entry(args.id, args.name, args.version, file, args.licence)
+    update_manifest(args.out, entry)
+    print(f"wrote {file} ({entry['size'] / 1e6:.2f} MB, {count_parameters(net):,} parameters, "
+          f"sha256 {entry['sha256'][:12]}...) and its manifest entry")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
