@@ -13,6 +13,12 @@ A project is a zip archive holding
   (the detector's map, lossless) and ``proposal/excluded.png`` (what the user erased from it),
   with the detector and the threshold in ``project.json``. A project without them (an older
   one) has no proposal.
+An accepted whole-photo restore is a step like a fill: its box is around the pixels it changed,
+its holes are those pixels, and its operation's ``action`` is ``"restore"``. Replayed in order,
+the restored pixels are the base every later fill and detection worked on. The pixels are kept,
+not the strengths to run the model again: another model version, device or thread count gives
+slightly different pixels, and the later fills were made on these. A project without restore
+steps (an older one) reads as before.
 The source image itself is referenced, not copied. Replaying the steps on the source
 rebuilds every state, so undo history survives a reopen. Only JSON and images are read, and reading
 refuses members whose names leave the archive (zip-slip) or whose size is excessive.
@@ -62,6 +68,11 @@ class FillStep:
 
     def apply(self, image: np.ndarray) -> None:
         image[self.box.slices][self.holes] = self.pixels[self.holes]
+
+    @property
+    def is_restore(self) -> bool:
+        """A whole-photo restore rather than a fill (its holes are what it changed)."""
+        return self.operation.is_restore
 
 
 @dataclass
