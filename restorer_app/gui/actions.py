@@ -73,6 +73,15 @@ class WindowActions:
         self.mask_save = a("Save Mask &As…", tip="Save the mask as a PNG (white = fill)")
         self.show_mask = a("Show &Mask", ["M"], tip="Show or hide the mask overlay", checkable=True)
         self.show_mask.setChecked(True)
+        # Restore
+        self.restore = a("Restore &Photo", ["Ctrl+Shift+R"],
+                         tip="Denoise, remove JPEG blocks, sharpen and correct fading over the whole photo, "
+                             "with the Restore step's settings, for review")
+        self.cancel_restore = a("Cancel Res&tore", ["Esc"], icon="cancel", tip="Stop restoring the photo")
+        self.preview_restore = a("Pre&view Restore", ["P"], checkable=True,
+                                 tip="Show the restore on the visible part of the photo beside the photo as it is")
+        self.restore.setIconText("Restore")
+        self.preview_restore.setIconText("Preview of the visible part")
         # Detect
         self.detect = a("&Detect Damage", ["Ctrl+D"],
                         tip="Find scratches, dust, creases and tears and propose them as a mask (shown in cyan)")
@@ -97,10 +106,10 @@ class WindowActions:
         self.zoom_out = a("Zoom &Out", [QKeySequence.StandardKey.ZoomOut], tip="Zoom out")
 
     def enable_for(self, *, has_document: bool, filling: bool, reviewing: bool, undo_stack: QUndoStack,
-                   detecting: bool = False, has_proposal: bool = False) -> bool:
+                   detecting: bool = False, has_proposal: bool = False, restoring: bool = False) -> bool:
         """Enable what can be done now; True when the photo can be edited (a document that
-        is neither being filled, nor searched for damage, nor under review). ``filling`` is
-        true for either job; ``detecting`` says it is a detection."""
+        is neither being filled, searched for damage or restored, nor under review). ``filling``
+        is true for any job; ``detecting`` and ``restoring`` say which it is."""
         editing = has_document and not filling and not reviewing
         stack = undo_stack
         self.undo.setEnabled(editing and stack.canUndo())
@@ -113,7 +122,10 @@ class WindowActions:
         for action in (self.mask_save, self.split, self.zoom_fit, self.zoom_actual, self.zoom_in, self.zoom_out,
                        self.show_mask, self.brush, self.eraser, self.size_down, self.size_up):
             action.setEnabled(has_document)
-        self.cancel_fill.setEnabled(filling and not detecting)
+        self.cancel_fill.setEnabled(filling and not detecting and not restoring)
+        self.cancel_restore.setEnabled(restoring)
+        self.restore.setEnabled(editing)
+        self.preview_restore.setEnabled(editing)
         self.cancel_detect.setEnabled(detecting)
         self.detect.setEnabled(editing)
         self.repair.setEnabled(editing and has_proposal)

@@ -84,6 +84,7 @@ class CanvasView(QGraphicsView):
         self._before_held = False
         self._has_alpha = False
         self._brush_diameter = 20.0
+        self._after_tag = "After"
 
     # ------------------------------------------------------------------ content
 
@@ -162,6 +163,11 @@ class CanvasView(QGraphicsView):
         self._before_held = held
         self._after_clip.setVisible(not held)
         self._update_split_geometry()
+        self.viewport().update()
+
+    def set_after_tag(self, text: str) -> None:
+        """What the split view calls the right side ("After", or "Preview" while previewing)."""
+        self._after_tag = text
         self.viewport().update()
 
     @property
@@ -427,5 +433,5 @@ class CanvasView(QGraphicsView):
             elif self._split:
                 x = self.viewportTransform().map(self._divider.pos()).x()
                 draw_tag(painter, QPointF(x - 10, top), "Before", left=False)
-                draw_tag(painter, QPointF(x + 10, top), "After", left=True)
+                draw_tag(painter, QPointF(x + 10, top), self._after_tag, left=True)
         painter.restore()

@@ -1,7 +1,8 @@
 """What the canvas compares: a 'before' and an 'after' of the photo, and the mask over them.
 
 Outside review, 'before' is the photo as opened and 'after' the photo as it is now; under
-review of a fill, 'before' is the photo now and 'after' the photo with the fill.
+review of a fill or restore, 'before' is the photo now and 'after' the photo with it. While
+the Restore step previews, 'before' is the photo now and 'after' the preview.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from .document import Document
 class CanvasLayers:
     def __init__(self, canvas: CanvasView) -> None:
         self.canvas = canvas
-        #: The photo as opened ("original"), as it is ("current"), with the fill under review ("pending").
+        #: The photo as opened ("original"), as it is ("current"), with the fill under review
+        #: ("pending"), and the photo now with the restore previewed on part of it ("preview").
         self.displays: dict[str, DisplayBuffer] = {}
 
     @property
@@ -42,11 +44,34 @@ class CanvasLayers:
         else:
             self.displays.pop("pending", None)
 
+    @property
+    def previewing(self) -> bool:
+        return "preview" in self.displays
+
+    def set_preview(self, pixels: np.ndarray | None) -> None:
+        """The photo with a restore previewed on part of it (changed in place, then
+        :meth:`refresh_preview`), or None when nothing is previewed."""
+        if pixels is not None:
+            self.displays["preview"] = DisplayBuffer(pixels)
+        else:
+            self.displays.pop("preview", None)
+
+    def refresh_preview(self, box: Box) -> None:
+        display = self.displays.get("preview")
+        if display is not None:
+            display.refresh(box)
+            self.canvas.refresh_box(box)
+
     def show(self, mask: np.ndarray, proposal: np.ndarray, mask_wanted: bool) -> None:
         """Show the photo's layers with the painted ``mask`` and the detected damage's ``proposal``."""
+        previewing = self.previewing and not self.reviewing
+        self.canvas.set_after_tag("Preview" if previewing else "After")
         if self.reviewing:
             self.canvas.set_before(self.displays["current"])
             self.canvas.set_after(self.displays["pending"])
+        elif previewing:
+            self.canvas.set_before(self.displays["current"])
+            self.canvas.set_after(self.displays["preview"])
         else:
             self.canvas.set_before(self.displays["original"])
             self.canvas.set_after(self.displays["current"])

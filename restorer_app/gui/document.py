@@ -1,7 +1,9 @@
-"""The open photograph, its mask, the fill under review and what was accepted. Qt-free.
+"""The open photograph, its mask, the fill or restore under review and what was accepted. Qt-free.
 
 The window shows this state; undo commands change it through the few methods here, so
-every change to pixels or mask goes through one place.
+every change to pixels or mask goes through one place. An accepted restore is kept like an
+accepted fill (a :class:`FillPatch` whose operation is a restore): one history, one undo
+stack, one way into projects; only the mask and the synthesized-pixels record leave it out.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from restorer_app.engine.imageio import ImageInfo, RasterImage, load_image
 from restorer_app.engine.pipeline import FillResult, InpaintRequest
 from restorer_app.engine.project import DamageProposal, FillStep
 from restorer_app.engine.export import ExportedFiles, export_with_record
-from restorer_app.engine.provenance import Operation, operation_for
+from restorer_app.engine.provenance import Operation, operation_for, restore_operation
 from restorer_app.engine.regions import Box
+from restorer_app.engine.restoration import RestoreResult
 from restorer_app.engine.files import sha256_file
 
 from .proposal import ProposalLayer, repair_operation
@@ -47,6 +50,35 @@ class PendingFill:
     #: The detected damage the fill repairs (part of ``mask``), if any.
     proposal: DamageProposal | None = None
 
+    @property
+    def undo_text(self) -> str:
+        return f"Fill ({self.result.method_label})"
+
+
+@dataclass(frozen=True)
+class PendingRestore:
+    """The whole photo restored, shown for review."""
+
+    result: RestoreResult
+
+    @property
+    def undo_text(self) -> str:
+        return f"Restore ({self.result.model.name} {self.result.model.version})"
+
+
+def command_text(operation: Operation) -> str:
+    """The undo stack's name for an accepted fill or restore."""
+    return f"{'Restore' if operation.is_restore else 'Fill'} ({operation.method_label})"
+
+
+def changed_pixels(before: np.ndarray, after: np.ndarray, rows: int = 256) -> np.ndarray:
+    """H x W bool, True where some channel differs; compared a strip at a time, so a 60 MP
+    photo never needs an H x W x C temporary."""
+    changed = np.empty(before.shape[:2], bool)
+    for y in range(0, before.shape[0], rows):
+        np.any(before[y:y + rows] != after[y:y + rows], axis=2, out=changed[y:y + rows])
+    return changed
+
 
 @dataclass(frozen=True)
 class FillPatch:
@@ -55,7 +87,9 @@ class FillPatch:
 
     ``mask_before`` is the mask the fill was computed from (the mask is locked from the
     start of a fill until it is accepted), so its nonzero pixels are the synthesized ones.
-        """
+    For a restore (``operation.is_restore``) it marks the pixels the restore changed, which
+    are restored, not synthesized, and the painted mask is left as it is.
+    """
 
     id: int
     box: Box
@@ -101,7 +135,7 @@ class Document:
         self.detected = ProposalLayer((image.height, image.width))
         if mask is not None:
             self.replace_mask(mask)
-        self.pending: PendingFill | None = None
+        self.pending: PendingFill | PendingRestore | None = None
         self.save_target: Path | None = None
         self.save_quality = 95  # JPEG quality of the last export, reused by Save
         #: The project file this session was last saved to or opened from.
@@ -180,6 +214,8 @@ class Document:
         """255 wherever an applied fill synthesized pixels."""
         synthesized = np.zeros(self.size, np.uint8)
         for patch in self._applied:
+            if patch.operation.is_restore:
+                continue
             synthesized[patch.box.slices][patch.mask_before > 0] = masks.FILL
         return synthesized
 
@@ -210,11 +246,19 @@ class Document:
         repaired = self.detected.proposal if self.detected.marks_anything else None
         self.pending = PendingFill(result, mask, request, repaired.snapshot() if repaired else None)
 
+    def set_pending_restore(self, result: RestoreResult) -> None:
+        """The restored photo for review."""
+        if result.pixels.shape != self.image.pixels.shape or result.pixels.dtype != self.image.pixels.dtype:
+            raise ValueError("A restored photo must have the photograph's shape and precision.")
+        self.pending = PendingRestore(result)
+
     def take_pending_patch(self) -> FillPatch | None:
-        """Turn the fill under review into a patch to accept (None if it changed nothing)."""
+        """Turn the fill or restore under review into a patch to accept (None if it changed nothing)."""
         pending, self.pending = self.pending, None
         if pending is None:
             return None
+        if isinstance(pending, PendingRestore):
+            return self._restore_patch(pending.result)
         box = Box.around(pending.mask)
         if box is None:
             return None
@@ -232,10 +276,25 @@ class Document:
             proposal_before=pending.proposal,
         )
 
+    def _restore_patch(self, result: RestoreResult) -> FillPatch | None:
+        changed = changed_pixels(self.image.pixels, result.pixels)
+        box = Box.around(changed)
+        if box is None:
+            return None
+        height, width = self.size
+        return FillPatch(
+            id=next_fill_id(), box=box, old_pixels=self.image.pixels[box.slices].copy(),
+            new_pixels=result.pixels[box.slices].copy(),
+            mask_before=np.where(changed[box.slices], np.uint8(masks.FILL), np.uint8(0)),
+            operation=restore_operation(result, height, width))
+
     def apply_fill(self, patch: FillPatch) -> None:
         """Write an accepted fill into the pixels; its damage is repaired, so its mask (and
-        the proposal it repaired) clears."""
+        the proposal it repaired) clears. A restore changes the pixels only."""
         self.image.pixels[patch.box.slices] = patch.new_pixels
+        if patch.operation.is_restore:
+            self._applied.append(patch)
+            return
         self.mask[patch.box.slices] = 0
         if patch.proposal_before is not None:
             self.detected.set(None)
@@ -243,6 +302,9 @@ class Document:
 
     def revert_fill(self, patch: FillPatch) -> None:
         self.image.pixels[patch.box.slices] = patch.old_pixels
+        if patch.operation.is_restore:
+            self._applied = [applied for applied in self._applied if applied.id != patch.id]
+            return
         self.mask[patch.box.slices] = patch.mask_before if patch.painted_before is None else patch.painted_before
         if patch.proposal_before is not None:
             self.detected.set(patch.proposal_before.snapshot())

@@ -20,7 +20,7 @@ from restorer_app.engine.project import DamageProposal, Project, ProjectError
 from restorer_app.engine.regions import Box
 
 from .brush_stroke import BrushStroke, MaskPatch
-from .document import Document, FillPatch, next_fill_id
+from .document import Document, FillPatch, command_text, next_fill_id
 from .undo_commands import AcceptFillCommand, MaskPatchCommand, ProposalCommand, ThresholdCommand
 
 
@@ -31,7 +31,7 @@ class Editor(QObject):
     #: proposal, none, another threshold).
     proposal_changed = Signal(object)
     pixels_changed = Signal(object)  # Box that changed
-    pending_changed = Signal()  # a fill entered or left review
+    pending_changed = Signal()  # a fill or restore entered or left review
     modified_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -218,17 +218,22 @@ class Editor(QObject):
         self.document.set_pending(result, mask, request)
         self.pending_changed.emit()
 
+    def set_pending_restore(self, result) -> None:
+        """The whole photo restored (a RestoreResult), for review."""
+        self.document.set_pending_restore(result)
+        self.pending_changed.emit()
+
     def accept_pending(self) -> None:
         if self.document is None or self.document.pending is None:
             return
-        label = self.document.pending.result.method_label
+        text = self.document.pending.undo_text
         patch = self.document.take_pending_patch()
         self.pending_changed.emit()
         if patch is not None:
-            self.undo_stack.push(AcceptFillCommand(self, f"Fill ({label})", patch))
+            self.undo_stack.push(AcceptFillCommand(self, text, patch))
 
     def fill_commands(self) -> tuple[list[AcceptFillCommand], int]:
-        """Every accepted fill the undo stack holds, oldest first, and how many are applied.
+        """Every accepted fill (and restore) the undo stack holds, oldest first, and how many are applied.
 
         The stack has no undo limit, so it holds every fill since the photo was opened;
         replaying them on the source therefore rebuilds the pixels exactly."""
@@ -273,7 +278,7 @@ class Editor(QObject):
             patches.append(FillPatch(next_fill_id(), step.box, old, replay[step.box.slices].copy(),
                                      np.where(step.holes, np.uint8(masks.FILL), np.uint8(0)), step.operation))
         for patch in patches:
-            self.undo_stack.push(AcceptFillCommand(self, f"Fill ({patch.operation.method_label})", patch))
+            self.undo_stack.push(AcceptFillCommand(self, command_text(patch.operation), patch))
         self.undo_stack.setIndex(project.position)
         document.replace_mask(project.mask)
         document.detected.set(project.proposal)
@@ -293,8 +298,9 @@ class Editor(QObject):
         self.pending_changed.emit()
 
     def apply_fill_patch(self, patch: FillPatch) -> None:
-        self._mask_count -= int(np.count_nonzero(self.document.mask[patch.box.slices]))
+        mask_now = int(np.count_nonzero(self.document.mask[patch.box.slices]))
         self.document.apply_fill(patch)
+        self._mask_count += int(np.count_nonzero(self.document.mask[patch.box.slices])) - mask_now
         self._after_fill_change(patch)
 
     def revert_fill_patch(self, patch: FillPatch) -> None:

@@ -1,4 +1,5 @@
-"""One background job at a time for the window (a fill, or a damage detection): starts the
+"""One background job at a time for the window (a fill, a damage detection or a whole-photo
+restore): starts the
 worker thread, relays its signals, and makes sure nothing from an old job arrives after the
 window moved on."""
 
@@ -11,14 +12,17 @@ from restorer_app.engine.imageio import RasterImage
 from restorer_app.engine.detection import DamageMap
 from restorer_app.engine.pipeline import FillResult, Inpainter, InpaintRequest
 from restorer_app.engine.registry import ModelEntry
+from restorer_app.engine.restoration import RestoreResult
 
 from .fill_worker import DetectWorker, FillJob, FillWorker, Worker
+from .restore_worker import RestoreWorker
 
 
 class FillController(QObject):
     progress = Signal(float, str)
     returned = Signal(object, object, object)  # FillResult, the mask and the request it was computed from
     detected = Signal(object)  # DamageMap
+    restored = Signal(object)  # RestoreResult
     errored = Signal(object)
     cancelled = Signal()
     #: The job's thread has ended; always last, whatever the outcome.
@@ -39,6 +43,10 @@ class FillController(QObject):
     def detecting(self) -> bool:
         return self.job is not None and isinstance(self.job.worker, DetectWorker)
 
+    @property
+    def restoring(self) -> bool:
+        return self.job is not None and isinstance(self.job.worker, RestoreWorker)
+
     def start(self, image: RasterImage, mask: np.ndarray, request: InpaintRequest) -> None:
         self._mask = mask.copy()  # the result belongs to this mask, whatever is painted next
         self._request = request  # and to this request, which its provenance record names
@@ -48,9 +56,13 @@ class FillController(QObject):
         """Find the damage in ``pixels`` with ``model`` (a ``detect`` model of the inpainter's registry)."""
         self._start(DetectWorker(self.inpainter.registry, model.id, pixels))
 
+    def start_restore(self, worker: RestoreWorker) -> None:
+        """Restore the whole photo (a RestoreWorker, which brings its model and options)."""
+        self._start(worker)
+
     def _start(self, worker: Worker) -> None:
         if self.job is not None:
-            raise RuntimeError("A fill or detection is already running.")
+            raise RuntimeError("A fill, detection or restore is already running.")
         job = FillJob(worker, self)
         # Bound methods of this (GUI-thread) object, so Qt queues the calls to this thread.
         worker.progress.connect(self._relay_progress)
@@ -88,6 +100,8 @@ class FillController(QObject):
             return
         if isinstance(result, DamageMap):
             self.detected.emit(result)
+        elif isinstance(result, RestoreResult):
+            self.restored.emit(result)
         else:
             self.returned.emit(result, self._mask, self._request)
 

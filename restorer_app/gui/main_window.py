@@ -3,7 +3,8 @@ the editor, the fill worker and the file flow.
 
 It holds no photo state of its own (that is the Editor's Document), opens and saves nothing
 itself (that is the FileFlow's), and leaves what the canvas compares to CanvasLayers and
-what the notice bar says to WindowNotices, and detection to DetectFlow; it starts fills and
+what the notice bar says to WindowNotices, detection to DetectFlow and the Restore step to
+RestoreFlow; it starts fills and
 reacts to their outcome, and routes every error to ``dialogs.show_error`` (a failed detection
 to the notice bar). Wiring every action in one place is what makes it a little over 400 lines.
 """
@@ -28,6 +29,7 @@ from .autosave import Autosaver
 from .canvas import CanvasView
 from .canvas_layers import CanvasLayers
 from .detect_flow import DetectFlow
+from .document import PendingRestore
 from .editor import Editor
 from .file_flow import FileFlow, openable_drop
 from .fill_controller import FillController
@@ -36,6 +38,7 @@ from .menus import build_menus, build_toolbar
 from .notice_bar import NoticeBar, WindowNotices
 from .operations import model_labels
 from .panel_widgets import scrolling
+from .restore_flow import RestoreFlow
 from .status_bar import StatusFields
 from .tool_panel import FillOptions, ToolPanel
 
@@ -81,6 +84,8 @@ class MainWindow(QMainWindow):
         self.status = StatusFields(self.statusBar())
         self.detection = DetectFlow(self.editor, self.fills, self.inpainter.registry, self.panel.detect_section,
                                     self.statusBar(), self)
+        self.restoration = RestoreFlow(self.editor, self.fills, self.inpainter.registry, self.panel.restore_section,
+                                       self.layers, self.canvas, self.actions_, self.statusBar(), self)
 
         self.recent_menu = build_menus(self, self.actions_, self.panel.steps, self.dock, self._show_about)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -129,6 +134,9 @@ class MainWindow(QMainWindow):
         a.show_mask.toggled.connect(lambda _: self._show_layers())
         a.fill.triggered.connect(self.fill)
         a.cancel_fill.triggered.connect(self.cancel_fill)
+        a.restore.triggered.connect(self.restore)
+        a.cancel_restore.triggered.connect(self.restoration.cancel)
+        self.restoration.layers_changed.connect(self._show_layers)
         a.detect.triggered.connect(self.detect)
         a.cancel_detect.triggered.connect(self.cancel_fill)
         a.repair.triggered.connect(self.repair)
@@ -237,6 +245,16 @@ class MainWindow(QMainWindow):
             return False
         return self.fill()
 
+    def restore(self) -> bool:
+        """Restore the whole photo in a worker thread, for review; False if nothing was started."""
+        if not self.restoration.can_start():
+            return False
+        self.notices.fill_started()
+        started = self.restoration.start()
+        self._update_actions()
+        self.canvas.setFocus()
+        return started
+
     def detect(self) -> bool:
         """Look for damage with the default detect model in a worker thread; False if nothing was started."""
         if not self.detection.can_start():
@@ -257,7 +275,7 @@ class MainWindow(QMainWindow):
             self.panel.set_progress(self.panel.progress_bar.value() / 1000, "Cancelling…")
 
     def _on_fill_progress(self, fraction: float, message: str) -> None:
-        if not self.fills.detecting:  # the Detect step shows its own
+        if not self.fills.detecting and not self.fills.restoring:  # those steps show their own
             self.panel.set_progress(fraction, message)
 
     def _on_fill_returned(self, result: FillResult, mask, request: InpaintRequest) -> None:
@@ -276,6 +294,7 @@ class MainWindow(QMainWindow):
 
     def _on_fill_cancelled(self) -> None:
         self.statusBar().showMessage("Detection cancelled; nothing was proposed." if self.fills.detecting
+                                     else "Restore cancelled; the photograph is unchanged." if self.fills.restoring
                                      else "Fill cancelled; the photograph is unchanged.", 5000)
 
     def _on_fill_done(self) -> None:
@@ -286,13 +305,15 @@ class MainWindow(QMainWindow):
         self.fill_done.emit()
 
     def accept_fill(self) -> None:
+        what = self._pending_name()
         self.editor.accept_pending()
-        self.statusBar().showMessage("Fill accepted. Ctrl+Z undoes it.", 4000)
+        self.statusBar().showMessage(f"{what} accepted. Ctrl+Z undoes it.", 4000)
         self.canvas.setFocus()
 
     def discard_fill(self) -> None:
+        what = self._pending_name()
         self.editor.discard_pending()
-        self.statusBar().showMessage("Fill discarded.", 4000)
+        self.statusBar().showMessage(f"{what} discarded.", 4000)
         self.canvas.setFocus()
 
     # ---------------------------------------------------------- editor signals
@@ -355,13 +376,21 @@ class MainWindow(QMainWindow):
         placement = self.inpainter.expected_placement(method.id if method else AUTO)
         return placement.label if placement is not None else "unavailable"
 
+    def _pending_name(self) -> str:
+        document = self.editor.document
+        return "Restore" if document is not None and isinstance(document.pending, PendingRestore) else "Fill"
+
     def _update_actions(self) -> None:
         document = self.editor.document
         reviewing = document is not None and document.pending is not None
         editing = self.actions_.enable_for(has_document=document is not None, filling=self.fills.running,
                                            reviewing=reviewing, undo_stack=self.editor.undo_stack,
-                                           detecting=self.fills.detecting, has_proposal=self.editor.proposal is not None)
-        self.panel.set_reviewing(reviewing)
+                                           detecting=self.fills.detecting, has_proposal=self.editor.proposal is not None,
+                                           restoring=self.fills.restoring)
+        self.actions_.restore.setEnabled(editing and self.restoration.available)
+        self.actions_.preview_restore.setEnabled(editing and self.restoration.available)
+        self.panel.set_reviewing(reviewing and self._pending_name() == "Fill")
+        self.restoration.show_state(editing)
         if self.panel.detect_section is not None:
             self.panel.detect_section.set_editable(editing)
         self.canvas.set_painting_enabled(editing)
@@ -401,6 +430,7 @@ class MainWindow(QMainWindow):
         if not self.files.confirm_unsaved():
             event.ignore()
             return
+        self.restoration.stop()
         self.fills.stop()
         self.autosaver.shutdown()  # a clean quit leaves no autosave to recover
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -9,13 +9,15 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar
 
 from .actions import WindowActions
-from .operations import DETECT, REPAIR, Step
+from .operations import DETECT, REPAIR, RESTORE, Step
 
 
 def step_actions(a: WindowActions, step: Step) -> list[list[QAction]]:
     """The commands of one step of the work, in groups; a step without commands has none."""
     if step is REPAIR:
         return [[a.fill, a.cancel_fill], [a.accept, a.discard]]
+    if step is RESTORE:
+        return [[a.preview_restore, a.restore, a.cancel_restore]]
     if step is DETECT:
         return [[a.detect, a.cancel_detect], [a.repair, a.clear_proposal]]
     return []

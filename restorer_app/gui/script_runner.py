@@ -8,6 +8,10 @@ One action per line; ``#`` starts a comment::
     detect                       (waits for the detected damage)
     sensitivity 0.6              (of the detected damage, 0..1, as the slider sets it)
     fill | repair                accept | discard | undo | redo | clear-detected
+    denoise 0.5 | deblock auto | sharpen 0.2   (the Restore step's sliders, 0..1 or auto)
+    colour on|off                preview  (waits for the preview of the visible part)
+    restore                      (waits for the restored photo to review)
+    zoom FACTOR|fit
     save-project FILE            shot FILE  (a PNG of the window, to look at it)
     dump FOLDER                  (writes pixels.npy and mask.npy of the document now)
     wait SECONDS                 (the window keeps running meanwhile)
@@ -87,6 +91,24 @@ class ScriptRunner(QObject):
             _check(window.detect(), "the detection did not start")
             window.fill_done.connect(self._after_detect)
             return True
+        elif verb in ("denoise", "deblock", "sharpen"):
+            section = window.panel.restore_section
+            _check(section is not None, "no restoration model is installed")
+            section.strengths[verb].set_value(None if args[0] == "auto" else float(args[0]))
+        elif verb == "colour":
+            _check(window.panel.restore_section is not None, "no restoration model is installed")
+            window.panel.restore_section.colour_check.setChecked(args[0] == "on")
+        elif verb == "preview":
+            _check(window.actions_.preview_restore.isEnabled(), "a preview is not possible now")
+            window.restoration.preview_shown.connect(self._after_preview)
+            window.actions_.preview_restore.setChecked(True)
+            return True
+        elif verb == "restore":
+            _check(window.restore(), "the restore did not start")
+            window.fill_done.connect(self._after_restore)
+            return True
+        elif verb == "zoom":
+            window.canvas.fit() if args[0] == "fit" else window.canvas.set_zoom(float(args[0]))
         elif verb == "sensitivity":
             _check(editor.proposal is not None, "nothing was detected")
             editor.set_threshold(round(1.0 - float(args[0]), 4))
@@ -122,6 +144,18 @@ class ScriptRunner(QObject):
             return
         QTimer.singleShot(0, self._step)
 
+
+    def _after_preview(self, _box) -> None:
+        self._window.restoration.preview_shown.disconnect(self._after_preview)
+        QTimer.singleShot(0, self._step)
+
+    def _after_restore(self) -> None:
+        self._window.fill_done.disconnect(self._after_restore)
+        if self._window.editor.document.pending is None:
+            print("SCRIPT ERROR at 'restore': no restored photo to review", file=sys.stderr, flush=True)
+            self._app.exit(3)
+            return
+        QTimer.singleShot(0, self._step)
 
     def _after_detect(self) -> None:
         self._window.fill_done.disconnect(self._after_detect)

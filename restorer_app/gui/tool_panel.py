@@ -1,6 +1,6 @@
 """The side panel: the steps of the work in the order a restorer does them (see
-``operations.WORK_ORDER``), each under its own heading: the detect step (detect_section.py)
-and the repair step, whose mask tools, method, options, Fill button and review box are built
+``operations.WORK_ORDER``), each under its own heading: the restore step (restore_section.py),
+the detect step (detect_section.py) and the repair step, whose mask tools, method, options, Fill button and review box are built
 here.
 
 A thin view: its buttons show the window's actions; it gives the window the brush size,
@@ -21,7 +21,8 @@ from restorer_app.engine.pipeline import DEFAULT_GRAIN, DESCRIBED_WIDTH, MethodI
 
 from .actions import WindowActions
 from .detect_section import DetectSection
-from .operations import DETECT, REPAIR, offered_steps
+from .restore_section import RestoreSection
+from .operations import DETECT, REPAIR, RESTORE, offered_steps
 from .panel_widgets import ActionButton, heading, off_spin, separator, spin_row, step_heading
 
 MIN_BRUSH, MAX_BRUSH = 1, 500
@@ -76,8 +77,11 @@ class ToolPanel(QWidget):
         # The one place a step gets its controls; a step without its own builder shows its models.
         #: The Detect step's controls, when a detect model is installed.
         self.detect_section: DetectSection | None = None
+        #: The Restore step's controls, when a restore model is installed.
+        self.restore_section: RestoreSection | None = None
         builders = {REPAIR.kind: lambda: self._build_repair(actions),
-                    DETECT.kind: lambda: self._build_detect(actions, models[DETECT.kind])}
+                    DETECT.kind: lambda: self._build_detect(actions, models[DETECT.kind]),
+                    RESTORE.kind: lambda: self._build_restore(actions, models[RESTORE.kind])}
         numbered = len(self.steps) > 1
         for number, step in enumerate(self.steps, 1):
             if number > 1:
@@ -90,6 +94,10 @@ class ToolPanel(QWidget):
 
         self.set_filling(False)
         self.set_reviewing(False)
+
+    def _build_restore(self, actions: WindowActions, labels: Sequence[str]) -> QWidget:
+        self.restore_section = RestoreSection(actions, labels)
+        return self.restore_section
 
     def _build_detect(self, actions: WindowActions, labels: Sequence[str]) -> QWidget:
         self.detect_section = DetectSection(actions, labels)

@@ -1,0 +1,120 @@
+"""The Restore step's background work: the whole photo restored (a job on the window's one
+job controller), and the instant preview of the visible part (its own thread, so a preview
+never waits for, or holds up, a fill).
+
+The model is opened once per window and shared by both (ONNX Runtime sessions may run from
+several threads). The strengths ``auto`` stands for are estimated once per state of the
+photo, on the whole photo as Restore estimates them, so the preview shows what Restore gives.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from restorer_app.engine.progress import Progress
+from restorer_app.engine.registry import ModelRegistry
+from restorer_app.engine.regions import Box
+from restorer_app.engine.restoration import (PhotoRestorer, RestoreOptions, RestoreResult, Strengths, apply_curves,
+                                             levels_curves, open_restorer)
+from restorer_app.engine.runtime import Device
+from restorer_app.engine import tensors
+
+from .fill_worker import Worker
+
+
+class RestorerCache:
+    """The window's restoration model, opened (verified, loaded) on first use from any thread."""
+
+    def __init__(self, registry: ModelRegistry, model_id: str | None = None) -> None:
+        self._registry, self._model_id = registry, model_id
+        self._lock = threading.Lock()
+        self._restorer: PhotoRestorer | None = None
+
+    def get(self) -> PhotoRestorer:
+        with self._lock:
+            if self._restorer is None:
+                self._restorer = PhotoRestorer(open_restorer(self._registry, Device.AUTO, self._model_id))
+            return self._restorer
+
+
+class RestoreWorker(Worker):
+    """Restores a whole photo's pixels."""
+
+    def __init__(self, restorers: RestorerCache, pixels: np.ndarray, options: RestoreOptions) -> None:
+        super().__init__()
+        self._restorers, self._pixels, self._options = restorers, pixels, options
+
+    def compute(self, progress: Progress) -> RestoreResult:
+        progress.report(0.0, "Loading the restoration model…")
+        return self._restorers.get().restore(self._pixels, self._options, progress)
+
+
+@dataclass(frozen=True)
+class PhotoMeasure:
+    """What a preview needs from the whole photo: the estimated strengths and what said so,
+    and the colour step's per-channel histograms (None until colour correction was asked for)."""
+
+    estimate: Strengths
+    estimated_by: str
+    histograms: list[np.ndarray] | None = None
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    measure: PhotoMeasure
+    #: The part of the photo previewed, and its pixels restored (None: only measured).
+    box: Box | None
+    pixels: np.ndarray | None
+
+
+def photo_histograms(pixels: np.ndarray, rows: int = 256) -> list[np.ndarray]:
+    """Per colour channel, how often each level occurs, counted a strip at a time."""
+    top = int(tensors.max_value(pixels.dtype))
+    colours = 1 if pixels.shape[2] in (1, 2) else 3
+    counts = [np.zeros(top + 1, np.int64) for _ in range(colours)]
+    for y in range(0, pixels.shape[0], rows):
+        strip = pixels[y:y + rows]
+        visible = strip[:, :, -1] > 0 if strip.shape[2] in (2, 4) else None
+        for channel in range(colours):
+            plane = strip[:, :, channel]
+            counts[channel] += np.bincount((plane[visible] if visible is not None else plane).ravel(),
+                                           minlength=top + 1)
+    return counts
+
+
+class PreviewWorker(Worker):
+    """Restores ``context`` of the photo (the visible part and a margin) with ``options``,
+    ``auto`` resolved to the whole photo's estimate; measures the photo first when
+    ``measure`` is None or lacks what the options need. ``context`` None: only measure."""
+
+    def __init__(self, restorers: RestorerCache, pixels: np.ndarray, context: Box | None, options: RestoreOptions,
+                 measure: PhotoMeasure | None) -> None:
+        super().__init__()
+        self._restorers, self._pixels, self._context = restorers, pixels, context
+        self._options, self._measure = options, measure
+
+    def compute(self, progress: Progress) -> PreviewResult:
+        restorer = self._restorers.get()
+        measure = self._measure
+        if measure is None:
+            estimate, by = restorer.estimate(self._pixels, progress.sub(0.0, 0.2))
+            measure = PhotoMeasure(estimate, by)
+        if self._options.colour and measure.histograms is None:
+            measure = PhotoMeasure(measure.estimate, measure.estimated_by, photo_histograms(self._pixels))
+        if self._context is None:
+            return PreviewResult(measure, None, None)
+        resolved = [estimate if given is None else given
+                    for given, estimate in zip(self._options.given(), measure.estimate.values())]
+        crop = np.ascontiguousarray(self._pixels[self._context.slices])
+        result = restorer.restore(crop, RestoreOptions(*resolved, colour=False), progress.sub(0.2, 1.0))
+        pixels = result.pixels
+        if self._options.colour:
+            # The curves of the whole photo, not of the crop: a dark corner in view must not
+            # be stretched as if it were the whole picture. (Restore measures them on the
+            # restored photo; denoising moves its extremes very little.)
+            top = float(tensors.max_value(pixels.dtype))
+            apply_curves(pixels, levels_curves(measure.histograms, top), measure.histograms)
+        return PreviewResult(measure, self._context, pixels)
