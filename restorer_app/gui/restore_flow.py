@@ -162,7 +162,7 @@ class RestoreFlow(QObject):
             self._buffer = document.image.pixels.copy()
             self._layers.set_preview(self._buffer)
             self._actions.split.setChecked(True)
-            self._section.show_preview_note("Preview of the visible part: restoring…")
+            self._section.show_preview_note("Restoring the visible part…")
             self._schedule_preview()
         else:
             self._cancel_preview()
@@ -218,9 +218,10 @@ class RestoreFlow(QObject):
         self._layers.refresh_preview(shown)
         height, width = self._editor.document.size
         whole = shown.width * shown.height >= 0.999 * self._visible_area(height, width)
-        self._section.show_preview_note("Preview of the visible part." if whole else
-                                        f"Preview of the visible part: its middle {shown.width} x {shown.height} px "
-                                        "at full resolution (zoom in to preview elsewhere).")
+        self._section.show_preview_note(
+            "Right of the divider: the visible part restored. Restore does the whole photo." if whole else
+            f"Right of the divider: the middle {shown.width} x {shown.height} px of the view restored, at full "
+            "resolution (zoom in to preview elsewhere). Restore does the whole photo.")
         self.preview_shown.emit(shown)
 
     def _visible_area(self, height: int, width: int) -> int:

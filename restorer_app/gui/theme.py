@@ -87,5 +87,7 @@ def apply_theme(app: QApplication) -> None:
         palette.setColor(role, colour)
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
         palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(110, 112, 118))
+    # A greyed slider (a strength on Auto) must not look like one the user set.
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor(84, 86, 92))
     app.setPalette(palette)
     app.setStyleSheet(STYLE_SHEET)

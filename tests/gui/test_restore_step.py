@@ -161,7 +161,8 @@ def test_the_preview_restores_only_the_visible_part_and_leaves_the_photo_alone(q
     assert window.editor.undo_stack.count() == 0 and not window.editor.is_modified
     assert window.canvas.split and window.canvas._after_tag == "Preview"
     assert window.canvas._after.display is window.layers.displays["preview"]
-    assert window.panel.restore_section.preview_note.text().startswith("Preview of the visible part")
+    assert window.panel.restore_section.preview_button.text() == "Preview of the visible part"
+    assert "the visible part restored" in window.panel.restore_section.preview_note.text()
 
     seen.clear()
     with qtbot.waitSignal(window.restoration.preview_shown, timeout=20_000):
