@@ -26,7 +26,7 @@ from .autosave import Autosaver, Orphan, find_orphans
 from .document import Document, SavedFiles, restored_name
 from .editor import Editor, check_project_fits
 from .fill_controller import FillController
-from .project_flow import document_for_project, is_project_path, recovery_summary
+from .project_flow import accepted_work, document_for_project, is_project_path, recovery_summary
 from .recent_files import RecentFiles
 
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
@@ -242,8 +242,7 @@ class FileFlow(QObject):
         if not self._show_project(project, path):
             return False
         self.recent.add(path)
-        fills = project.position
-        self.message.emit(f"Opened project {path.name} ({fills} accepted fill{'s' if fills != 1 else ''})", 5000)
+        self.message.emit(f"Opened project {path.name} ({accepted_work(project)})", 5000)
         return True
 
     def _show_project(self, project: Project, project_file: Path | None) -> bool:

@@ -62,12 +62,21 @@ def document_for_project(parent: QWidget | None, project: Project, project_file:
     return document
 
 
+def accepted_work(project: Project) -> str:
+    """'2 accepted fills', '1 accepted restore and 3 accepted fills': the steps applied."""
+    applied = project.steps[:project.position]
+    restores = sum(step.is_restore for step in applied)
+    fills = len(applied) - restores
+    parts = ([f"{restores} accepted restore{'s' if restores != 1 else ''}"] if restores else []) + \
+        ([f"{fills} accepted fill{'s' if fills != 1 else ''}"] if fills or not restores else [])
+    return " and ".join(parts)
+
+
 def recovery_summary(project: Project, saved: _dt.datetime, today: _dt.date | None = None) -> str:
     """One sentence for the recovery question: what, from when, and how much work."""
     today = today or _dt.date.today()
     when = f"at {saved:%H:%M}" + (" today" if saved.date() == today else f" on {saved.day} {saved:%B %Y}")
-    fills = project.position
-    work = [f"{fills} accepted fill{'s' if fills != 1 else ''}"] if fills else []
+    work = [accepted_work(project)] if project.position else []
     if project.mask.any():
         work.append("the painted mask")
     if project.proposal is not None:

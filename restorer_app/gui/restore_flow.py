@@ -267,8 +267,12 @@ class RestoreFlow(QObject):
         self.measured.emit()
 
     def _on_document_changed(self) -> None:
-        self.set_previewing(False)
+        # The window shows the new photo's layers next; the old preview just goes.
         self._cancel_preview()
+        self._buffer = None
+        self._layers.set_preview(None)
+        self._section.show_preview_note("")
+        self._actions.preview_restore.setChecked(False)  # set_previewing finds nothing left to do
         self._forget_photo()
         self._schedule_preview()  # measure what auto means for this photo
 

@@ -6,6 +6,8 @@ autosaves and scripts keep it."""
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -20,6 +22,7 @@ from restorer_app.engine.runtime import Device
 from restorer_app.gui.document import PendingRestore
 from restorer_app.gui.main_window import MainWindow
 from restorer_app.gui.operations import RESTORE
+from restorer_app.gui.project_flow import recovery_summary
 from restorer_app.gui.restore_flow import PREVIEW_MARGIN, preview_boxes
 from restorer_app.gui.script_runner import ScriptRunner
 
@@ -170,6 +173,12 @@ def test_the_preview_restores_only_the_visible_part_and_leaves_the_photo_alone(q
     np.testing.assert_array_equal(preview[box.slices], photo[box.slices])
     assert seen and seen[-1] == (box.height + 2 * PREVIEW_MARGIN, box.width + 2 * PREVIEW_MARGIN)
 
+    window.actions_.preview_restore.setChecked(True)
+    photo_file = window.editor.document.path
+    assert window.open_path(photo_file)  # another photo: the preview goes with the old one
+    assert window.restoration._buffer is None and not window.actions_.preview_restore.isChecked()
+    assert window.canvas._after.display is window.layers.displays["current"]
+    window.actions_.preview_restore.setChecked(True)
     window.actions_.preview_restore.setChecked(False)
     assert window.restoration._buffer is None and window.canvas._after_tag == "After"
     assert window.canvas._after.display is window.layers.displays["current"]
@@ -284,6 +293,7 @@ def test_an_autosave_keeps_an_accepted_restore(qtbot, window):
         window.autosaver.save_now()
     project = load_project(window.autosaver.path)
     assert project.position == 1 and project.steps[0].is_restore
+    assert "can be restored: 1 accepted restore." in recovery_summary(project, datetime.datetime.now())
     np.testing.assert_array_equal(project.render(window.editor.document.original), window.editor.document.image.pixels)
     window.editor.mark_saved()
 
