@@ -56,8 +56,14 @@ class CanvasView(QGraphicsView):
         self._overlay = MaskOverlayItem(MASK_COLOUR)
         self._divider = SplitDividerItem()
         self._cursor = BrushCursorItem()
+        # Outlines the part of the photo a preview restored when that is not all of the view.
+        self._preview_frame = QGraphicsRectItem()
+        frame_pen = QPen(QColor(255, 255, 255, 200), 1, Qt.PenStyle.DashLine)
+        frame_pen.setCosmetic(True)
+        self._preview_frame.setPen(frame_pen)
+        self._preview_frame.hide()
         for z, item in enumerate((self._before_clip, self._after_clip, self._proposal, self._overlay,
-                                  self._divider, self._cursor)):
+                                  self._preview_frame, self._divider, self._cursor)):
             item.setZValue(z)
             self.scene().addItem(item)
         self._divider.hide()
@@ -164,6 +170,12 @@ class CanvasView(QGraphicsView):
         self._after_clip.setVisible(not held)
         self._update_split_geometry()
         self.viewport().update()
+
+    def set_preview_frame(self, box: Box | None) -> None:
+        """Outline ``box`` of the photo (None: no outline)."""
+        if box is not None:
+            self._preview_frame.setRect(box_rect(box))
+        self._preview_frame.setVisible(box is not None)
 
     def set_after_tag(self, text: str) -> None:
         """What the split view calls the right side ("After", or "Preview" while previewing)."""

@@ -1,13 +1,15 @@
 """The Restore step for the window: the preview of the visible part, the whole photo restored
 on the window's one job controller, and the section kept showing what auto means.
 
-Preview: whenever the options, the view or the photo change, the visible part of the photo
-(in photo pixels, with a margin for the network's context) is restored on the preview thread
-and written into a copy of the photo that the split view shows beside the photo as it is. A
-preview that a newer change made outdated is cancelled at its next tile, and only the newest
-request runs after it. Zoomed out on a large scan the view holds more than can be restored at
-once, so the preview covers the middle of the view, at full resolution: it shows exactly the
-pixels Restore would give, never a scaled-down guess.
+Preview: whenever the options, the view, the divider or the photo change, the visible part of
+the photo right of the split divider (in photo pixels; left of it the photo shows as it is) is
+restored on the preview thread, in pieces of about half a second each, nearest the divider's
+middle first, each with a margin for the network's context, and written into a copy of the
+photo that the split view shows beside the photo as it is. A preview that a newer change made
+outdated is cancelled at its next tile, and only the newest request runs after it. Zoomed out
+on a large scan the view holds more than is worth restoring for a look, so the preview covers
+part of it, beside the divider, at full resolution: it shows exactly the pixels Restore would
+give, never a scaled-down guess.
 """
 
 from __future__ import annotations
@@ -36,27 +38,45 @@ from .restore_worker import PhotoMeasure, PreviewResult, PreviewWorker, Restorer
 #: Pixels beyond the view the preview restores too, so the view's edge has the context the
 #: network needs and looks as it will after Restore.
 PREVIEW_MARGIN = TILE_CONTEXT
-#: The most pixels one preview restores: about half a second at the restore model's speed on
-#: two CPU cores (12 MP in about 15 s).
-PREVIEW_MAX_PIXELS = 400_000
+#: The most pixels one preview restores, and the most in one piece: a piece takes about half a
+#: second at the restore model's speed on two CPU cores, and the view fills in piece by piece,
+#: nearest the divider's middle first.
+PREVIEW_MAX_PIXELS = 800_000
+PREVIEW_PIECE_PIXELS = 160_000
 #: Changes closer together than this are one preview (a slider dragged, a view scrolled).
 PREVIEW_DELAY_MS = 60
 
 
-def preview_boxes(view: Box, height: int, width: int, budget: int = PREVIEW_MAX_PIXELS,
-                  margin: int = PREVIEW_MARGIN) -> tuple[Box, Box]:
-    """The part of ``view`` (clipped to the photo) a preview shows, at most ``budget`` pixels
-    around its middle, and the part it restores for that: the shown part and a margin."""
-    x0, y0 = max(0, view.x0), max(0, view.y0)
-    x1, y1 = min(width, view.x1), min(height, view.y1)
-    shown_w, shown_h = max(1, x1 - x0), max(1, y1 - y0)
+def preview_area(view: Box, height: int, width: int, split_x: int | None = None,
+                 budget: int = PREVIEW_MAX_PIXELS) -> Box:
+    """The part of the photo a preview shows: what is in ``view`` (clipped to the photo), right
+    of the split divider at ``split_x`` when there is one (left of it the photo shows as it is),
+    at most ``budget`` pixels around its middle."""
+    x0, y0 = max(0, view.x0, split_x or 0), max(0, view.y0)
+    x1, y1 = max(x0 + 1, min(width, view.x1)), max(y0 + 1, min(height, view.y1))
+    shown_w, shown_h = x1 - x0, y1 - y0
     if shown_w * shown_h > budget:
         scale = math.sqrt(budget / (shown_w * shown_h))
         new_w, new_h = max(1, int(shown_w * scale)), max(1, int(shown_h * scale))
-        x0, y0 = x0 + (shown_w - new_w) // 2, y0 + (shown_h - new_h) // 2
+        # Cut from the far side only when the area starts at the divider, so it stays beside it.
+        x0 += 0 if split_x is not None and x0 == split_x else (shown_w - new_w) // 2
+        y0 += (shown_h - new_h) // 2
         shown_w, shown_h = new_w, new_h
-    shown = Box(x0, y0, min(width, x0 + shown_w), min(height, y0 + shown_h))
-    return shown, shown.expanded(margin, height, width)
+    return Box(x0, y0, min(width, x0 + shown_w), min(height, y0 + shown_h))
+
+
+def preview_pieces(area: Box, height: int, width: int, anchor: tuple[float, float],
+                   piece: int = PREVIEW_PIECE_PIXELS, margin: int = PREVIEW_MARGIN) -> list[tuple[Box, Box]]:
+    """``area`` cut into a grid of pieces of at most ``piece`` pixels, nearest ``anchor`` (x, y)
+    first, each with the part around it (a ``margin`` more, clipped) it is restored from."""
+    side = math.sqrt(piece)  # near-square pieces: the least margin for their area
+    columns, rows = max(1, math.ceil(area.width / side)), max(1, math.ceil(area.height / side))
+    xs = [area.x0 + round(i * area.width / columns) for i in range(columns + 1)]
+    ys = [area.y0 + round(j * area.height / rows) for j in range(rows + 1)]
+    boxes = [Box(xs[i], ys[j], xs[i + 1], ys[j + 1]) for j in range(rows) for i in range(columns)
+             if xs[i + 1] > xs[i] and ys[j + 1] > ys[j]]
+    boxes.sort(key=lambda b: math.hypot((b.x0 + b.x1) / 2 - anchor[0], (b.y0 + b.y1) / 2 - anchor[1]))
+    return [(box, box.expanded(margin, height, width)) for box in boxes]
 
 
 class RestoreFlow(QObject):
@@ -93,6 +113,8 @@ class RestoreFlow(QObject):
         section.options_changed.connect(self._schedule_preview)
         actions.preview_restore.toggled.connect(self.set_previewing)
         canvas.zoom_changed.connect(self._schedule_preview)
+        canvas.split_moved.connect(self._schedule_preview)
+        actions.split.toggled.connect(self._schedule_preview)
         canvas.horizontalScrollBar().valueChanged.connect(self._schedule_preview)
         canvas.verticalScrollBar().valueChanged.connect(self._schedule_preview)
         jobs.restored.connect(self._on_restored)
@@ -168,6 +190,7 @@ class RestoreFlow(QObject):
             self._cancel_preview()
             self._buffer = None
             self._layers.set_preview(None)
+            self._canvas.set_preview_frame(None)
             self._section.show_preview_note("")
             if self._actions.preview_restore.isChecked():
                 self._actions.preview_restore.setChecked(False)
@@ -185,48 +208,62 @@ class RestoreFlow(QObject):
         document = self._editor.document
         if document is None or self._jobs.running or document.pending is not None:
             return
-        shown = context = None
+        pieces: list[tuple[Box, Box]] = []
         if self.previewing:
             height, width = document.size
-            shown, context = preview_boxes(self._visible_box(), height, width)
+            canvas = self._canvas
+            split_x = round(canvas.split_fraction * width) if canvas.split else None
+            area = preview_area(self._visible_box(), height, width, split_x)
+            anchor = (area.x0 if split_x is not None else (area.x0 + area.x1) / 2, (area.y0 + area.y1) / 2)
+            pieces = preview_pieces(area, height, width, anchor)
         elif self.measure is not None:
             return
         options = self._section.options()
-        worker = PreviewWorker(self._restorers, document.image.pixels, context, options, self.measure)
+        worker = PreviewWorker(self._restorers, document.image.pixels, pieces, options, self.measure)
+        worker.partial.connect(self._on_preview_partial)
         worker.returned.connect(self._on_preview_returned)
         worker.errored.connect(self._on_preview_errored)
         job = FillJob(worker, self)
         job.thread.setObjectName("restorer-preview")
         job.done.connect(self._on_preview_done)
-        self._job, self._job_generation, self._shown = job, self._generation, shown
+        self._job, self._job_generation = job, self._generation
         job.start()
 
     def _visible_box(self) -> Box:
         rect: QRectF = self._canvas.mapToScene(self._canvas.viewport().rect()).boundingRect()
         return Box(math.floor(rect.left()), math.floor(rect.top()), math.ceil(rect.right()), math.ceil(rect.bottom()))
 
+    def _current(self) -> bool:
+        """The signal comes from the preview running now, made for the photo as it is."""
+        return self._job is not None and self.sender() is self._job.worker and self._job_generation == self._generation
+
+    def _on_preview_partial(self, box: Box, pixels: np.ndarray) -> None:
+        if self._current() and self._buffer is not None:
+            self._buffer[box.slices] = pixels
+            self._layers.refresh_preview(box)
+
     def _on_preview_returned(self, result: PreviewResult) -> None:
-        if self._job is None or self.sender() is not self._job.worker or self._job_generation != self._generation:
+        if not self._current():
             return
         self.measure = result.measure
         self._section.show_estimate(result.measure.estimate)
         self.measured.emit()
-        shown = self._shown
-        if result.pixels is None or shown is None or self._buffer is None:
+        box = result.box
+        if box is None or self._buffer is None:
             return
-        self._buffer[shown.slices] = result.pixels[shown.slices_within(result.box)]
-        self._layers.refresh_preview(shown)
         height, width = self._editor.document.size
-        whole = shown.width * shown.height >= 0.999 * self._visible_area(height, width)
+        split_x = round(self._canvas.split_fraction * width) if self._canvas.split else None
+        whole = box.width * box.height >= 0.999 * self._visible_area(height, width, split_x)
+        self._canvas.set_preview_frame(None if whole else box)
         self._section.show_preview_note(
             "Right of the divider: the visible part restored. Restore does the whole photo." if whole else
-            f"Right of the divider: the middle {shown.width} x {shown.height} px of the view restored, at full "
+            f"Right of the divider: {box.width} x {box.height} px of the view restored, at full "
             "resolution (zoom in to preview elsewhere). Restore does the whole photo.")
-        self.preview_shown.emit(shown)
+        self.preview_shown.emit(box)
 
-    def _visible_area(self, height: int, width: int) -> int:
+    def _visible_area(self, height: int, width: int, split_x: int | None) -> int:
         view = self._visible_box()
-        return max(1, (min(width, view.x1) - max(0, view.x0)) * (min(height, view.y1) - max(0, view.y0)))
+        return max(1, (min(width, view.x1) - max(0, view.x0, split_x or 0)) * (min(height, view.y1) - max(0, view.y0)))
 
     def _on_preview_errored(self, error: BaseException) -> None:
         if self._job is not None and self.sender() is self._job.worker:
@@ -271,6 +308,7 @@ class RestoreFlow(QObject):
         self._cancel_preview()
         self._buffer = None
         self._layers.set_preview(None)
+        self._canvas.set_preview_frame(None)
         self._section.show_preview_note("")
         self._actions.preview_restore.setChecked(False)  # set_previewing finds nothing left to do
         self._forget_photo()

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+from PySide6.QtCore import Signal
 
 from restorer_app.engine.progress import Progress
 from restorer_app.engine.registry import ModelRegistry
@@ -65,9 +66,8 @@ class PhotoMeasure:
 @dataclass(frozen=True)
 class PreviewResult:
     measure: PhotoMeasure
-    #: The part of the photo previewed, and its pixels restored (None: only measured).
+    #: The part of the photo previewed (None: only measured); its pieces came by ``partial``.
     box: Box | None
-    pixels: np.ndarray | None
 
 
 def photo_histograms(pixels: np.ndarray, rows: int = 256) -> list[np.ndarray]:
@@ -86,14 +86,18 @@ def photo_histograms(pixels: np.ndarray, rows: int = 256) -> list[np.ndarray]:
 
 
 class PreviewWorker(Worker):
-    """Restores ``context`` of the photo (the visible part and a margin) with ``options``,
-    ``auto`` resolved to the whole photo's estimate; measures the photo first when
-    ``measure`` is None or lacks what the options need. ``context`` None: only measure."""
+    """Restores ``pieces`` of the photo (each a part to show and the part around it to restore
+    it from), nearest the eye first, with ``options``, ``auto`` resolved to the whole photo's
+    estimate; each piece arrives by ``partial`` as soon as it is done. Measures the photo
+    first when ``measure`` is None or lacks what the options need. No pieces: only measure."""
 
-    def __init__(self, restorers: RestorerCache, pixels: np.ndarray, context: Box | None, options: RestoreOptions,
-                 measure: PhotoMeasure | None) -> None:
+    #: One piece done: the Box of the photo it shows, and its restored pixels.
+    partial = Signal(object, object)
+
+    def __init__(self, restorers: RestorerCache, pixels: np.ndarray, pieces: list[tuple[Box, Box]],
+                 options: RestoreOptions, measure: PhotoMeasure | None) -> None:
         super().__init__()
-        self._restorers, self._pixels, self._context = restorers, pixels, context
+        self._restorers, self._pixels, self._pieces = restorers, pixels, pieces
         self._options, self._measure = options, measure
 
     def compute(self, progress: Progress) -> PreviewResult:
@@ -104,17 +108,25 @@ class PreviewWorker(Worker):
             measure = PhotoMeasure(estimate, by)
         if self._options.colour and measure.histograms is None:
             measure = PhotoMeasure(measure.estimate, measure.estimated_by, photo_histograms(self._pixels))
-        if self._context is None:
-            return PreviewResult(measure, None, None)
+        if not self._pieces:
+            return PreviewResult(measure, None)
         resolved = [estimate if given is None else given
                     for given, estimate in zip(self._options.given(), measure.estimate.values())]
-        crop = np.ascontiguousarray(self._pixels[self._context.slices])
-        result = restorer.restore(crop, RestoreOptions(*resolved, colour=False), progress.sub(0.2, 1.0))
-        pixels = result.pixels
+        options = RestoreOptions(*resolved, colour=False)
         if self._options.colour:
-            # The curves of the whole photo, not of the crop: a dark corner in view must not
+            # The curves of the whole photo, not of the piece: a dark corner in view must not
             # be stretched as if it were the whole picture. (Restore measures them on the
             # restored photo; denoising moves its extremes very little.)
-            top = float(tensors.max_value(pixels.dtype))
-            apply_curves(pixels, levels_curves(measure.histograms, top), measure.histograms)
-        return PreviewResult(measure, self._context, pixels)
+            curves = levels_curves(measure.histograms, float(tensors.max_value(self._pixels.dtype)))
+        step = 0.8 / len(self._pieces)
+        for index, (shown, context) in enumerate(self._pieces):
+            crop = np.ascontiguousarray(self._pixels[context.slices])
+            pixels = restorer.restore(crop, options, progress.sub(0.2 + index * step, 0.2 + (index + 1) * step)).pixels
+            pixels = np.ascontiguousarray(pixels[shown.slices_within(context)])
+            if self._options.colour:
+                apply_curves(pixels, curves, measure.histograms)
+            progress.check_cancelled()
+            self.partial.emit(shown, pixels)
+        boxes = [shown for shown, _ in self._pieces]
+        return PreviewResult(measure, Box(min(b.x0 for b in boxes), min(b.y0 for b in boxes),
+                                          max(b.x1 for b in boxes), max(b.y1 for b in boxes)))

@@ -23,7 +23,8 @@ from restorer_app.gui.document import PendingRestore
 from restorer_app.gui.main_window import MainWindow
 from restorer_app.gui.operations import RESTORE
 from restorer_app.gui.project_flow import recovery_summary
-from restorer_app.gui.restore_flow import PREVIEW_MARGIN, preview_boxes
+from restorer_app.engine.regions import Box
+from restorer_app.gui.restore_flow import PREVIEW_MARGIN, preview_area, preview_pieces
 from restorer_app.gui.script_runner import ScriptRunner
 
 from factories import build_tiny_restore3_model, make_photo, restore3_entry, write_manifest
@@ -148,6 +149,7 @@ def test_the_preview_restores_only_the_visible_part_and_leaves_the_photo_alone(q
     visible = window.restoration._visible_box()
     assert 0 < box.width * box.height < HEIGHT * WIDTH / 4
     assert visible.x0 <= box.x0 and box.x1 <= visible.x1 and visible.y0 <= box.y0 and box.y1 <= visible.y1
+    assert box.x0 == WIDTH // 2 and window.canvas.split_fraction == 0.5  # what the split view shows of it
     assert seen == [(box.height + 2 * PREVIEW_MARGIN, box.width + 2 * PREVIEW_MARGIN)]  # one run, of the view
     previewed = sum(model_pixels)
     restorer = PhotoRestorer(restore_registry.open("tiny-restore3", Device.CPU))
@@ -163,6 +165,7 @@ def test_the_preview_restores_only_the_visible_part_and_leaves_the_photo_alone(q
     np.testing.assert_array_equal(document.image.pixels, photo)  # the photo itself is untouched
     assert window.editor.undo_stack.count() == 0 and not window.editor.is_modified
     assert window.canvas.split and window.canvas._after_tag == "Preview"
+    assert not window.canvas._preview_frame.isVisible()  # all the view shows right of the divider
     assert window.canvas._after.display is window.layers.displays["preview"]
     assert window.panel.restore_section.preview_button.text() == "Preview of the visible part"
     assert "the visible part restored" in window.panel.restore_section.preview_note.text()
@@ -184,15 +187,22 @@ def test_the_preview_restores_only_the_visible_part_and_leaves_the_photo_alone(q
     assert window.canvas._after.display is window.layers.displays["current"]
 
 
-def test_a_preview_of_a_large_view_covers_its_middle_at_full_resolution():
-    from restorer_app.engine.regions import Box
-
-    shown, context = preview_boxes(Box(-50, -20, 6050, 4020), 4000, 6000, budget=400_000, margin=32)
-    assert shown.width * shown.height <= 400_000 and abs(shown.width / shown.height - 1.5) < 0.01
-    assert abs((shown.x0 + shown.x1) / 2 - 3000) <= 1 and abs((shown.y0 + shown.y1) / 2 - 2000) <= 1
-    assert context == Box(shown.x0 - 32, shown.y0 - 32, shown.x1 + 32, shown.y1 + 32)
-    small, around = preview_boxes(Box(-10, -10, 90, 70), 60, 80)
-    assert small == Box(0, 0, 80, 60) and around == small  # clipped to the photo
+def test_a_preview_covers_the_view_right_of_the_divider_in_pieces_nearest_its_middle_first():
+    area = preview_area(Box(-50, -20, 6050, 4020), 4000, 6000, split_x=3000, budget=800_000)
+    assert area.x0 == 3000 and area.width * area.height <= 800_000  # beside the divider, never left of it
+    assert abs((area.y0 + area.y1) / 2 - 2000) <= 1 and abs(area.width / area.height - 0.75) < 0.01
+    pieces = preview_pieces(area, 4000, 6000, (area.x0, 2000), piece=160_000, margin=32)
+    covered = np.zeros((4000, 6000), np.uint8)
+    for shown, context in pieces:
+        assert shown.width * shown.height <= 160_000
+        assert context == shown.expanded(32, 4000, 6000)
+        covered[shown.slices] += 1
+    assert covered[area.slices].min() == 1 and covered.sum() == area.width * area.height  # each pixel once
+    first = pieces[0][0]
+    assert first.x0 == area.x0 and first.y0 <= 2000 <= first.y1  # the middle of the divider comes first
+    whole = preview_area(Box(-10, -10, 90, 70), 60, 80)
+    assert whole == Box(0, 0, 80, 60)  # no split view: all that is in view, clipped to the photo
+    assert preview_area(Box(0, 0, 1000, 1000), 600, 600, budget=10_000) == Box(250, 250, 350, 350)
 
 
 def test_restore_then_accept_changes_the_photo_in_one_undo_step(qtbot, window, restore_registry):
