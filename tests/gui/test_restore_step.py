@@ -7,12 +7,15 @@ autosaves and scripts keep it."""
 from __future__ import annotations
 
 import datetime
+import json
 
 import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtWidgets import QApplication
 
+from restorer_app.engine.image_formats import HISTORY_KEY
+from restorer_app.engine.imageio import load_image
 from restorer_app.engine.pipeline import Inpainter
 from restorer_app.engine.photo_models import RestoreRunner
 from restorer_app.engine.project import load_project
@@ -278,6 +281,13 @@ def test_fills_after_a_restore_work_on_the_restored_pixels_and_a_project_keeps_b
     changed = (filled != restored).any(axis=2)
     assert changed.any() and not changed[mask == 0].any()  # outside the mask: the restored pixels
     assert [op.action for op in document.operations] == ["restore", "fill"]
+    exported = tmp_path / "better.png"
+    assert window.save_as(exported)  # the record says what was restored and what was synthesized
+    record = json.loads(exported.with_name("better.png.restorer.json").read_text())
+    assert [op["action"] for op in record["operations"]] == ["restore", "fill"]
+    with Image.open(exported) as written:
+        assert "restored by Tiny test model 0.1" in written.text[HISTORY_KEY]
+    np.testing.assert_array_equal(load_image(exported).pixels, filled)
 
     path = tmp_path / "faded.restorer"
     assert window.save_project(path)
