@@ -100,8 +100,18 @@ def _composite(image, alpha, colour):
     return image * (1.0 - a) + np.asarray(colour, np.float32) * a
 
 
+#: The least change (in 0..1, any channel, before the scan adds noise) that counts as damage: a
+#: stretch of a white scratch across white sky changes nothing and is nothing to repair, while
+#: a faint one over a mid-tone (a few levels per pixel, visible along its length) is damage.
+VISIBLE = 3.0 / 255.0
+
+
 def _mark(types, footprint, kind: Damage):
     types[footprint] = int(kind)
+
+
+def _shows(before, after) -> np.ndarray:
+    return np.abs(after - before).max(axis=2) > VISIBLE
 
 
 def _line_colour(rng, image_mean: float):
@@ -117,12 +127,12 @@ def _apply_line_damage(image, types, rng, points_list, width, opacity, kind, blu
     cover = _coverage(types.shape, lambda c, s: [_polyline(c, s, p, width) for p in points_list])
     if not cover.any():
         return image
-    footprint = cover > 0.3
     alpha = cover * opacity * _smooth_field(rng, types.shape, 5, 0.45, 1.0)
     if blur > 0:
         alpha = cv2.GaussianBlur(alpha, (0, 0), blur)
-    _mark(types, footprint, kind)
-    return _composite(image, alpha, _line_colour(rng, float(image.mean())))
+    out = _composite(image, alpha, _line_colour(rng, float(image.mean())))
+    _mark(types, (cover > 0.3) & _shows(image, out), kind)
+    return out
 
 
 # --------------------------------------------------------------------------- damage types
@@ -194,8 +204,9 @@ def dust(image, types, rng, config: SynthConfig):
         alpha = cover * strength
         if soft:
             alpha = cv2.GaussianBlur(alpha, (0, 0), soft)
-        _mark(types, cover > 0.3, Damage.DUST)
-        image = _composite(image, alpha, np.full(3, level, np.float32))
+        out = _composite(image, alpha, np.full(3, level, np.float32))
+        _mark(types, (cover > 0.3) & _shows(image, out), Damage.DUST)
+        image = out
     return image
 
 

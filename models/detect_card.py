@@ -29,14 +29,15 @@ SYNTH_TEXT = """Each training crop is a clean photo aged in the order things hap
    up to 0.15, 50 %), toning (sepia 20 %, black and white 15 %, colour cast / yellowing 30 %),
    halftone-like texture (period 2.5-6 px, amplitude 1-5 %, 10 %).
 2. **Damage (in the mask, whatever its opacity):** scratches (1-4; straight, bowed or curved;
-   width 0.7-4 px log-uniform, opacity 0.15-1 varying along the length, bright emulsion loss or
+   width 0.7-4 px log-uniform and 15 % of them 4-10 px, opacity 0.15-1 varying along the length, bright emulsion loss or
    dark dirt, sometimes blurred up to σ 0.8), branching cracks, dust (3-120 specks per 256² px,
-   radius 0.5-4 px), hair and lint (0.6-1.8 px), creases (a highlight and a shadow across a fold
+   radius 0.5-4 px, light, dark or both), hair and lint (0.6-1.8 px), creases (a highlight and a shadow across a fold
    2-9 px wide, with cracked emulsion along the ridge), torn corners and edges (paper base,
    scanner lid or dark background, with white fibres at the tear), stains (brown translucent
    blotches with a darker rim) and foxing (brown spots 1-6 px). Drawn at 4x and reduced, so
-   widths below a pixel are right. The mask is the damage's footprint (coverage > 0.3), so a faint
-   scratch is labelled as damage at its full length.
+   widths below a pixel are right. The mask is the damage's footprint (coverage > 0.3) wherever it
+   changes the print by more than 3 levels, so a faint scratch over a mid-tone is damage along its
+   length and a white scratch across white sky, which changes nothing, is not.
 3. **The scan (not damage):** blur σ 0.3-0.9 (50 %), paper texture (±3 %, 30 %), grain or scanner
    noise σ 0.005-0.06, sometimes clumped (65 %), JPEG quality 30-95 (50 %).
 
