@@ -135,11 +135,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--long-side", type=int, default=512)
     parser.add_argument("--pictures", type=Path)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--card", type=Path, help="(re)write this model card with the numbers")
+    parser.add_argument("--checkpoint", type=Path, default=Path("runs/restore/last.pt"),
+                        help="the training checkpoint the card describes")
     args = parser.parse_args(argv)
     result = evaluate(args.models, args.data, args.id, args.long_side, args.pictures)
-    print(markdown(result))
+    text = markdown(result)
+    print(text)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
+    if args.card:
+        import torch
+
+        from .restore_card import write_restore_card
+
+        state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+        parameters = sum(v.numel() for v in state["model"].values())
+        model_file = args.models / f"{result['model']}.onnx"
+        write_restore_card(args.card, state, args.data, text, args.pictures.as_posix() if args.pictures else None,
+                           parameters, model_file.stat().st_size / 1e6)
+        print(f"wrote {args.card}")
 
 
 if __name__ == "__main__":
