@@ -72,8 +72,11 @@ class RestoreNet(nn.Module):
             x = F.interpolate(self.lateral[i](x), scale_factor=2.0, mode="bilinear", align_corners=False)
             x = self.up[i](x + skips[i])
         restored = image + F.pixel_shuffle(self.head(x), 2)
-        levels = torch.sigmoid(self.estimator(folded).mean(dim=(2, 3), keepdim=True))
-        return restored, levels
+        return restored, self.estimator_levels(image)
+
+    def estimator_levels(self, image: torch.Tensor) -> torch.Tensor:
+        """N x 3 x 1 x 1: the levels the photo seems to have, from the photo alone."""
+        return torch.sigmoid(self.estimator(F.pixel_unshuffle(image - 0.5, 2)).mean(dim=(2, 3), keepdim=True))
 
 
 def count_parameters(module: nn.Module) -> int:

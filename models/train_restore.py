@@ -1,6 +1,7 @@
 """Train the restoration model on photos degraded by :mod:`models.degrade`.
 
-``python -m models.train_restore --data data/photos --out runs/restore --minutes 60``
+``python -m models.train_restore --data data/photos --out runs/restore --minutes 60``, then
+optionally ``... --resume --estimator-only --minutes 10 --lr 3e-3`` (writes ``estimator.pt``).
 
 The network is told the three levels that were added (denoise, deblock, sharpen, jittered a
 little so that a slightly wrong estimate still gives a sensible result) and learns to remove
@@ -87,6 +88,12 @@ def train(args: argparse.Namespace) -> None:
         net.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         step, spent = state["step"], state["seconds"]
+    if args.estimator_only:  # a second stage: the restoring network is kept, only the estimator learns
+        for name, parameter in net.named_parameters():
+            parameter.requires_grad_(name.startswith("estimator."))
+        optimiser = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=args.lr, weight_decay=1e-4)
+        step, spent = 0, 0.0
+        checkpoint = out / "estimator.pt"
     print(f"restorer: {count_parameters(net):,} parameters, widths {config.widths}", flush=True)
     pool = CropPool(DegradedCrops(Path(args.data), args.crop), args.pool, args.seed, args.producers)
     print(f"pool of {args.pool} crops ready; training for {args.minutes} min", flush=True)
@@ -111,8 +118,13 @@ def train(args: argparse.Namespace) -> None:
             x, y, levels, strength = to_tensors(*pool.batch(args.batch), rng)
             for group in optimiser.param_groups:
                 group["lr"] = clock_lr(args.lr, step, elapsed / budget)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-                loss, parts = restore_loss(net, x, y, levels, strength)
+            if args.estimator_only:
+                estimated = net.estimator_levels(x)
+                loss = (estimated.flatten(1) - levels).abs().mean()
+                parts = {"levels": loss.item()}
+            else:
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                    loss, parts = restore_loss(net, x, y, levels, strength)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -158,6 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-bf16", dest="bf16", action="store_false")
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--estimator-only", action="store_true",
+                        help="from --resume's checkpoint, train only the level estimator (fp32); writes estimator.pt")
     train(parser.parse_args(argv))
 
 
