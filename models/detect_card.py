@@ -69,7 +69,7 @@ the mask goes to the fill. Licence of the weights: Apache-2.0.
 ## Network
 
 A conv-only encoder-decoder (`models/detect_net.py`) of {parameters:,} parameters ({size_mb:.1f} MB as
-ONNX float32): the photo is folded 2x2 into channels, halved three more times (widths
+ONNX, weights stored as float16 and computed in float32): the photo is folded 2x2 into channels, halved three more times (widths
 {tuple(state.get('config', {}).get('widths', ()))}), two dilated convolutions at 1/16 for context,
 a decoder that adds each level back, four logits per 2x2 block unfolded to full resolution.
 Input `image` (1 x 3 x H x W RGB in [0, 1], H and W multiples of 16), output `damage`

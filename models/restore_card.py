@@ -55,7 +55,7 @@ app's separate levels curves, not by this network. Licence of the weights: Apach
 ## Network
 
 A conv-only encoder-decoder (`models/restore_net.py`) of {parameters:,} parameters ({size_mb:.1f} MB as
-ONNX float32): the photo is folded 2x2 into channels and joined by the three strength maps,
+ONNX, weights stored as float16 and computed in float32): the photo is folded 2x2 into channels and joined by the three strength maps,
 halved three more times (widths {widths}) with residual blocks, a decoder that adds each level
 back, and a correction added to the photo (so strength 0 has an easy answer: add nothing).
 A separate estimator (three strided convolutions and a global mean) sees the photo only and

@@ -147,3 +147,17 @@ def test_export_matches_torch_and_the_app_runs_it(tmp_path):
         padded = np.pad(rgb, ((0, 12), (0, 6), (0, 0)), mode="reflect")
         expected = net(torch.from_numpy(padded).permute(2, 0, 1)[None].float() / 255)[0, 0, :100, :90].numpy()
     assert np.abs(found.probability.astype(float) - expected * 255).max() <= 2.0
+
+
+def test_float16_weights_halve_the_file_and_stay_within_parity(tmp_path):
+    from models.export_detect import HALF_PARITY_TOLERANCE, export_onnx, parity
+    from models.half_weights import halve_weights
+
+    torch.manual_seed(1)
+    net = ProbabilityHead(DamageDetector(DetectorConfig(widths=(16, 16, 32, 32), deep_blocks=1))).eval()
+    path = tmp_path / "det.onnx"
+    export_onnx(net, path, {})
+    full = path.stat().st_size
+    assert halve_weights(path) > 0
+    assert path.stat().st_size < 0.7 * full
+    assert parity(net, path) <= HALF_PARITY_TOLERANCE
