@@ -44,8 +44,9 @@ def write_restore_card(path: Path, state: dict, data: Path, evaluation: str, pic
                f"--batch {args.get('batch')} --crop {args.get('crop')} --lr {args.get('lr')} --seed {args.get('seed')}")
     picture_text = ""
     if pictures:
-        picture_text = (f"\n## Pictures\n\nIn `{pictures}/`: for three validation photos per set, the degraded "
-                        "photo, Restorer's result with every setting on auto, and the truth, side by side.\n")
+        picture_text = (f"\n## Pictures\n\nIn `{pictures}/`: for one validation photo per set, the degraded "
+                        "photo, Restorer's result with every setting on auto, and the truth, side by side; and the "
+                        "app's bundled damaged portrait before and after (`sample-damaged_portrait.jpg`).\n")
     text = f"""# Restorer photo restoration (`restorer-restore`)
 
 Removes noise and film grain, JPEG blocks and softness from a whole photo by the strengths it is
