@@ -15,7 +15,7 @@ from restorer_app.engine.registry import ModelRegistry
 from restorer_app.engine.runtime import Device
 from restorer_app.gui.actions import WindowActions
 from restorer_app.gui.main_window import MainWindow, inpaint_request
-from restorer_app.gui.operations import REPAIR, RESTORE, WORK_ORDER, installed_models, model_kind, offered_steps
+from restorer_app.gui.operations import DETECT, REPAIR, RESTORE, WORK_ORDER, installed_models, model_kind, offered_steps
 from restorer_app.gui.tool_panel import FillOptions, ToolPanel
 
 
@@ -40,10 +40,19 @@ def test_a_kind_the_engine_does_not_know_has_no_models(tmp_path):
     assert model_kind("inpaint") is not None
 
 
-def test_without_restore_or_detect_models_only_repair_shows(window):
-    assert window.panel.steps == [REPAIR]
-    assert _step_titles(window.panel) == ["Repair damage"]  # one step: no number promising others
-    assert _repair_menu_texts(window) == ["&Fill", "&Cancel Fill", "—", "&Accept Fill", "&Discard Fill"]
+def test_without_restore_or_detect_models_only_repair_shows(qtbot):
+    panel = ToolPanel(WindowActions(None), {"inpaint": []})
+    qtbot.addWidget(panel)
+    assert panel.steps == [REPAIR]
+    assert _step_titles(panel) == ["Repair damage"]  # one step: no number promising others
+
+
+def test_the_bundled_detector_puts_detect_before_repair(window):
+    assert window.panel.steps == [DETECT, REPAIR]
+    assert _step_titles(window.panel) == ["1\u2002Detect damage", "2\u2002Repair damage"]
+    texts = _repair_menu_texts(window)
+    assert texts.index("&Detect Damage") < texts.index("&Fill")  # the menu follows the order of work
+    assert texts[-5:] == ["&Fill", "&Cancel Fill", "—", "&Accept Fill", "&Discard Fill"]
 
 
 def test_a_step_with_a_model_comes_in_the_order_of_work_and_the_steps_are_numbered(qtbot):
