@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import queue
+from dataclasses import asdict
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -94,3 +96,16 @@ def clock_lr(base: float, step: int, fraction: float, warmup: int = 300) -> floa
     of the run's minutes goes from 0 to 1."""
     warm = min(1.0, (step + 1) / warmup)
     return base * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, fraction))))
+
+
+def save_checkpoint(path: Path, model, optimiser, step: int, seconds: float, config, args, **notes) -> None:
+    """A training checkpoint (weights, optimiser, step, seconds of clock, the network's config,
+    the command's arguments and ``notes``), written beside and renamed so a stop never leaves half."""
+    import torch
+
+    state = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step, "seconds": seconds,
+             "config": asdict(config), "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+             **notes}
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)

@@ -66,8 +66,6 @@ def load_generator(checkpoint: Path, use_ema: bool = True) -> tuple[InpaintGener
 def export_onnx(generator: InpaintGenerator, path: Path, metadata: dict[str, str]) -> None:
     """Dynamo export, opset 18, H and W dynamic as 8 x k (so the three stride-2 stages and
     the skip connections line up for every allowed size), metadata written into the file."""
-    import onnx
-
     generator = generator.eval().float()
     h8 = torch.export.Dim("h8", min=1, max=1024)
     w8 = torch.export.Dim("w8", min=1, max=1024)
@@ -79,6 +77,13 @@ def export_onnx(generator: InpaintGenerator, path: Path, metadata: dict[str, str
             input_names=["image", "mask", "text"], output_names=["output"],
             dynamic_shapes={"image": spatial, "mask": spatial, "text": None}, verbose=False,
         )
+    save_export(program, path, metadata)
+
+
+def save_export(program, path: Path, metadata: dict[str, str]) -> None:
+    """Write a dynamo export to ``path`` with ``metadata`` in its ``metadata_props``, checked."""
+    import onnx
+
     program.save(str(path))
     model = onnx.load(str(path))
     # The exporter's own notes on the graph include its shape constraints printed from a
@@ -91,6 +96,27 @@ def export_onnx(generator: InpaintGenerator, path: Path, metadata: dict[str, str
         model.metadata_props.add(key=key, value=str(value))
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
+
+
+def write_checked(file: Path, export, parity, full_precision: bool, tolerances: tuple[float, float]) -> float:
+    """Export into a temporary file (``export(path)``), store large weights as float16 unless
+    ``full_precision``, and move it to ``file`` only if ``parity(path)`` (the largest difference
+    from torch) is within the tolerance (float32, float16); returns that difference."""
+    from .half_weights import halve_weights
+
+    tolerance = tolerances[0] if full_precision else tolerances[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate = Path(tmp) / file.name
+        export(candidate)
+        if not full_precision:
+            halve_weights(candidate)
+        worst = parity(candidate)
+        print(f"ONNX Runtime vs torch: max abs diff {worst:.2e} (limit {tolerance:.0e})")
+        if worst > tolerance:
+            raise SystemExit(f"Parity check failed ({worst:.2e} > {tolerance}); nothing was written.")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(candidate.read_bytes())
+    return worst
 
 
 def parity(generator: InpaintGenerator, path: Path, sizes=PARITY_SIZES, seed: int = 0) -> float:

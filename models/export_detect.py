@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .detect_net import SIZE_MULTIPLE, DamageDetector, DetectorConfig, ProbabilityHead, count_parameters
-from .export import sha256_file, update_manifest
-from .half_weights import halve_weights
+from .export import save_export, sha256_file, update_manifest, write_checked
 
 MAX_SIDE = 1024
 PARITY_SIZES = ((64, 96), (160, 112))
@@ -39,8 +37,6 @@ def load_detector(checkpoint: Path) -> tuple[ProbabilityHead, dict]:
 
 
 def export_onnx(model: ProbabilityHead, path: Path, metadata: dict[str, str]) -> None:
-    import onnx
-
     h = torch.export.Dim("h16", min=1, max=1024)
     w = torch.export.Dim("w16", min=1, max=1024)
     with torch.no_grad():
@@ -49,15 +45,7 @@ def export_onnx(model: ProbabilityHead, path: Path, metadata: dict[str, str]) ->
             input_names=["image"], output_names=["damage"],
             dynamic_shapes={"image": {2: SIZE_MULTIPLE * h, 3: SIZE_MULTIPLE * w}}, verbose=False,
         )
-    program.save(str(path))
-    onnx_model = onnx.load(str(path))
-    # The exporter's graph notes print a Python set (order varies run to run); nothing reads them.
-    del onnx_model.graph.metadata_props[:]
-    del onnx_model.metadata_props[:]
-    for key, value in metadata.items():
-        onnx_model.metadata_props.add(key=key, value=str(value))
-    onnx.checker.check_model(onnx_model)
-    onnx.save(onnx_model, str(path))
+    save_export(program, path, metadata)
 
 
 def parity(model: ProbabilityHead, path: Path, sizes=PARITY_SIZES, seed: int = 0) -> float:
@@ -109,18 +97,8 @@ def main(argv: list[str] | None = None) -> None:
         "restorer.parameters": count_parameters(model), "restorer.training_steps": state.get("step", 0),
         "restorer.licence": args.licence,
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        candidate = Path(tmp) / file.name
-        export_onnx(model, candidate, metadata)
-        tolerance = PARITY_TOLERANCE if args.full_precision else HALF_PARITY_TOLERANCE
-        if not args.full_precision:
-            halve_weights(candidate)
-        worst = parity(model, candidate)
-        print(f"ONNX Runtime vs torch: max abs diff {worst:.2e} at sizes {PARITY_SIZES} (limit {tolerance:.0e})")
-        if worst > tolerance:
-            raise SystemExit(f"Parity check failed ({worst:.2e} > {tolerance}); nothing was written.")
-        args.out.mkdir(parents=True, exist_ok=True)
-        file.write_bytes(candidate.read_bytes())
+    write_checked(file, lambda path: export_onnx(model, path, metadata), lambda path: parity(model, path),
+                  args.full_precision, (PARITY_TOLERANCE, HALF_PARITY_TOLERANCE))
     entry = manifest_entry(args.id, args.name, args.version, file, args.licence)
     update_manifest(args.out, entry)
     print(f"wrote {file} ({entry['size'] / 1e6:.2f} MB, {count_parameters(model):,} parameters, "

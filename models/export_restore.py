@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .export import sha256_file, update_manifest
-from .half_weights import halve_weights
+from .export import save_export, sha256_file, update_manifest, write_checked
 from .restore_net import SIZE_MULTIPLE, RestoreNet, RestorerConfig, count_parameters
 
 MAX_SIDE = 1024
@@ -39,8 +37,6 @@ def load_restorer(checkpoint: Path) -> tuple[RestoreNet, dict]:
 
 
 def export_onnx(net: RestoreNet, path: Path, metadata: dict[str, str]) -> None:
-    import onnx
-
     h = torch.export.Dim("h16", min=1, max=1024)
     w = torch.export.Dim("w16", min=1, max=1024)
     spatial = {2: SIZE_MULTIPLE * h, 3: SIZE_MULTIPLE * w}
@@ -50,15 +46,7 @@ def export_onnx(net: RestoreNet, path: Path, metadata: dict[str, str]) -> None:
             external_data=False, input_names=["image", "strength"], output_names=["output", "levels"],
             dynamic_shapes={"image": spatial, "strength": spatial}, verbose=False,
         )
-    program.save(str(path))
-    model = onnx.load(str(path))
-    # The exporter's graph notes print a Python set (order varies run to run); nothing reads them.
-    del model.graph.metadata_props[:]
-    del model.metadata_props[:]
-    for key, value in metadata.items():
-        model.metadata_props.add(key=key, value=str(value))
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
+    save_export(program, path, metadata)
 
 
 def parity(net: RestoreNet, path: Path, sizes=PARITY_SIZES, seed: int = 0) -> float:
@@ -112,18 +100,8 @@ def main(argv: list[str] | None = None) -> None:
         "restorer.parameters": count_parameters(net), "restorer.training_steps": state.get("step", 0),
         "restorer.licence": args.licence,
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        candidate = Path(tmp) / file.name
-        export_onnx(net, candidate, metadata)
-        tolerance = PARITY_TOLERANCE if args.full_precision else HALF_PARITY_TOLERANCE
-        if not args.full_precision:
-            halve_weights(candidate)
-        worst = parity(net, candidate)
-        print(f"ONNX Runtime vs torch: max abs diff {worst:.2e} at sizes {PARITY_SIZES} (limit {tolerance:.0e})")
-        if worst > tolerance:
-            raise SystemExit(f"Parity check failed ({worst:.2e} > {tolerance}); nothing was written.")
-        args.out.mkdir(parents=True, exist_ok=True)
-        file.write_bytes(candidate.read_bytes())
+    write_checked(file, lambda path: export_onnx(net, path, metadata), lambda path: parity(net, path),
+                  args.full_precision, (PARITY_TOLERANCE, HALF_PARITY_TOLERANCE))
     entry = manifest_entry(args.id, args.name, args.version, file, args.licence)
     update_manifest(args.out, entry)
     print(f"wrote {file} ({entry['size'] / 1e6:.2f} MB, {count_parameters(net):,} parameters, "

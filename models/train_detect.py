@@ -17,7 +17,6 @@ import json
 import signal
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import cv2
@@ -25,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .crop_pool import CropPool, clock_lr
+from .crop_pool import CropPool, clock_lr, save_checkpoint
 from .damage import SynthConfig, synthesize
 from .data import read_listing
 from .detect_net import DamageDetector, DetectorConfig, count_parameters
@@ -161,20 +160,13 @@ def train(args: argparse.Namespace) -> None:
             log.flush()
             print(record, flush=True)
         if time.time() - last_save > 300:
-            _save(checkpoint, model, optimiser, step, time.time() - started, config, args)
+            save_checkpoint(checkpoint, model, optimiser, step, time.time() - started, config, args,
+                            synth=repr(SynthConfig()))
             last_save = time.time()
     pool.close()
-    _save(checkpoint, model, optimiser, step, time.time() - started, config, args)
+    save_checkpoint(checkpoint, model, optimiser, step, time.time() - started, config, args,
+                    synth=repr(SynthConfig()))
     print(f"saved {checkpoint} at step {step}", flush=True)
-
-
-def _save(path: Path, model, optimiser, step: int, seconds: float, config: DetectorConfig, args) -> None:
-    state = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step, "seconds": seconds,
-             "config": asdict(config), "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-             "synth": repr(SynthConfig())}
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,13 +18,12 @@ import json
 import signal
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .crop_pool import CropPool, clock_lr
+from .crop_pool import CropPool, clock_lr, save_checkpoint
 from .degrade import DegradeConfig, degrade
 from .restore_net import RestoreNet, RestorerConfig, count_parameters
 from .train_detect import load_split, random_crop
@@ -139,20 +138,13 @@ def train(args: argparse.Namespace) -> None:
                 log.flush()
                 print(record, flush=True)
             if time.time() - last_save > 300:
-                _save(checkpoint, net, optimiser, step, time.time() - started, config, args)
+                save_checkpoint(checkpoint, net, optimiser, step, time.time() - started, config, args,
+                            degrade=repr(DegradeConfig()))
                 last_save = time.time()
     pool.close()
-    _save(checkpoint, net, optimiser, step, time.time() - started, config, args)
+    save_checkpoint(checkpoint, net, optimiser, step, time.time() - started, config, args,
+                    degrade=repr(DegradeConfig()))
     print(f"saved {checkpoint} at step {step}", flush=True)
-
-
-def _save(path: Path, net, optimiser, step: int, seconds: float, config: RestorerConfig, args) -> None:
-    state = {"model": net.state_dict(), "optimiser": optimiser.state_dict(), "step": step, "seconds": seconds,
-             "config": asdict(config), "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-             "degrade": repr(DegradeConfig())}
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
 
 
 def main(argv: list[str] | None = None) -> None:
