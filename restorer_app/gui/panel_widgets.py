@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
-                               QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
+                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 
 class ActionButton(QPushButton):
@@ -91,3 +91,28 @@ def scrolling(panel: QWidget) -> QScrollArea:
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setMinimumWidth(panel.sizeHint().width() + area.verticalScrollBar().sizeHint().width())
     return area
+
+
+class JobProgress(QWidget):
+    """A long job's progress bar with its Cancel button and a line saying what it is doing."""
+
+    def __init__(self, cancel: QAction, cancel_text: str | None = None, top_margin: int = 0) -> None:
+        super().__init__()
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, top_margin, 0, 0)
+        box.setSpacing(4)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        row.addWidget(self.bar, 1)
+        self.cancel_button = ActionButton(cancel)
+        if cancel_text:
+            self.cancel_button.setText(cancel_text)
+        self.cancel_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        row.addWidget(self.cancel_button)
+        box.addLayout(row)
+        self.label = QLabel()
+        self.label.setObjectName("hint")
+        box.addWidget(self.label)

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QSizePolicy,
-                               QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout,
+                               QWidget)
 
 from restorer_app.engine.restoration import RestoreOptions, Strengths
 
 from .actions import WindowActions
-from .panel_widgets import ActionButton
+from .panel_widgets import ActionButton, JobProgress
 
 #: Per strength: its name in RestoreOptions, its label, and what it does.
 STRENGTHS = (
@@ -131,24 +131,8 @@ class RestoreSection(QWidget):
         self.show_preview_note("")
 
     def _build_progress(self, actions: WindowActions) -> QWidget:
-        self.progress_box = QWidget()
-        box = QVBoxLayout(self.progress_box)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(4)
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setTextVisible(False)
-        row.addWidget(self.progress_bar, 1)
-        cancel = ActionButton(actions.cancel_restore)
-        cancel.setText("Cancel")
-        cancel.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        row.addWidget(cancel)
-        box.addLayout(row)
-        self.progress_label = QLabel()
-        self.progress_label.setObjectName("hint")
-        box.addWidget(self.progress_label)
+        self.progress_box = JobProgress(actions.cancel_restore, "Cancel")
+        self.progress_bar, self.progress_label = self.progress_box.bar, self.progress_box.label
         return self.progress_box
 
     def _build_review(self, actions: WindowActions) -> QWidget:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
+                               QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from restorer_app.engine.pipeline import DEFAULT_GRAIN, DESCRIBED_WIDTH, MethodInfo
 
@@ -23,7 +23,7 @@ from .actions import WindowActions
 from .detect_section import DetectSection
 from .restore_section import RestoreSection
 from .operations import DETECT, REPAIR, RESTORE, offered_steps
-from .panel_widgets import ActionButton, heading, off_spin, separator, spin_row, step_heading
+from .panel_widgets import ActionButton, JobProgress, heading, off_spin, separator, spin_row, step_heading
 
 MIN_BRUSH, MAX_BRUSH = 1, 500
 NO_TEXT_MODEL_TIP = ("No text-capable model is installed, so descriptions cannot be used. "
@@ -207,23 +207,9 @@ class ToolPanel(QWidget):
         return grid
 
     def _build_progress_box(self, actions: WindowActions) -> QWidget:
-        self.progress_box = QWidget()
-        box = QVBoxLayout(self.progress_box)
-        box.setContentsMargins(0, 4, 0, 0)
-        box.setSpacing(4)
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setTextVisible(False)
-        row.addWidget(self.progress_bar, 1)
-        self.cancel_button = ActionButton(actions.cancel_fill)
-        self.cancel_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        row.addWidget(self.cancel_button)
-        box.addLayout(row)
-        self.progress_label = QLabel()
-        self.progress_label.setObjectName("hint")
-        box.addWidget(self.progress_label)
+        self.progress_box = JobProgress(actions.cancel_fill, top_margin=4)
+        self.progress_bar, self.progress_label = self.progress_box.bar, self.progress_box.label
+        self.cancel_button = self.progress_box.cancel_button
         return self.progress_box
 
     def _build_review_box(self, actions: WindowActions) -> QWidget:
