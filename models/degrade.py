@@ -44,6 +44,7 @@ class Degraded:
     image: np.ndarray  # H x W x 3 uint8, the degraded photo
     target: np.ndarray  # H x W x 3 uint8, what it should become (fading and casts kept)
     levels: np.ndarray  # (3,) float32: denoise, deblock, sharpen in [0, 1]
+    original: np.ndarray | None = None  # the photo before any change, fading too (what the whole app should give)
 
 
 def fade_and_cast(image: np.ndarray, rng: np.random.Generator, config: DegradeConfig) -> np.ndarray:
@@ -127,13 +128,13 @@ def degrade(photo: np.ndarray, rng: np.random.Generator, config: DegradeConfig =
         forced = DegradeConfig(fade_probability=1.0, cast_probability=0.7)
         faded = fade_and_cast(image, rng, forced)
         eight = np.clip(np.rint(faded * 255), 0, 255).astype(np.uint8)
-        return Degraded(eight, photo.copy(), np.zeros(3, np.float32))
+        return Degraded(eight, photo.copy(), np.zeros(3, np.float32), photo)
     target = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
     levels = np.zeros(3, np.float32)
     if clean is None:
         clean = only is None and rng.random() < config.clean_share
     if clean:
-        return Degraded(target.copy(), target, levels)
+        return Degraded(target.copy(), target, levels, photo)
     steps = {"noise": only in ("noise", "mix") or (only is None and rng.random() < config.noise_probability),
              "jpeg": only in ("jpeg", "mix") or (only is None and rng.random() < config.jpeg_probability),
              "blur": only in ("blur", "mix") or (only is None and rng.random() < config.blur_probability)}
@@ -154,4 +155,4 @@ def degrade(photo: np.ndarray, rng: np.random.Generator, config: DegradeConfig =
             degraded, level = blur(degraded, rng)
             levels[2] = max(levels[2], level)
     eight = np.clip(np.rint(degraded * 255), 0, 255).astype(np.uint8)
-    return Degraded(eight, target, np.clip(levels, 0, 1).astype(np.float32))
+    return Degraded(eight, target, np.clip(levels, 0, 1).astype(np.float32), photo)

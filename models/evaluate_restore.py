@@ -9,7 +9,9 @@ does with every setting on ``auto``, and PSNR / SSIM (luma, 11x11 Gaussian windo
 truth are reported for the output, for the degraded input, and for a classical anchor per set:
 OpenCV's non-local-means denoiser (its strength from the true noise level: the anchor's best
 case), a bilateral filter for JPEG, unsharp masking for blur, per-channel auto levels for fading;
-for the mix, the best of them. On the clean set the truth is the input itself: do no harm.
+for the mix, the best of them. The truth is the photo before it was degraded - for the mix, before
+its fading too, which the colour step is there to undo. On the clean set the truth is the input
+itself: do no harm.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def evaluate(models_dir: Path, data: Path, model_id: str | None = None, long_sid
         for p, (ident, rgb) in enumerate(photos):
             sample = degrade(rgb, np.random.default_rng([seed, s, p]), only=None if name == "clean" else name,
                              clean=True if name == "clean" else None)
-            truth = sample.image if name == "clean" else sample.target  # clean: do no harm to the input
+            truth = sample.image if name == "clean" else sample.original  # clean: do no harm to the input
             started = time.perf_counter()
             restored = restore(RasterImage(sample.image, ImageInfo("PNG", 8)), model, RestoreOptions()).pixels
             seconds += time.perf_counter() - started

@@ -1,7 +1,8 @@
 """Export a trained restoration model to ONNX for Restorer and register it.
 
-``python -m models.export_restore --checkpoint runs/restore/last.pt`` exports the network with
-its level estimator (outputs ``output`` and ``levels``) with the dynamo exporter at opset 18,
+``python -m models.export_restore --checkpoint runs/restore/final.pt`` exports the network with
+its level estimator and colour step (inputs ``image``, ``strength`` and ``tone``; outputs
+``output``, ``levels`` and ``curves``) with the dynamo exporter at opset 18,
 height and width dynamic in multiples of 16, stores its large weights as float16 (half the file;
 `--full-precision` keeps float32), checks ONNX Runtime against torch at two sizes (max abs diff
 <= 1e-3, 1e-4 in float32) and only then writes the model and its manifest entry (kind
@@ -18,7 +19,8 @@ import numpy as np
 import torch
 
 from .export import save_export, sha256_file, update_manifest, write_checked
-from .restore_net import SIZE_MULTIPLE, RestoreNet, RestorerConfig, count_parameters
+from .restore_net import SIZE_MULTIPLE, TONE_FEATURES, ExportedRestorer, RestoreNet, RestorerConfig, count_parameters
+from .train_restore import load_weights
 
 MAX_SIDE = 1024
 PARITY_SIZES = ((64, 96), (160, 112))
@@ -32,8 +34,13 @@ def load_restorer(checkpoint: Path) -> tuple[RestoreNet, dict]:
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     config = RestorerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()})
     net = RestoreNet(config)
-    net.load_state_dict(state["model"])
+    load_weights(net, state["model"])
+    if "tone" not in state:
+        print("note: this checkpoint has no trained colour step; its curves leave the colour as it is")
     return net.eval().float(), state
+
+
+OUTPUTS = ["output", "levels", "curves"]
 
 
 def export_onnx(net: RestoreNet, path: Path, metadata: dict[str, str]) -> None:
@@ -42,15 +49,16 @@ def export_onnx(net: RestoreNet, path: Path, metadata: dict[str, str]) -> None:
     spatial = {2: SIZE_MULTIPLE * h, 3: SIZE_MULTIPLE * w}
     with torch.no_grad():
         program = torch.onnx.export(
-            net, (torch.rand(1, 3, 64, 96), torch.rand(1, 3, 64, 96)), dynamo=True, opset_version=18,
-            external_data=False, input_names=["image", "strength"], output_names=["output", "levels"],
-            dynamic_shapes={"image": spatial, "strength": spatial}, verbose=False,
+            ExportedRestorer(net), (torch.rand(1, 3, 64, 96), torch.rand(1, 3, 64, 96), torch.rand(1, TONE_FEATURES)),
+            dynamo=True, opset_version=18, external_data=False, input_names=["image", "strength", "tone"],
+            output_names=OUTPUTS, dynamic_shapes={"image": spatial, "strength": spatial, "tone": None}, verbose=False,
         )
     save_export(program, path, metadata)
 
 
 def parity(net: RestoreNet, path: Path, sizes=PARITY_SIZES, seed: int = 0) -> float:
-    """Largest |ONNX Runtime - torch| over random photos and strengths at ``sizes``, both outputs."""
+    """Largest |ONNX Runtime - torch| over random photos, strengths and tone features at
+    ``sizes``, every output."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -59,9 +67,10 @@ def parity(net: RestoreNet, path: Path, sizes=PARITY_SIZES, seed: int = 0) -> fl
     for h, w in sizes:
         image = rng.random((1, 3, h, w), dtype=np.float32)
         strength = rng.random((1, 3, h, w), dtype=np.float32)
-        ours = session.run(["output", "levels"], {"image": image, "strength": strength})
+        tone = rng.random((1, TONE_FEATURES), dtype=np.float32)
+        ours = session.run(OUTPUTS, {"image": image, "strength": strength, "tone": tone})
         with torch.no_grad():
-            reference = [t.numpy() for t in net(torch.from_numpy(image), torch.from_numpy(strength))]
+            reference = [t.numpy() for t in ExportedRestorer(net)(*map(torch.from_numpy, (image, strength, tone)))]
         worst = max(worst, *(float(np.abs(a - b).max()) for a, b in zip(ours, reference)))
     return worst
 
@@ -73,14 +82,15 @@ def manifest_entry(model_id: str, name: str, version: str, file: Path, licence: 
         "sha256": sha256_file(file), "size": file.stat().st_size, "licence": licence,
         "size_multiple": SIZE_MULTIPLE, "max_side": MAX_SIDE, "default": default, "card": CARD,
         "description": "Removes noise, film grain, JPEG blocks and softness by the strengths given or estimated.",
-        "inputs": [{"name": "image", **spec(3)}, {"name": "strength", **spec(3)}],
-        "outputs": [{"name": "output", **spec(3)}, {"name": "levels", **spec(3)}],
+        "inputs": [{"name": "image", **spec(3)}, {"name": "strength", **spec(3)},
+                   {"name": "tone", "dtype": "float32", "layout": "NC", "channels": TONE_FEATURES}],
+        "outputs": [{"name": "output", **spec(3)}, {"name": "levels", **spec(3)}, {"name": "curves", **spec(6)}],
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m models.export_restore", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", type=Path, default=Path("runs/restore/last.pt"))
+    parser.add_argument("--checkpoint", type=Path, default=Path("runs/restore/final.pt"))
     parser.add_argument("--out", type=Path, default=Path("resources/models"), help="models folder with manifest.json")
     parser.add_argument("--id", default="restorer-restore")
     parser.add_argument("--name", default="Restorer photo restoration")
@@ -95,8 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         "restorer.kind": "restore", "restorer.id": args.id, "restorer.version": args.version,
         "restorer.size_multiple": SIZE_MULTIPLE, "restorer.max_side": MAX_SIDE,
         "restorer.inputs": "image float32 [1,3,H,W] RGB in [0,1]; strength float32 [1,3,H,W]: denoise "
-                           "(1 = sigma 30/255), deblock (1 = JPEG quality 10), sharpen (1 = blur sigma 3 px)",
-        "restorer.outputs": "output float32 [1,3,H,W] restored RGB; levels float32 [1,3,1,1] estimated strengths",
+                           "(1 = sigma 30/255), deblock (1 = JPEG quality 10), sharpen (1 = blur sigma 3 px); "
+                           f"tone float32 [1,{TONE_FEATURES}]: the photo's per-channel quantiles",
+        "restorer.outputs": "output float32 [1,3,H,W] restored RGB; levels float32 [1,3,1,1] estimated strengths; "
+                            "curves float32 [1,6,1,1] colour gain and offset per channel (0.5 = unchanged)",
         "restorer.parameters": count_parameters(net), "restorer.training_steps": state.get("step", 0),
         "restorer.licence": args.licence,
     }

@@ -1,7 +1,8 @@
 """Train the restoration model on photos degraded by :mod:`models.degrade`.
 
 ``python -m models.train_restore --data data/photos --out runs/restore --minutes 60``, then
-optionally ``... --resume --estimator-only --minutes 10 --lr 3e-3`` (writes ``estimator.pt``).
+``... --resume --estimator-only --minutes 10 --lr 3e-3`` (writes ``estimator.pt``), then
+``... --tone-only`` (from ``estimator.pt``, else ``last.pt``; writes ``final.pt``, what is exported).
 
 The network is told the three levels that were added (denoise, deblock, sharpen, jittered a
 little so that a slightly wrong estimate still gives a sensible result) and learns to remove
@@ -9,6 +10,11 @@ that much; its estimator learns the levels from the degraded photo alone. Loss: 
 image (Charbonnier-smoothed) + 0.1 x L1 on the estimated levels. Crops come from a
 :class:`~models.crop_pool.CropPool`; the learning rate follows the clock. Checkpoints every few
 minutes and on SIGTERM/SIGINT.
+
+The colour step (:class:`~models.restore_net.ToneNet`) learns apart, in a minute: thumbnails of
+the training photos, faded and tinted by :func:`models.degrade.fade_and_cast` (and a share left
+as they are), give the app's tone features (from their histograms, as the app gathers them);
+the loss is the squared error of the curves applied to the faded pixels against the originals.
 """
 
 from __future__ import annotations
@@ -20,12 +26,13 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
 from .crop_pool import CropPool, clock_lr, save_checkpoint
-from .degrade import DegradeConfig, degrade
-from .restore_net import RestoreNet, RestorerConfig, count_parameters
+from .degrade import DegradeConfig, degrade, fade_and_cast
+from .restore_net import RestoreNet, RestorerConfig, apply_tone, count_parameters
 from .train_detect import load_split, random_crop
 
 
@@ -72,6 +79,75 @@ def to_tensors(degraded: np.ndarray, target: np.ndarray, levels: np.ndarray, rng
             strength.contiguous(memory_format=torch.channels_last))
 
 
+def load_weights(net: RestoreNet, weights: dict) -> None:
+    """Load a checkpoint's weights; one from before the colour step had no ``tone`` part."""
+    missing, unexpected = net.load_state_dict(weights, strict=False)
+    if unexpected or any(not name.startswith("tone.") for name in missing):
+        raise KeyError(f"checkpoint does not fit the network: missing {missing}, unexpected {unexpected}")
+
+
+def tone_samples(photos: list[np.ndarray], repeats: int, clean_share: float, seed: int, side: int = 192,
+                 pixels: int = 1024):
+    """(features, faded pixels, original pixels) for ToneNet: each photo's thumbnail ``repeats``
+    times, faded and tinted (or, ``clean_share`` of the time, left alone)."""
+    from restorer_app.engine.restoration import tone_features
+
+    rng = np.random.default_rng(seed)
+    forced = DegradeConfig(fade_probability=1.0, cast_probability=0.7)
+    thumbs = []
+    for rgb in photos:
+        scale = side / max(rgb.shape[:2])
+        size = (max(8, round(rgb.shape[1] * scale)), max(8, round(rgb.shape[0] * scale)))
+        thumbs.append(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0)
+    features, faded_pixels, truth_pixels = [], [], []
+    for _ in range(repeats):
+        for thumb in thumbs:
+            faded = thumb if rng.random() < clean_share else fade_and_cast(thumb, rng, forced)
+            eight = np.clip(np.rint(faded * 255), 0, 255).astype(np.uint8)
+            histograms = [np.bincount(eight[:, :, c].ravel(), minlength=256) for c in range(3)]
+            features.append(tone_features(histograms, 255.0))
+            pick = rng.integers(0, eight.shape[0] * eight.shape[1], pixels)
+            faded_pixels.append(eight.reshape(-1, 3)[pick].astype(np.float32) / 255.0)
+            truth_pixels.append(thumb.reshape(-1, 3)[pick])
+    return tuple(torch.from_numpy(np.stack(a)) for a in (features, faded_pixels, truth_pixels))
+
+
+def train_tone(args: argparse.Namespace) -> None:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    start = out / "estimator.pt" if (out / "estimator.pt").exists() else out / "last.pt"
+    state = torch.load(start, map_location="cpu", weights_only=False)
+    config = RestorerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()})
+    net = RestoreNet(config)
+    load_weights(net, state["model"])
+    started = time.time()
+    features, faded, truth = tone_samples(load_split(Path(args.data), "train"), args.tone_repeats,
+                                          args.tone_clean_share, args.seed)
+    print(f"tone: {len(features)} samples from {start}", flush=True)
+    optimiser = torch.optim.Adam(net.tone.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(args.seed)
+    running = None
+    for step in range(args.tone_steps):
+        pick = torch.randint(0, len(features), (256,), generator=generator)
+        loss = ((apply_tone(net.tone(features[pick]), faded[pick]) - truth[pick]) ** 2).mean()
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        if (step + 1) % 500 == 0:
+            print({"tone_step": step + 1, "mse": round(running, 6)}, flush=True)
+    state["model"] = net.state_dict()
+    state["tone"] = {"from": start.name, "steps": args.tone_steps, "samples": len(features),
+                     "clean_share": args.tone_clean_share, "seconds": round(time.time() - started, 1),
+                     "mse": round(running or 0.0, 6)}
+    final = out / "final.pt"
+    tmp = final.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(final)
+    print(f"saved {final} ({state['tone']})", flush=True)
+
+
 def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -84,7 +160,7 @@ def train(args: argparse.Namespace) -> None:
     checkpoint = out / "last.pt"
     if args.resume and checkpoint.exists():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        net.load_state_dict(state["model"])
+        load_weights(net, state["model"])
         optimiser.load_state_dict(state["optimiser"])
         step, spent = state["step"], state["seconds"]
     if args.estimator_only:  # a second stage: the restoring network is kept, only the estimator learns
@@ -164,7 +240,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--estimator-only", action="store_true",
                         help="from --resume's checkpoint, train only the level estimator (fp32); writes estimator.pt")
-    train(parser.parse_args(argv))
+    parser.add_argument("--tone-only", action="store_true",
+                        help="train only the colour step (from estimator.pt, else last.pt); writes final.pt")
+    parser.add_argument("--tone-steps", type=int, default=3000)
+    parser.add_argument("--tone-repeats", type=int, default=40, help="faded copies of each training photo")
+    parser.add_argument("--tone-clean-share", type=float, default=0.7, help="share of the copies left unfaded")
+    args = parser.parse_args(argv)
+    (train_tone if args.tone_only else train)(args)
 
 
 if __name__ == "__main__":

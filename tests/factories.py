@@ -93,10 +93,13 @@ def build_tiny_restore_model(path: Path, *, shift: float = 0.0) -> None:
                [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, "H", "W"])], "tiny_restore")
 
 
-def build_tiny_restore3_model(path: Path, *, shift: float = 0.0, with_levels: bool = True, blur: bool = False) -> None:
+def build_tiny_restore3_model(path: Path, *, shift: float = 0.0, with_levels: bool = True, blur: bool = False,
+                              tone_scale: float | None = None) -> None:
     """A ``restore`` model with the three strengths (denoise, deblock, sharpen): output =
     image (3 x 3 box-blurred when ``blur``, so it needs context) + shift * strength, per
-    channel; levels (optional) = the per-channel mean of the image, as its "estimate"."""
+    channel; levels (optional) = the per-channel mean of the image, as its "estimate". With
+    ``tone_scale``, a tone input (66 features) and curves = 0.5 + tone_scale * (the first six
+    features - 0.5): scale 0 is the identity, and a test can see what the features were."""
     from onnx import TensorProto, helper
 
     source = "image"
@@ -117,10 +120,24 @@ def build_tiny_restore3_model(path: Path, *, shift: float = 0.0, with_levels: bo
             helper.make_node("ReduceMean", ["image", "axes"], ["levels"], keepdims=1),
         ]
         outputs.append(helper.make_tensor_value_info("levels", TensorProto.FLOAT, [1, 3, 1, 1]))
-    _save_tiny(path, nodes,
-               [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"]),
-                helper.make_tensor_value_info("strength", TensorProto.FLOAT, [1, 3, "H", "W"])],
-               outputs, "tiny_restore3")
+    inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"]),
+              helper.make_tensor_value_info("strength", TensorProto.FLOAT, [1, 3, "H", "W"])]
+    if tone_scale is not None:
+        const = lambda name, dims, values, kind=TensorProto.FLOAT: helper.make_node(  # noqa: E731
+            "Constant", [], [name], value=helper.make_tensor(name + "_v", kind, dims, values))
+        nodes += [
+            const("starts", [1], [0], TensorProto.INT64), const("ends", [1], [6], TensorProto.INT64),
+            const("axis1", [1], [1], TensorProto.INT64), const("half", [], [0.5]), const("scale", [], [tone_scale]),
+            const("shape", [4], [1, 6, 1, 1], TensorProto.INT64),
+            helper.make_node("Slice", ["tone", "starts", "ends", "axis1"], ["first"]),
+            helper.make_node("Sub", ["first", "half"], ["centred"]),
+            helper.make_node("Mul", ["centred", "scale"], ["scaled_tone"]),
+            helper.make_node("Add", ["scaled_tone", "half"], ["flat_curves"]),
+            helper.make_node("Reshape", ["flat_curves", "shape"], ["curves"]),
+        ]
+        inputs.append(helper.make_tensor_value_info("tone", TensorProto.FLOAT, [1, 66]))
+        outputs.append(helper.make_tensor_value_info("curves", TensorProto.FLOAT, [1, 6, 1, 1]))
+    _save_tiny(path, nodes, inputs, outputs, "tiny_restore3")
 
 
 def build_tiny_detect_model(path: Path, *, with_classes: bool = False) -> None:
@@ -201,11 +218,15 @@ def restore_entry(folder: Path, file: str = "restore.onnx", model_id: str = "tin
 
 
 def restore3_entry(folder: Path, file: str = "restore3.onnx", model_id: str = "tiny-restore3", *,
-                   with_levels: bool = True, **overrides) -> dict:
+                   with_levels: bool = True, with_tone: bool = False, **overrides) -> dict:
     """A manifest entry for :func:`build_tiny_restore3_model`."""
     outputs = [_image_spec("output", 3)] + ([_image_spec("levels", 3)] if with_levels else [])
+    inputs = [_image_spec("image", 3), _image_spec("strength", 3)]
+    if with_tone:
+        inputs.append({"name": "tone", "dtype": "float32", "layout": "NC", "channels": 66})
+        outputs.append(_image_spec("curves", 6))
     entry = tiny_entry(folder, file, model_id, kind="restore", prefill="none", max_side=64,
-                       inputs=[_image_spec("image", 3), _image_spec("strength", 3)], outputs=outputs)
+                       inputs=inputs, outputs=outputs)
     entry.update(overrides)
     return entry
 

@@ -60,9 +60,11 @@ KIND_SIGNATURES: dict[ModelKind, KindSignature] = {
                                     optional_outputs=("classes",)),
     # strength: per pixel, how much noise, JPEG blocking and blur there is to remove (N x 3 x H x W
     # in [0, 1]; a model with one channel takes one overall strength); levels: the model's own
-    # estimate of those three from the image alone (N x 3 x 1 x 1), what ``auto`` uses.
+    # estimate of those three from the image alone (N x 3 x 1 x 1), what ``auto`` uses; tone (a
+    # vector of the photo's per-channel quantiles) and curves (N x 6 x 1 x 1): the colour step's
+    # per-channel gain and offset (see restorer_app.engine.restoration), given together.
     ModelKind.RESTORE: KindSignature("a photo restoration model", ("image", "strength"), ("output",),
-                                     optional_outputs=("levels",)),
+                                     optional_inputs=("tone",), optional_outputs=("levels", "curves")),
     # latent: the code that picks one of the possible fills (variations).
     ModelKind.GENERATE: KindSignature("a generative fill model", ("image", "mask", "latent"), ("output",),
                                       (TEXT_INPUT,)),

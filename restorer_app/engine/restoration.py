@@ -8,10 +8,12 @@ lacks context) is never kept; across each cut between neighbours the two tiles c
 a narrow band, so even a network whose result depends a little on where the tile lies shows no
 seam. Only the current row of tiles is held in float.
 
-The colour step is a per-channel levels curve from robust percentiles of the restored photo,
-applied as a lookup table (16-bit stays 16-bit). Its dead zone leaves a photo that already spans
-the range unchanged, and its limits keep a low-key or misty photo from being stretched to a
-poster.
+The colour step corrects fading and casts with one curve per channel, applied as a lookup table
+(16-bit stays 16-bit). A model that gives ``curves`` predicts them from the restored photo's
+per-channel quantiles (gathered from its histograms while the tiles are written: the photo is
+not read twice); for any other model the curve is a classical levels curve from robust
+percentiles, whose dead zone leaves a photo that already spans the range unchanged and whose
+limits keep a low-key or misty photo from being stretched to a poster.
 """
 
 from __future__ import annotations
@@ -62,6 +64,13 @@ LEVELS_TOLERANCE = 0.02
 #: ... the most a black point may drop / a white point rise, and the largest contrast gain.
 LEVELS_MAX_SHIFT = 0.45
 LEVELS_MAX_GAIN = 2.5
+
+#: The learned colour step: the per-channel quantiles a model's ``tone`` input takes (fractions
+#: of the pixels), and how its ``curves`` output (6 numbers in [0, 1], 0.5 = unchanged) maps to a
+#: gain exp(TONE_GAIN_RANGE * (2u - 1)) about mid-grey and an offset TONE_OFFSET_RANGE * (2v - 1).
+TONE_QUANTILES = (0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.995)
+TONE_GAIN_RANGE = 1.5
+TONE_OFFSET_RANGE = 0.5
 
 STRENGTH_NAMES = ("denoise", "deblock", "sharpen")
 #: Rows converted, counted or curved at a time.
@@ -150,11 +159,18 @@ class PhotoRestorer:
         spec = entry.input("strength")
         self.strength_channels = spec.channels if spec is not None and spec.channels else 3
         self.has_levels = any(spec.name == "levels" for spec in entry.outputs)
+        self.has_tone = entry.input("tone") is not None and any(spec.name == "curves" for spec in entry.outputs)
+        # Every run of a model with a tone input must feed one; only the colour run reads it.
+        self._tone_feed = {"tone": np.zeros(2 * 3 * len(TONE_QUANTILES), np.float32)} if self.has_tone else None
 
     # ------------------------------------------------------------------ strengths
 
     def estimate(self, pixels: np.ndarray, progress: Progress | None = None) -> tuple[Strengths, str]:
-        """The strengths the photo needs, and what said so ("model" or "classical")."""
+        """The strengths the photo needs, and what said so: "classical" (noise and blockiness
+        measured) for a model without ``levels``; else "model", whose deblock estimate is raised
+        to the measured blockiness where that is higher (the blockiness measure finds JPEG blocks
+        at least as well as the model's estimator on the validation photos, and a missed JPEG
+        is left blocky)."""
         progress = progress or Progress()
         boxes = sample_boxes(pixels.shape[0], pixels.shape[1])
         found = []
@@ -163,8 +179,11 @@ class PhotoRestorer:
             rgb = tensors.to_float_rgb(pixels[box.slices])
             if self.has_levels:
                 zeros = np.zeros(rgb.shape[:2] + (self.strength_channels,), np.float32)
-                levels = self.runner.run({"image": rgb, "strength": zeros}, outputs=["levels"])["levels"]
-                found.append(levels.reshape(-1, levels.shape[-1]).mean(axis=0)[:3])
+                levels = self.runner.run({"image": rgb, "strength": zeros}, self._tone_feed,
+                                         outputs=["levels"])["levels"]
+                levels = levels.reshape(-1, levels.shape[-1]).mean(axis=0)[:3].astype(np.float64)
+                levels[1] = max(levels[1], blockiness_strength(rgb))
+                found.append(levels)
             else:
                 found.append(classical_levels(rgb))
             progress.report((index + 1) / len(boxes), f"Measured sample {index + 1} of {len(boxes)}")
@@ -190,7 +209,8 @@ class PhotoRestorer:
         colour_changed = False
         if options.colour:
             progress.check_cancelled()
-            curves = levels_curves(histograms, tensors.max_value(pixels.dtype))
+            top = tensors.max_value(pixels.dtype)
+            curves = self.colour_curves(histograms, top)
             colour_changed = apply_curves(output, curves, histograms)
         changed = count_changed(pixels, output)
         progress.report(1.0, "Restored")
@@ -198,6 +218,19 @@ class PhotoRestorer:
         notices = [self.model.runtime.notice] if self.model.runtime.notice else []
         return RestoreResult(output, strengths, auto, estimated_by, options.colour, colour_changed, changed, entry,
                              self.model.runtime.placement, time.perf_counter() - started, notices)
+
+    def colour_curves(self, histograms: list[np.ndarray], top: float) -> list[np.ndarray]:
+        """The colour step's lookup tables for a photo with these per-channel histograms: the
+        model's curves where it has a colour step, else the classical levels curves."""
+        return self.tone_curves(histograms, top) if self.has_tone else levels_curves(histograms, top)
+
+    def tone_curves(self, histograms: list[np.ndarray], top: float) -> list[np.ndarray]:
+        """The model's colour curves for a photo with these per-channel histograms."""
+        features = tone_features(histograms, top)
+        probe = np.full((self.model.entry.size_multiple or 16,) * 2 + (3,), 0.5, np.float32)
+        zeros = np.zeros(probe.shape[:2] + (self.strength_channels,), np.float32)
+        curves = self.runner.run({"image": probe, "strength": zeros}, {"tone": features}, outputs=["curves"])["curves"]
+        return tone_luts(curves.reshape(-1)[:6], len(histograms), top)
 
     def _strength_map(self, shape: tuple[int, int], strengths: Strengths) -> np.ndarray:
         # A model with one strength channel gets the largest of the three.
@@ -229,7 +262,8 @@ class PhotoRestorer:
                 progress.check_cancelled()
                 rgb = tensors.to_float_rgb(pixels[tile.slices])
                 strength = self._strength_map(rgb.shape[:2], strengths)
-                restored = self.runner.run({"image": rgb, "strength": strength}, outputs=["output"])["output"]
+                restored = self.runner.run({"image": rgb, "strength": strength}, self._tone_feed,
+                                           outputs=["output"])["output"]
                 x0 = kept.x0 - hb if kept.x0 > 0 else 0
                 x1 = kept.x1 + hb if kept.x1 < width else width
                 weight = np.outer(_fade(lo, hi, ky0, ky1, height, hb), _fade(x0, x1, kept.x0, kept.x1, width, hb))
@@ -301,6 +335,32 @@ def levels_curves(histograms: list[np.ndarray], top: float) -> list[np.ndarray]:
         curve = np.clip(np.rint((identity - black) * (top / (white - black))), 0, top)
         curves.append(curve.astype(np.uint16 if top > 255 else np.uint8))
     return curves
+
+
+def tone_features(histograms: list[np.ndarray], top: float) -> np.ndarray:
+    """What a model's ``tone`` input takes: each channel's TONE_QUANTILES (as fractions of the
+    range; a grey photo's one channel stands for all three), then the same less their mean over
+    the channels (the tint), channel by channel."""
+    quantiles = []
+    for counts in (histograms if len(histograms) == 3 else [histograms[0]] * 3):
+        cumulative = np.cumsum(counts)
+        total = max(1, int(cumulative[-1]))
+        quantiles.append(np.searchsorted(cumulative, np.array(TONE_QUANTILES) * total) / float(top))
+    values = np.array(quantiles, np.float64)  # 3 x Q
+    return np.concatenate([values.ravel(), (values - values.mean(axis=0, keepdims=True)).ravel()]).astype(np.float32)
+
+
+def tone_luts(curves: np.ndarray, channels: int, top: float) -> list[np.ndarray]:
+    """Lookup tables for a model's six ``curves`` numbers (a grey photo takes the mean of the
+    three channels' curves)."""
+    curves = np.clip(np.asarray(curves, np.float64), 0.0, 1.0)
+    gain = np.exp(TONE_GAIN_RANGE * (2 * curves[:3] - 1))
+    offset = TONE_OFFSET_RANGE * (2 * curves[3:] - 1)
+    if channels != 3:
+        gain, offset = np.full(channels, gain.mean()), np.full(channels, offset.mean())
+    level = np.arange(int(top) + 1, dtype=np.float64) / top
+    dtype = np.uint16 if top > 255 else np.uint8
+    return [np.clip(np.rint(((level - 0.5) * g + 0.5 + o) * top), 0, top).astype(dtype) for g, o in zip(gain, offset)]
 
 
 def apply_curves(output: np.ndarray, curves: list[np.ndarray], histograms: list[np.ndarray],

@@ -19,7 +19,7 @@ from restorer_app.engine.progress import Progress
 from restorer_app.engine.registry import ModelRegistry
 from restorer_app.engine.regions import Box
 from restorer_app.engine.restoration import (PhotoRestorer, RestoreOptions, RestoreResult, Strengths, apply_curves,
-                                             levels_curves, open_restorer)
+                                             open_restorer)
 from restorer_app.engine.runtime import Device
 from restorer_app.engine import tensors
 
@@ -117,7 +117,7 @@ class PreviewWorker(Worker):
             # The curves of the whole photo, not of the piece: a dark corner in view must not
             # be stretched as if it were the whole picture. (Restore measures them on the
             # restored photo; denoising moves its extremes very little.)
-            curves = levels_curves(measure.histograms, float(tensors.max_value(self._pixels.dtype)))
+            curves = restorer.colour_curves(measure.histograms, float(tensors.max_value(self._pixels.dtype)))
         step = 0.8 / len(self._pieces)
         for index, (shown, context) in enumerate(self._pieces):
             crop = np.ascontiguousarray(self._pixels[context.slices])

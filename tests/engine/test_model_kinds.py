@@ -84,7 +84,8 @@ def test_a_model_of_another_kind_has_no_whole_photo_runner(tiny_model_folder):
 
 
 @pytest.mark.parametrize("overrides, words", [
-    ({"kind": "restore"}, r"a restore model has inputs image, strength and outputs output \(and optionally levels\)"),
+    ({"kind": "restore"}, r"a restore model has inputs image, strength \(and optionally tone\) and outputs output "
+                          r"\(and optionally levels, curves\)"),
     ({"kind": "detect"}, "not a damage detection model"),
     ({"text_embedding_size": 4}, "has no input 'text'"),
 ])

@@ -6,8 +6,8 @@ import torch
 
 from models.crop_pool import CropPool, clock_lr
 from models.degrade import BLUR_UNIT, NOISE_UNIT, add_noise, blur, degrade, jpeg
-from models.restore_net import RestoreNet, RestorerConfig, count_parameters
-from models.train_restore import restore_loss, to_tensors
+from models.restore_net import RestoreNet, RestorerConfig, ToneNet, apply_tone, count_parameters
+from models.train_restore import load_weights, restore_loss, to_tensors, tone_samples
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 
@@ -92,6 +92,32 @@ def test_loss_falls_on_a_fixed_batch():
     assert float(loss) < 0.7 * first
 
 
+def test_the_colour_step_learns_to_undo_fading_and_starts_as_the_identity():
+    photos = [photo(i, 64) for i in range(6)]
+    features, faded, truth = tone_samples(photos, repeats=30, clean_share=0.3, seed=0, side=64, pixels=256)
+    assert features.shape == (180, 66) and faded.shape == truth.shape == (180, 256, 3)
+    assert not torch.equal(faded, truth)  # most copies were faded or tinted
+    torch.manual_seed(0)
+    tone = ToneNet(width=32)
+    assert torch.allclose(apply_tone(tone(features[:4]), faded[:4]), faded[:4], atol=1e-6)  # 0.5: unchanged
+    before = float(((faded - truth) ** 2).mean())
+    optimiser = torch.optim.Adam(tone.parameters(), lr=3e-3)
+    for _ in range(300):
+        loss = ((apply_tone(tone(features), faded) - truth) ** 2).mean()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    assert float(loss) < 0.5 * before
+
+
+def test_a_checkpoint_from_before_the_colour_step_still_loads():
+    config = RestorerConfig(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1), estimator_width=8)
+    old = {k: v for k, v in RestoreNet(config).state_dict().items() if not k.startswith("tone.")}
+    load_weights(RestoreNet(config), old)
+    with pytest.raises(KeyError):
+        load_weights(RestoreNet(config), {k: v for k, v in old.items() if not k.startswith("head.")})
+
+
 def test_crop_pool_fills_refreshes_and_closes():
     def factory():
         return lambda rng: (np.full((4, 4), int(rng.integers(1, 200)), np.uint8), np.float32(rng.random()))
@@ -143,4 +169,8 @@ def test_export_matches_torch_and_the_app_restores_with_it(tmp_path):
     result = restore(RasterImage(rgb, ImageInfo("PNG", 8)), open_restorer(registry), RestoreOptions(colour=False))
     assert result.pixels.shape == rgb.shape and result.pixels.dtype == np.uint8
     assert result.estimated_by == "model"
+    # The colour step runs through the model's tone input; untrained, its curves are the identity.
+    assert {s.name for s in registry.get("res").inputs} == {"image", "strength", "tone"}
+    coloured = restore(RasterImage(rgb, ImageInfo("PNG", 8)), open_restorer(registry), RestoreOptions())
+    assert coloured.colour and not coloured.colour_changed
     assert psnr(rgb, rgb) == 99.0 and ssim(rgb, rgb) == pytest.approx(1.0)
