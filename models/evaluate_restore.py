@@ -84,7 +84,7 @@ def evaluate(models_dir: Path, data: Path, model_id: str | None = None, long_sid
     result: dict = {"model": model.entry.id, "photos": [p[0] for p in photos], "long_side": long_side, "sets": {}}
     seconds, pixels = 0.0, 0
     for s, name in enumerate(SETS):
-        rows = {"output": [], "input": [], "anchor": [], "anchor_name": []}
+        rows = {"output": [], "no_colour": [], "input": [], "anchor": [], "anchor_name": []}
         for p, (ident, rgb) in enumerate(photos):
             sample = degrade(rgb, np.random.default_rng([seed, s, p]), only=None if name == "clean" else name,
                              clean=True if name == "clean" else None)
@@ -93,6 +93,8 @@ def evaluate(models_dir: Path, data: Path, model_id: str | None = None, long_sid
             restored = restore(RasterImage(sample.image, ImageInfo("PNG", 8)), model, RestoreOptions()).pixels
             seconds += time.perf_counter() - started
             pixels += rgb.shape[0] * rgb.shape[1]
+            plain = restore(RasterImage(sample.image, ImageInfo("PNG", 8)), model, RestoreOptions(colour=False)).pixels
+            rows["no_colour"].append((psnr(plain, truth), ssim(plain, truth)))
             scored = {k: (psnr(v, truth), ssim(v, truth)) for k, v in anchors(name, sample.image, sample.levels).items()}
             best = max(scored, key=lambda k: scored[k][0])
             rows["output"].append((psnr(restored, truth), ssim(restored, truth)))
@@ -102,7 +104,7 @@ def evaluate(models_dir: Path, data: Path, model_id: str | None = None, long_sid
             if pictures is not None and p < 1:
                 write_picture(pictures / f"{name}-{ident}.jpg", sample.image, restored, truth)
         mean = lambda key, i: float(np.mean([r[i] for r in rows[key]]))  # noqa: E731
-        result["sets"][name] = {key: {"psnr": mean(key, 0), "ssim": mean(key, 1)} for key in ("output", "input", "anchor")}
+        result["sets"][name] = {key: {"psnr": mean(key, 0), "ssim": mean(key, 1)} for key in ("output", "no_colour", "input", "anchor")}
         result["sets"][name]["anchor_name"] = max(set(rows["anchor_name"]), key=rows["anchor_name"].count)
     result["megapixels_per_second"] = pixels / 1e6 / seconds
     if pictures is not None:  # the app's bundled damaged portrait: no truth, restored as a user would
@@ -125,12 +127,13 @@ def write_picture(path: Path, degraded: np.ndarray, restored: np.ndarray, truth:
 
 def markdown(result: dict) -> str:
     lines = [f"Validation photos ({len(result['photos'])}, long side {result['long_side']} px), every setting on "
-             "auto, through the engine. PSNR in dB / SSIM (luma).", "",
-             "| set | output | degraded input | best classical anchor | anchor | output − anchor |",
-             "|---|---|---|---|---|---|"]
+             "auto, through the engine; beside it the same with the colour step off. PSNR in dB / SSIM (luma).", "",
+             "| set | output | colour step off | degraded input | best classical anchor | anchor | output − anchor |",
+             "|---|---|---|---|---|---|---|"]
     for name, s in result["sets"].items():
-        o, i, a = s["output"], s["input"], s["anchor"]
-        lines.append(f"| {name} | **{o['psnr']:.2f}** / {o['ssim']:.3f} | {i['psnr']:.2f} / {i['ssim']:.3f} | "
+        o, n, i, a = s["output"], s["no_colour"], s["input"], s["anchor"]
+        lines.append(f"| {name} | **{o['psnr']:.2f}** / {o['ssim']:.3f} | {n['psnr']:.2f} / {n['ssim']:.3f} | "
+                     f"{i['psnr']:.2f} / {i['ssim']:.3f} | "
                      f"{a['psnr']:.2f} / {a['ssim']:.3f} | {s['anchor_name']} | {o['psnr'] - a['psnr']:+.2f} dB |")
     lines += ["", f"Speed in this evaluation: {result['megapixels_per_second']:.2f} MP/s (CPU, through the engine)."]
     return "\n".join(lines)
@@ -146,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--card", type=Path, help="(re)write this model card with the numbers")
     parser.add_argument("--checkpoint", type=Path, default=Path("runs/restore/last.pt"),
-                        help="the training checkpoint the card describes")
+                        help="the main training checkpoint the card describes (estimator.pt and final.pt "
+                             "beside it give the later stages)")
     args = parser.parse_args(argv)
     result = evaluate(args.models, args.data, args.id, args.long_side, args.pictures)
     text = markdown(result)
@@ -159,10 +163,15 @@ def main(argv: list[str] | None = None) -> None:
         from .restore_card import write_restore_card
 
         state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-        parameters = sum(v.numel() for v in state["model"].values())
+        folder = args.checkpoint.parent
+        estimator = torch.load(folder / "estimator.pt", map_location="cpu", weights_only=False) \
+            if (folder / "estimator.pt").is_file() else None
+        final = torch.load(folder / "final.pt", map_location="cpu", weights_only=False) \
+            if (folder / "final.pt").is_file() else state
+        parameters = sum(v.numel() for v in final["model"].values())
         model_file = args.models / f"{result['model']}.onnx"
         write_restore_card(args.card, state, args.data, text, args.pictures.as_posix() if args.pictures else None,
-                           parameters, model_file.stat().st_size / 1e6)
+                           parameters, model_file.stat().st_size / 1e6, estimator, final.get("tone"))
         print(f"wrote {args.card}")
 
 

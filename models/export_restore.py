@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .export import save_export, sha256_file, update_manifest, write_checked
-from .restore_net import SIZE_MULTIPLE, TONE_FEATURES, ExportedRestorer, RestoreNet, RestorerConfig, count_parameters
+from .restore_net import SIZE_MULTIPLE, TONE_FEATURES, ExportedRestorer, RestoreNet, config_from, count_parameters
 from .train_restore import load_weights
 
 MAX_SIDE = 1024
@@ -32,8 +32,7 @@ CARD = "MODEL_CARD_restorer-restore.md"
 
 def load_restorer(checkpoint: Path) -> tuple[RestoreNet, dict]:
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    config = RestorerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()})
-    net = RestoreNet(config)
+    net = RestoreNet(config_from(state["config"]))
     load_weights(net, state["model"])
     if "tone" not in state:
         print("note: this checkpoint has no trained colour step; its curves leave the colour as it is")

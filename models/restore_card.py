@@ -32,8 +32,28 @@ def _config_table() -> str:
     return "\n".join(rows)
 
 
+def _stages_text(estimator: dict | None, tone: dict | None, out: str) -> str:
+    lines = []
+    if estimator is not None:
+        e_args = estimator.get("args", {})
+        lines.append(f"Then the level estimator alone (the restoring network frozen), in float32: "
+                     f"{estimator.get('step', 0):,} steps, about {estimator.get('seconds', 0) / 60:.0f} minutes, "
+                     f"learning rate {e_args.get('lr')}:\n\n    python -m models.train_restore --out {out} --resume "
+                     f"--estimator-only --minutes {e_args.get('minutes')} --lr {e_args.get('lr')}")
+    if tone is not None:
+        lines.append(f"Then the colour step alone: {tone.get('samples', 0):,} thumbnails (192 px) of the training "
+                     f"photos, {100 * tone.get('clean_share', 0):.0f} % left as they are and the rest faded and "
+                     f"tinted as above, {tone.get('steps', 0):,} Adam steps on the squared error of the corrected "
+                     f"pixels, {tone.get('seconds', 0):.0f} s:\n\n    python -m models.train_restore --out {out} "
+                     f"--tone-only --tone-clean-share {tone.get('clean_share')}")
+    return "\n\n".join(lines)
+
+
 def write_restore_card(path: Path, state: dict, data: Path, evaluation: str, pictures: str | None,
-                       parameters: int, size_mb: float) -> None:
+                       parameters: int, size_mb: float, estimator: dict | None = None,
+                       tone: dict | None = None) -> None:
+    """``state`` is the main training checkpoint; ``estimator`` the estimator stage's
+    checkpoint and ``tone`` the colour stage's record, where those stages ran."""
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     history = _between(old, HISTORY_START, HISTORY_END) or ""
     args = state.get("args", {})
@@ -50,8 +70,9 @@ def write_restore_card(path: Path, state: dict, data: Path, evaluation: str, pic
     text = f"""# Restorer photo restoration (`restorer-restore`)
 
 Removes noise and film grain, JPEG blocks and softness from a whole photo by the strengths it is
-given (the user's, or its own estimate on `auto`). Fading and colour casts are corrected by the
-app's separate levels curves, not by this network. Licence of the weights: Apache-2.0.
+given (the user's, or its own estimate on `auto`), and corrects fading and colour casts with
+one curve per channel that a small second part of the model predicts from the whole photo.
+Licence of the weights: Apache-2.0.
 
 ## Network
 
@@ -60,9 +81,21 @@ ONNX, weights stored as float16 and computed in float32): the photo is folded 2x
 halved three more times (widths {widths}) with residual blocks, a decoder that adds each level
 back, and a correction added to the photo (so strength 0 has an easy answer: add nothing).
 A separate estimator (three strided convolutions and a global mean) sees the photo only and
-gives the three levels. Inputs `image` (1 x 3 x H x W RGB in [0, 1]) and `strength`
-(1 x 3 x H x W: denoise, deblock, sharpen in [0, 1]); outputs `output` and `levels`
-(1 x 3 x 1 x 1); H and W multiples of 16.
+gives the three levels; the app runs it on six 256 px sample tiles and takes the median, and
+raises the deblock level to the measured JPEG blockiness where that is higher.
+
+The colour step (`ToneNet`, 8,838 parameters) is global: fading is the same everywhere, and a
+per-pixel network sees too little of the photo to tell a faded print from a dark or misty
+one. It reads 66 numbers, each channel's 0.5-99.5 % quantiles and their difference from the
+mean of the channels (the tint), which the app counts from the restored photo while it writes
+it, and gives a gain about mid-grey and an offset per channel, applied as a lookup table (16-bit
+stays 16-bit). It was chosen over per-channel auto levels because it restores faded photos
+better and leaves most clean ones alone (see the evaluation); the share of unfaded photos in its
+training sets that balance.
+
+Inputs `image` (1 x 3 x H x W RGB in [0, 1]), `strength` (1 x 3 x H x W: denoise, deblock,
+sharpen in [0, 1]) and `tone` (1 x 66); outputs `output`, `levels` (1 x 3 x 1 x 1) and `curves`
+(1 x 6 x 1 x 1, 0.5 = unchanged); H and W multiples of 16.
 
 ## Training data
 
@@ -83,8 +116,13 @@ channels-last; {args.get('crop')} px crops (photos at 0.5-1x), batches of {args.
 {state.get('step', 0):,}, about {minutes:.0f} minutes on a 2-core CPU.
 
     {command}
-    python -m models.export_restore --checkpoint {args.get('out', 'runs/restore')}/last.pt
-    python -m models.evaluate_restore --card resources/models/MODEL_CARD_restorer-restore.md --checkpoint {args.get('out', 'runs/restore')}/last.pt
+
+{_stages_text(estimator, tone, args.get('out', 'runs/restore'))}
+
+Exported and measured with:
+
+    python -m models.export_restore --checkpoint {args.get('out', 'runs/restore')}/final.pt
+    python -m models.evaluate_restore --card resources/models/MODEL_CARD_restorer-restore.md --pictures resources/models/card-images/restorer-restore
 
 ## Evaluation
 

@@ -1,8 +1,10 @@
 """Train the restoration model on photos degraded by :mod:`models.degrade`.
 
-``python -m models.train_restore --data data/photos --out runs/restore --minutes 60``, then
-``... --resume --estimator-only --minutes 10 --lr 3e-3`` (writes ``estimator.pt``), then
-``... --tone-only`` (from ``estimator.pt``, else ``last.pt``; writes ``final.pt``, what is exported).
+``python -m models.train_restore --data data/photos --out runs/restore --minutes 60``;
+``... --estimator-only --minutes 20 --lr 3e-3`` (the level estimator alone, which never sees the
+rest of the network, so it may run beside the first; writes ``estimator.pt``); then
+``... --tone-only`` (the colour step; writes ``final.pt``: ``last.pt``'s network with
+``estimator.pt``'s estimator, where there is one, and the colour step - what is exported).
 
 The network is told the three levels that were added (denoise, deblock, sharpen, jittered a
 little so that a slightly wrong estimate still gives a sensible result) and learns to remove
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 import signal
 import sys
 import time
@@ -32,7 +35,7 @@ import torch
 
 from .crop_pool import CropPool, clock_lr, save_checkpoint
 from .degrade import DegradeConfig, degrade, fade_and_cast
-from .restore_net import RestoreNet, RestorerConfig, apply_tone, count_parameters
+from .restore_net import RestoreNet, RestorerConfig, apply_tone, config_from, count_parameters
 from .train_detect import load_split, random_crop
 
 
@@ -79,10 +82,12 @@ def to_tensors(degraded: np.ndarray, target: np.ndarray, levels: np.ndarray, rng
             strength.contiguous(memory_format=torch.channels_last))
 
 
-def load_weights(net: RestoreNet, weights: dict) -> None:
-    """Load a checkpoint's weights; one from before the colour step had no ``tone`` part."""
+def load_weights(net: RestoreNet, weights: dict, without: tuple[str, ...] = ()) -> None:
+    """Load a checkpoint's weights, leaving out those whose names start with ``without``; one
+    from before the colour step had no ``tone`` part."""
+    weights = {k: v for k, v in weights.items() if not k.startswith(without)} if without else weights
     missing, unexpected = net.load_state_dict(weights, strict=False)
-    if unexpected or any(not name.startswith("tone.") for name in missing):
+    if unexpected or any(not name.startswith(("tone.",) + without) for name in missing):
         raise KeyError(f"checkpoint does not fit the network: missing {missing}, unexpected {unexpected}")
 
 
@@ -116,11 +121,21 @@ def train_tone(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
-    start = out / "estimator.pt" if (out / "estimator.pt").exists() else out / "last.pt"
-    state = torch.load(start, map_location="cpu", weights_only=False)
-    config = RestorerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()})
+    state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    config, start = config_from(state["config"]), "last.pt"
+    estimator = None
+    if (out / "estimator.pt").exists():
+        estimator = torch.load(out / "estimator.pt", map_location="cpu", weights_only=False)
+        saved = config_from(estimator["config"])
+        config = RestorerConfig(config.widths, config.blocks, saved.estimator_width, saved.estimator_blocks)
+        start = "last.pt with estimator.pt's estimator"
     net = RestoreNet(config)
-    load_weights(net, state["model"])
+    if estimator is None:
+        load_weights(net, state["model"])
+    else:
+        load_weights(net, state["model"], without=("estimator.",))
+        net.estimator.load_state_dict({k[len("estimator."):]: v for k, v in estimator["model"].items()
+                                       if k.startswith("estimator.")})
     started = time.time()
     features, faded, truth = tone_samples(load_split(Path(args.data), "train"), args.tone_repeats,
                                           args.tone_clean_share, args.seed)
@@ -138,7 +153,8 @@ def train_tone(args: argparse.Namespace) -> None:
         if (step + 1) % 500 == 0:
             print({"tone_step": step + 1, "mse": round(running, 6)}, flush=True)
     state["model"] = net.state_dict()
-    state["tone"] = {"from": start.name, "steps": args.tone_steps, "samples": len(features),
+    state["config"] = asdict(config)
+    state["tone"] = {"from": start, "steps": args.tone_steps, "samples": len(features),
                      "clean_share": args.tone_clean_share, "seconds": round(time.time() - started, 1),
                      "mse": round(running or 0.0, 6)}
     final = out / "final.pt"
@@ -153,22 +169,20 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    config = RestorerConfig(widths=tuple(args.widths))
+    checkpoint = out / ("estimator.pt" if args.estimator_only else "last.pt")
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False) if args.resume and checkpoint.exists() else None
+    config = config_from(state["config"]) if state else RestorerConfig(widths=tuple(args.widths))
     net = RestoreNet(config).to(memory_format=torch.channels_last)
     optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     step, spent = 0, 0.0
-    checkpoint = out / "last.pt"
-    if args.resume and checkpoint.exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        load_weights(net, state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        step, spent = state["step"], state["seconds"]
-    if args.estimator_only:  # a second stage: the restoring network is kept, only the estimator learns
+    if args.estimator_only:  # only the estimator learns; it sees the photo alone, never the rest
         for name, parameter in net.named_parameters():
             parameter.requires_grad_(name.startswith("estimator."))
         optimiser = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=args.lr, weight_decay=1e-4)
-        step, spent = 0, 0.0
-        checkpoint = out / "estimator.pt"
+    if state:
+        load_weights(net, state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        step, spent = state["step"], state["seconds"]
     print(f"restorer: {count_parameters(net):,} parameters, widths {config.widths}", flush=True)
     pool = CropPool(DegradedCrops(Path(args.data), args.crop), args.pool, args.seed, args.producers)
     print(f"pool of {args.pool} crops ready; training for {args.minutes} min", flush=True)
