@@ -426,12 +426,16 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         self.open_path(path)
 
+    def stop_jobs(self) -> None:
+        """Cancel the background work (preview, restore, fill, detection) and wait for it."""
+        self.restoration.stop()
+        self.fills.stop()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.confirm_unsaved():
             event.ignore()
             return
-        self.restoration.stop()
-        self.fills.stop()
+        self.stop_jobs()
         self.autosaver.shutdown()  # a clean quit leaves no autosave to recover
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())

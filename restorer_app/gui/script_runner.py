@@ -125,6 +125,7 @@ class ScriptRunner(QObject):
             return True
         elif verb == "quit":
             _say("QUIT")
+            self._window.stop_jobs()  # no thread may outlive the application
             self._app.exit(0)
             return True
         elif verb == "dump":
