@@ -5,8 +5,9 @@
 Resumes by itself from ``<out>/checkpoints/last.pt``. Every checkpoint has the resolved
 config beside it (``step_XXXXXXX.yaml``) and inside it; ``metrics.jsonl`` holds the losses
 and the validation hole-PSNR of the EMA generator per mask family against the Navier-Stokes
-input. On this 2-core CPU, bf16 autocast with channels_last is about 3x faster than fp32
-(models/HISTORY.md); ``--device cuda`` trains on an NVIDIA GPU with the same command.
+input, with its hole-SSIM and texture distance (``models/texture_metrics.py``). On this 2-core
+CPU, bf16 autocast with channels_last is about 3x faster than fp32 (models/HISTORY.md);
+``--device cuda`` trains on an NVIDIA GPU with the same command.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .losses import (discriminator_loss, feature_matching, generator_adversarial
 from .masks import MaskFamily
 from .network import (DiscriminatorConfig, GeneratorConfig, InpaintGenerator, PatchDiscriminator,
                       build_discriminator, build_generator, count_parameters)
+from .texture_metrics import hole_ssim, mean_of_finite, texture_distance
 
 MAX_GENERATOR_PARAMETERS = 4_000_000
 
@@ -329,7 +331,9 @@ class Trainer:
         family (the quality goals are about fills without one); what the captions do to it
         (``caption_<family>``: hole-PSNR with the sample's true caption minus without, on the
         captioned samples); and how much the captions change the fill (``text_effect``: mean
-        absolute change inside the holes, in 8-bit levels; zero means the text is ignored)."""
+        absolute change inside the holes, in 8-bit levels; zero means the text is ignored).
+        ``hole_ssim_<family>`` and ``texture_<family>`` score the same fills without a description
+        (:mod:`models.texture_metrics`; a few milliseconds per crop)."""
         batch = self.to_device(batch)
         with self.autocast():
             output = self.ema(batch["image"], batch["mask"], batch["text"]).float()
@@ -349,6 +353,18 @@ class Trainer:
                 result[f"caption_{family.value}"] = float((described - ours)[chosen & captioned].mean())
         if captioned.any():
             result["text_effect"] = float(255 * change[captioned].mean())
+        fills, truths = _rgb8(silent), _rgb8(batch["target"])
+        holes = (batch["mask"][:, 0] > 0.5).cpu().numpy()
+        ssim = np.array([hole_ssim(f, t, h) for f, t, h in zip(fills, truths, holes)])
+        texture = np.array([texture_distance(f, t, h) for f, t, h in zip(fills, truths, holes)])
+        families = batch["family"].cpu().numpy()
+        for index, family in enumerate(MaskFamily):
+            chosen = families == index
+            if chosen.any():
+                result[f"hole_ssim_{family.value}"] = float(np.mean(ssim[chosen]))
+                measured = mean_of_finite(texture[chosen])
+                if measured is not None:  # thin scratches on a small crop can leave nothing to measure
+                    result[f"texture_{family.value}"] = measured
         return result
 
     # ------------------------------------------------------------- checkpoints
@@ -427,6 +443,11 @@ def make_loader(config: TrainConfig, start_step: int):
         # torch thread pools, and a forked child of those deadlocks.
         multiprocessing_context="spawn" if config.workers > 0 else None,
     )
+
+
+def _rgb8(images: torch.Tensor) -> np.ndarray:
+    """B x 3 x H x W in [0, 1] -> B x H x W x 3 uint8, as the evaluation scores fills."""
+    return (images.float().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
 def train(config: TrainConfig, out: Path, max_minutes: float | None = None, quiet: bool = False) -> Trainer:

@@ -1,6 +1,7 @@
 """hole-SSIM and texture distance mean what the evaluation table says they mean."""
 
 import math
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -129,3 +130,24 @@ def test_the_evaluation_scores_and_tabulates_both_measures():
     assert "| blobs | Telea | 20.00 |  | 0.410 | 1.23 | 0.800 |" in table
     assert "| blobs | Navier-Stokes | 20.50 |  | 0.430 |  | 0.800 |" in table
     assert "| blobs | m | 21.00 | +0.50 |  |  | 0.800 |" in table
+
+
+def test_the_training_validation_logs_both_measures_of_the_fill_without_a_description():
+    import torch
+
+    from models.dataset import fixed_batch
+    from models.train import Trainer, TrainConfig
+
+    config = TrainConfig.load(Path(__file__).resolve().parents[2] / "models" / "configs" / "tiny.yaml")
+    trainer = Trainer(config)
+    batch = fixed_batch(config.data, "val", per_family=2)
+    scores = trainer.validate(batch)
+    with torch.no_grad():
+        silent = trainer.ema(batch["image"], batch["mask"], torch.zeros_like(batch["text"])).float()
+    rgb = (silent.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    truth = (batch["target"] * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    holes = batch["mask"][:, 0].numpy() > 0.5
+    blobs = np.flatnonzero(batch["family"].numpy() == 2)
+    assert scores["texture_blobs"] == pytest.approx(np.mean([texture_distance(rgb[i], truth[i], holes[i]) for i in blobs]))
+    assert scores["hole_ssim_blobs"] == pytest.approx(np.mean([hole_ssim(rgb[i], truth[i], holes[i]) for i in blobs]))
+    assert {"hole_ssim_scratches", "hole_ssim_strokes"} <= set(scores)
