@@ -7,7 +7,8 @@ a description, with "clear blue sky" (a description that does not fit these phot
 restorer's caption for one hole does not fit the next) and with a caption of the hole's true
 pixels (the best a description can do). Prints a Markdown table of the mean hole-PSNR per
 mask, the change a description makes, and how far the wrong description moved the fill
-(mean absolute difference from the fill without it, in 8-bit levels: a stripe's visibility).
+(mean absolute difference from the fill without it, in 8-bit levels: a stripe's visibility);
+then the hole-SSIM and texture distance of the same fills (``models/texture_metrics.py``).
 
     .venv/bin/python benchmarks/description_reach.py [--photos astronaut,coffee] [--per-photo]
 """
@@ -25,6 +26,11 @@ from restorer_app.engine.imageio import load_image
 from restorer_app.engine.pipeline import AUTO, Inpainter, InpaintRequest
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # models/ is not installed; it sits beside this folder
+    sys.path.insert(0, str(ROOT))
+
+from models.texture_metrics import hole_ssim, mean_of_finite, texture_distance  # noqa: E402
+
 SKIMAGE_DATA = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / \
     "site-packages" / "skimage" / "data"
 PHOTOS = {
@@ -67,7 +73,6 @@ def hole_psnr(result: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
 
 
 def true_caption(pixels: np.ndarray, hole: np.ndarray) -> str:
-    sys.path.insert(0, str(ROOT))  # models/ is not installed; it sits beside this folder
     from models.captions import describe_pixels  # the captions the model was trained with
 
     return describe_pixels(pixels.astype(np.float32) / 255.0, hole)
@@ -80,6 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     inpainter = Inpainter()
     rows: dict[str, list[tuple[float, ...]]] = {}
+    textures: dict[str, list[tuple[float, ...]]] = {}  # hole-SSIM x3, texture distance x3 per fill
     per_photo = []
     notices: set[str] = set()
     names = args.photos.split(",")
@@ -99,8 +105,11 @@ def main() -> None:
             plain = fills[0].pixels.astype(np.float64)
             scores = tuple(hole_psnr(fill.pixels, image.pixels, scored) for fill in fills) + tuple(
                 float(np.abs(fill.pixels[hole] - plain[hole]).mean()) for fill in fills[1:])
+            texture = tuple(hole_ssim(fill.pixels, image.pixels, scored) for fill in fills) + tuple(
+                texture_distance(fill.pixels, image.pixels, scored) for fill in fills)
             rows.setdefault(case, []).append(scores)
-            per_photo.append((name, case, *scores))
+            textures.setdefault(case, []).append(texture)
+            per_photo.append((name, case, *scores, *texture))
             print(f"{name:10s} {case:12s} " + "  ".join(f"{v:6.2f}" for v in scores), file=sys.stderr, flush=True)
     print(f"\nhole-PSNR (dB), mean over {len(names)} photos ({', '.join(names)}); '{WRONG}' does not fit "
           "them, the true caption describes the hole's own pixels; shift: mean |described - plain| in levels\n")
@@ -110,8 +119,19 @@ def main() -> None:
         plain, wrong, true, wrong_shift, true_shift = np.mean(values, axis=0)
         print(f"| {case} | {plain:.2f} | {wrong:.2f} | {wrong - plain:+.2f} | {wrong_shift:.1f} | {true:.2f} "
               f"| {true - plain:+.2f} | {true_shift:.1f} |")
+    print("\nThe same fills: hole-SSIM (luma, over the hole) and texture distance (0 = the photo's own "
+          "texture statistics; empty where a hole is too thin to measure)\n")
+    print(f"| mask | hole-SSIM: no description | '{WRONG}' | true caption "
+          f"| texture: no description | '{WRONG}' | true caption |")
+    print("|---|---|---|---|---|---|---|")
+    for case, values in textures.items():
+        ssim = np.mean([v[:3] for v in values], axis=0)
+        texture = [mean_of_finite(v[3 + k] for v in values) for k in range(3)]
+        print(f"| {case} | " + " | ".join(f"{v:.3f}" for v in ssim) + " | "
+              + " | ".join("" if v is None else f"{v:.2f}" for v in texture) + " |")
     if args.per_photo:
-        print("\n| photo | mask | no description | wrong | true | wrong shift | true shift |\n|---|---|---|---|---|---|---|")
+        print("\n| photo | mask | no description | wrong | true | wrong shift | true shift "
+              "| hole-SSIM: none | wrong | true | texture: none | wrong | true |\n" + "|---" * 13 + "|")
         for name, case, *values in per_photo:
             print(f"| {name} | {case} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
     print("\nNotices seen:\n" + "\n".join(f"- {n}" for n in sorted(notices)))
