@@ -34,8 +34,8 @@ SSIM_C2 = (0.03 * 255) ** 2
 #: log(1e-3) = -6.9 in fill and truth alike instead of -inf.
 LOG_EPSILON = 1e-3
 #: In the coherence's denominator (squared 8-bit units): only keeps exactly flat pixels at 0
-#: instead of 0/0. A fraction of a level would not do: the smooth gradients of a diffused fill
-#: are perfectly oriented (coherence near 1), which is what tells them from real texture.
+#: instead of 0/0. A floor of a level or so would push the weak but perfectly oriented gradients
+#: of a diffused fill (coherence near 1) towards 0, hiding what tells them from real texture.
 COHERENCE_EPSILON = 1e-3
 STRUCTURE_SIGMA = 1.5
 QUANTILES = np.arange(1, 100) / 100.0
