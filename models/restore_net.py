@@ -34,14 +34,11 @@ class RestorerConfig:
     widths: tuple[int, ...] = (48, 64, 128, 160)
     blocks: tuple[int, ...] = (1, 1, 2, 2)  # residual blocks per level
     estimator_width: int = 32
-    #: Extra 3x3 convolutions after each of the estimator's halvings (0: the first, shallower design).
-    estimator_blocks: int = 1
 
 
 def config_from(saved: dict) -> RestorerConfig:
-    """The config a checkpoint was saved with (one saved before ``estimator_blocks`` existed had none)."""
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()}
-    return RestorerConfig(**{"estimator_blocks": 0, **values})
+    """The config a checkpoint was saved with."""
+    return RestorerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
 
 
 #: ToneNet reads the app's features (restorer_app.engine.restoration.tone_features): quantiles
@@ -102,11 +99,8 @@ class RestoreNet(nn.Module):
         self.head = nn.Conv2d(w[0], 12, 3, 1, 1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
-        e, k = config.estimator_width, config.estimator_blocks
-        layers: list[nn.Module] = []
-        for cin, cout in ((12, e), (e, 2 * e), (2 * e, 2 * e)):
-            layers += [conv(cin, cout, 2), *[conv(cout, cout) for _ in range(k)]]
-        self.estimator = nn.Sequential(*layers, nn.Conv2d(2 * e, 3, 1))
+        e = config.estimator_width
+        self.estimator = nn.Sequential(conv(12, e, 2), conv(e, 2 * e, 2), conv(2 * e, 2 * e, 2), nn.Conv2d(2 * e, 3, 1))
         self.tone = ToneNet()
 
     def forward(self, image: torch.Tensor, strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,7 +1,7 @@
 """Train the restoration model on photos degraded by :mod:`models.degrade`.
 
 ``python -m models.train_restore --data data/photos --out runs/restore --minutes 60``;
-``... --estimator-only --minutes 20 --lr 3e-3`` (the level estimator alone, which never sees the
+``... --estimator-only --minutes 20 --lr 1e-3`` (optional: the level estimator alone, which never sees the
 rest of the network, so it may run beside the first; writes ``estimator.pt``); then
 ``... --tone-only`` (the colour step; writes ``final.pt``: ``last.pt``'s network with
 ``estimator.pt``'s estimator, where there is one, and the colour step - what is exported).
@@ -127,7 +127,7 @@ def train_tone(args: argparse.Namespace) -> None:
     if (out / "estimator.pt").exists():
         estimator = torch.load(out / "estimator.pt", map_location="cpu", weights_only=False)
         saved = config_from(estimator["config"])
-        config = RestorerConfig(config.widths, config.blocks, saved.estimator_width, saved.estimator_blocks)
+        config = RestorerConfig(config.widths, config.blocks, saved.estimator_width)
         start = "last.pt with estimator.pt's estimator"
     net = RestoreNet(config)
     if estimator is None:
