@@ -14,13 +14,13 @@ import cv2
 import numpy as np
 
 from .blend import harmonize_fill, match_tone
-from .grain import match_grain
 from .masks import holes_of
 from .progress import Progress
 from .regions import Region
 from .registry import LoadedModel, ModelEntry, Prefill
 from .runtime import OPENCV_CPU, Placement
 from .strategy import ModelRunner, context_box, enlarge, fit_scale, padded_side, scaled_size, shrink, shrink_mask
+from .texture import match_texture
 from . import tensors
 
 
@@ -132,7 +132,7 @@ class OnnxFill(FillMethod):
     (strategy.py), given the classical pre-fill the model expects, and run. Thick holes are
     also run at half that size, and the two fills are blended by depth into the hole
     (:data:`COARSE_BLEND`). The full-size run is averaged with its mirror image's
-    (:data:`MIRROR_ENSEMBLE`, ``mirror``). Colour, tone and grain are matched afterwards.
+    (:data:`MIRROR_ENSEMBLE`, ``mirror``). Colour, tone and texture are matched afterwards.
     """
 
     def __init__(self, model: LoadedModel, harmonize: bool = True, grain: float = 0.0, seed: int = 0,
@@ -188,12 +188,13 @@ class OnnxFill(FillMethod):
         filled = match_tone(rgb, filled, holes)
         oy, ox = box.y0 - crop_box.y0, box.x0 - crop_box.x0
         if self.grain > 0:
-            # Seeded per region, so a region's grain does not depend on what else is filled;
-            # only this region's holes are pasted, so only they get grain.
+            # The photo's own fine detail (texture.py; the random-phase grain where too little
+            # photo is around). Seeded per region, so a region's texture does not depend on
+            # what else is filled; only this region's holes are pasted, so only they get it.
             rng = np.random.default_rng([self.seed, box.y0, box.x0])
             own = np.zeros(hole.shape, bool)
             own[oy:oy + box.height, ox:ox + box.width] = region.holes
-            filled = match_grain(rgb, filled, holes, self.grain, rng, targets=own)
+            filled = match_texture(rgb, filled, holes, self.grain, rng, targets=own)
         full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         return full[oy:oy + box.height, ox:ox + box.width]
 
