@@ -18,6 +18,10 @@ ring carried bits of edges into large holes as visible tiles and maze-like marks
 The added detail is not the photo's lost detail: it raises how natural the fill looks and
 lowers hole-PSNR a little (the model card measures both). ``strength`` 1 matches the
 surroundings' fine-detail energy; 0 leaves the fill as it is.
+
+Learned fills now take their fine detail from the photo itself (texture.py), which a texture
+measure cannot tell from the photo's as easily; the engine uses this grain for the holes with
+too little known photo around them to copy from.
 """
 
 from __future__ import annotations

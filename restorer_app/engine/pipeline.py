@@ -44,12 +44,13 @@ DESCRIPTION_RAMP = 16.0
 #: instead (the model gains little there, and a 60 MP scan can have thousands of specks). On
 #: two CPU cores the shipped model runs about a megapixel per second.
 AUTO_MODEL_BUDGET = {Device.CPU: 4_000_000, Device.CUDA: 60_000_000}
-#: Grain matching strength for learned fills unless a request says otherwise (1 = as much fine
-#: detail as the typical calm block around the hole). Grain costs hole-PSNR and buys
-#: sharpness; 0.6 keeps both goals on the validation photos (models.evaluate): with model 1.5,
-#: strokes +1.70 dB over the classical fills with sharpness 0.31 against Telea's 0.29 (3 masks
-#: per photo, the card), +1.55 dB and 0.30 against 0.23 (8 masks per photo); with 1.4, 0.75
-#: gave +1.43 dB on the 8 masks.
+#: Texture strength for learned fills unless a request says otherwise (texture.py: 1 = up to as
+#: much fine detail as the photo next to each place). On 16 validation photos at 512 px
+#: (benchmarks/texture_fill.py), 0.6 gives texture distances of 0.27 / 0.35 / 0.44 on strokes /
+#: blobs / torn corners where the random-phase grain at 0.6 gave 0.40 / 0.50 / 0.70, with a
+#: higher hole-SSIM and +0.15 / +0.08 / +0.04 dB hole-PSNR; 0.8 gives 0.25 / 0.34 / 0.42 for
+#: 0.02-0.03 dB and 0.004 hole-SSIM less. (With the grain, 0.6 kept the model card's goals:
+#: model 1.5, strokes +1.70 dB over the classical fills, 3 masks per photo.)
 DEFAULT_GRAIN = 0.6
 
 
@@ -66,9 +67,11 @@ class InpaintRequest:
     harmonize: bool = False
     #: Soft edge: over this many pixels inside the mask the fill fades into the original.
     feather: int = 0
-    #: Grain matching for learned fills (grain.py): the share of the surroundings' fine-detail
-    #: energy the fill's interior is brought up to; 0 turns it off. The default trades about
-    #: 0.2 dB of hole-PSNR for fills as detailed as a classical fill's or more (MODEL_CARD).
+    #: Texture for learned fills (texture.py: the photo's own fine detail; the random-phase
+    #: grain of grain.py where too little photo is around): the share of the surroundings'
+    #: fine-detail energy the fill's interior is brought up to at most; 0 turns it off. The
+    #: default costs 0.1-0.13 dB of hole-PSNR against the network alone on strokes, blobs and
+    #: torn corners, 0.03 dB on scratches (benchmarks/texture_fill.py).
     grain: float = DEFAULT_GRAIN
     #: One model run per hole instead of two (the crop and its mirror image, averaged; see
     #: methods.MIRROR_ENSEMBLE): a 512x512 fill 0.39 s instead of 0.67 s on two CPU threads, a

@@ -53,7 +53,7 @@ LOCALITY = 0.05
 LOCALITY_SCALE = 64.0
 #: Source patches a hole's patches are matched against (a seeded sample): 5,000 to 20,000
 #: gave the same numbers; the cap bounds the work on a large scan.
-CANDIDATES = 12_000
+CANDIDATES = 6_000
 CHOICES = 4  # each patch takes one of this many best matches, at random
 #: Source patches with more than this many times the median source's energy are left out:
 #: an edge or a dust speck nobody masked is no texture.
@@ -72,7 +72,7 @@ MIN_SOURCES = 64  # fewer source patches than this: the hole gets the random-pha
 FADE = 1.0
 #: Known pixels around a hole (beyond its box) that sources and energies are taken from.
 CONTEXT = 96
-_CHUNK = 256  # target patches per distance matrix (256 x CANDIDATES float32: 12 MB)
+_CHUNK = 256  # target patches per distance matrix (256 x CANDIDATES float32: 6 MB)
 
 
 def match_texture(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength: float,
@@ -159,8 +159,11 @@ def _add_texture(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np
     target_fixed = np.concatenate([sample(guide, ty, tx, gy, gx),
                                    ENERGY_WEIGHT * log_energy[ty + centre, tx + centre, None],
                                    place * np.stack([ty, tx], axis=1)], axis=1).astype(np.float32)
-    sources = np.concatenate([source_fixed, sample(detail_luma, sy, sx, oy, ox)], axis=1)
-    sources_squared = sources * sources
+    source_overlap = sample(detail_luma, sy, sx, oy, ox)
+    # Squared distances over the compared samples only, as one product per chunk of targets:
+    # |s|^2 over the overlap's known samples, -2 t.s over all; |t|^2 is the same for every source.
+    sources = np.concatenate([source_overlap * source_overlap, source_fixed, source_overlap], axis=1)
+    fixed_cost = (source_fixed * source_fixed).sum(axis=1)
     window = np.sin(np.pi * (np.arange(p) + 0.5) / p) ** 2
     window = np.outer(window, window).astype(np.float32)
     band = np.zeros((height, width, channels), np.float32)
@@ -176,13 +179,11 @@ def _add_texture(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np
         py, px = ty[chosen], tx[chosen]
         known = (sample(placed, py, px, oy, ox) > 1e-3).astype(np.float32)
         current = sample(placed_luma / np.maximum(placed, 1e-6), py, px, oy, ox) * known
-        wanted = np.concatenate([target_fixed[chosen], current], axis=1)
-        counted = np.concatenate([np.ones_like(target_fixed[chosen]), known], axis=1)
+        wanted = np.concatenate([known, -2.0 * target_fixed[chosen], -2.0 * current], axis=1)
         best = np.empty(chosen.size, np.int64)
         for start in range(0, chosen.size, _CHUNK):
             part = slice(start, start + _CHUNK)
-            # Squared distances over the compared samples only (the constant |wanted|^2 left out).
-            distance = counted[part] @ sources_squared.T - 2.0 * (wanted[part] @ sources.T)
+            distance = wanted[part] @ sources.T + fixed_cost
             picks = np.argpartition(distance, CHOICES - 1, axis=1)[:, :CHOICES]
             best[part] = picks[np.arange(picks.shape[0]), rng.integers(0, CHOICES, picks.shape[0])]
         inside = ~pure
