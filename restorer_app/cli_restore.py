@@ -22,7 +22,8 @@ from .engine.provenance import restore_operation
 from .engine.restoration import PhotoRestorer, RestoreOptions, open_restorer
 from .engine.runtime import Device
 
-COLOUR_CHOICES = (AUTO, "off")
+OFF = "off"
+COLOUR_CHOICES = (AUTO, OFF)
 
 
 def strength(text: str) -> float | None:
@@ -51,9 +52,10 @@ def add_restore_command(commands) -> None:
                        ("sharpen", "blur to undo (1 = a Gaussian blur of 3 px)")):
         restore.add_argument(f"--{name}", type=strength, default=None, metavar="auto|S",
                              help=f"{what}: 0 = leave alone; auto (default) estimates it from the photo")
-    restore.add_argument("--colour", choices=COLOUR_CHOICES, default=AUTO,
-                         help="correct fading and colour casts (auto, the default; a photo that already spans "
-                              "the tonal range is left as it is) or leave the colours as they are (off)")
+    restore.add_argument("--colour", choices=COLOUR_CHOICES, default=OFF,
+                         help="correct fading and colour casts with the model's curves (auto) or leave the "
+                              "colours as they are (off, the default: a dark, misty or toned photo can be taken "
+                              "for a faded one, so correct colour where you mean to)")
     restore.add_argument("--model", default=None, metavar="MODEL_ID",
                          help="a restoration model other than the default (see 'restorer models')")
     restore.add_argument("--device", choices=[d.value for d in Device], default=Device.AUTO.value)

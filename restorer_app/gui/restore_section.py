@@ -105,9 +105,9 @@ class RestoreSection(QWidget):
         grid.setColumnStretch(0, 1)
         layout.addLayout(grid)
         self.colour_check = QCheckBox("Colour && fade (automatic)")
-        self.colour_check.setChecked(True)
-        self.colour_check.setToolTip("Stretch a faded photo's levels and remove a colour cast, per channel; "
-                                     "a well-exposed photo is left as it is")
+        self.colour_check.setChecked(False)
+        self.colour_check.setToolTip("Correct a faded print's levels and a colour cast with one curve per channel; "
+                                     "off by default, since a dark, misty or toned photo can be taken for a faded one")
         self.colour_check.toggled.connect(self.options_changed)
         layout.addWidget(self.colour_check)
         self.preview_button = ActionButton(actions.preview_restore)

@@ -52,7 +52,7 @@ def record_of(path):
 
 def test_restore_with_auto_strengths_records_the_model_strengths_and_colour(models, photo, tmp_path):
     source, pixels = photo
-    code, out, err = run("restore", source, "-o", tmp_path / "better.png")
+    code, out, err = run("restore", source, "-o", tmp_path / "better.png", "--colour", "auto")
     assert code == 0, err
     assert "restored by tiny-restore3 0.1 on CPU" in out and "(auto, estimated by the model)" in out
     record = record_of(tmp_path / "better.png")
@@ -71,6 +71,16 @@ def test_restore_with_auto_strengths_records_the_model_strengths_and_colour(mode
     code, out, err = run("verify", tmp_path / "better.png")
     assert code == 0, err
     assert "restore 1: model tiny-restore3 0.1" in out and "colour corrected" in out
+
+
+def test_the_colour_step_is_off_unless_asked_for(models, photo, tmp_path):
+    source, pixels = photo
+    code, out, err = run("restore", source, "-o", tmp_path / "plain.png", "--denoise", "0", "--deblock", "0",
+                         "--sharpen", "0")
+    assert code == 0, err
+    (op,) = record_of(tmp_path / "plain.png")["operations"]
+    assert not op["colour_correction"] and not op["colour_changed"]
+    assert (load_image(tmp_path / "plain.png").pixels == pixels).all()  # the tiny model at 0 is the identity
 
 
 def test_given_strengths_and_colour_off_are_recorded_as_given(models, photo, tmp_path):

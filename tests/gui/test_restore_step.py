@@ -111,7 +111,7 @@ def test_auto_sliders_show_the_estimate_greyed_and_manual_ones_the_users_value(w
         assert control.auto.isChecked() and not control.slider.isEnabled()
         assert control.slider.value() == round(100 * getattr(estimate, name))
         assert control.value_label.text() == f"{control.slider.value()} %"
-    assert section.options() == RestoreOptions(None, None, None, True)
+    assert section.options() == RestoreOptions(None, None, None, False)  # colour correction is asked for
 
     denoise = section.strengths["denoise"]
     denoise.auto.setChecked(False)  # starts from the estimate
@@ -120,8 +120,8 @@ def test_auto_sliders_show_the_estimate_greyed_and_manual_ones_the_users_value(w
     assert section.options().denoise == 0.3 and denoise.value_label.text() == "30 %"
     denoise.auto.setChecked(True)
     assert section.options().denoise is None and denoise.slider.value() == round(100 * estimate.denoise)
-    section.colour_check.setChecked(False)
-    assert section.options().colour is False
+    section.colour_check.setChecked(True)
+    assert section.options().colour is True
 
 
 def test_the_preview_restores_only_the_visible_part_and_leaves_the_photo_alone(qtbot, window, restore_registry,

@@ -47,9 +47,9 @@ def test_without_restore_or_detect_models_only_repair_shows(qtbot):
     assert _step_titles(panel) == ["Repair damage"]  # one step: no number promising others
 
 
-def test_the_bundled_detector_puts_detect_before_repair(window):
-    assert window.panel.steps == [DETECT, REPAIR]
-    assert _step_titles(window.panel) == ["1\u2002Detect damage", "2\u2002Repair damage"]
+def test_the_bundled_models_put_restore_and_detect_before_repair(window):
+    assert window.panel.steps == [RESTORE, DETECT, REPAIR]
+    assert _step_titles(window.panel) == ["1\u2002Restore photo", "2\u2002Detect damage", "3\u2002Repair damage"]
     texts = _repair_menu_texts(window)
     assert texts.index("&Detect Damage") < texts.index("&Fill")  # the menu follows the order of work
     assert texts[-5:] == ["&Fill", "&Cancel Fill", "—", "&Accept Fill", "&Discard Fill"]
