@@ -241,10 +241,10 @@ def markdown(result: dict) -> str:
                   "neighbouring pixels just outside it (`restorer_app.engine.blend.seam_score`); the undamaged "
                   "photo's value is what a seamless fill scores. \"With colour matching\" is the same model with "
                   "the engine's edge colour matching turned on (off by default).",
-              "", f"`{model}` is the app's default: the model's fill with grain matching at {DEFAULT_GRAIN:g} "
-                  "(`restorer_app/engine/grain.py`: noise with the spectrum and colours of the fine detail around "
-                  "the hole, up to that share of the surroundings' detail energy); \"grain off\" is the network's "
-                  "own output. Both average the full-size run with the run on the mirrored crop "
+              "", f"`{model}` is the app's default: the model's fill with its fine band copied from the photo at "
+                  f"{DEFAULT_GRAIN:g} (`restorer_app/engine/texture.py`: patches nearby that fit the network's coarse "
+                  "band, up to that share of the surroundings' detail energy; grain matching where there is too "
+                  "little photo around); \"grain off\" is the network's own output. Both average the full-size run with the run on the mirrored crop "
                   "(`engine/methods.py: MIRROR_ENSEMBLE`); \"quick\" is the app's default without that second "
                   "run (the *Quick fill* switch, `--quick`).",
               "", f"`{model}+caption` is given, as its description, a caption generated from the true hole pixels "
