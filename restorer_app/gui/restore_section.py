@@ -92,8 +92,8 @@ class RestoreSection(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        about = QLabel("Reduces grain, JPEG blocks and softness over the whole photo and corrects fading "
-                       "and colour casts. Restore before repairing damage.")
+        about = QLabel("Reduces grain, JPEG blocks and softness over the whole photo and, when asked, "
+                       "corrects fading and colour casts. Restore before repairing damage.")
         about.setObjectName("hint")
         about.setWordWrap(True)
         layout.addWidget(about)
