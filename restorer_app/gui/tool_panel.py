@@ -315,9 +315,9 @@ class ToolPanel(QWidget):
         self.grain_spin.setEnabled(learned)
         self.grain_label.setEnabled(learned)
         self.grain_spin.setToolTip(
-            "Give the fill the film grain and fine texture of the photo around it: 100 % matches "
-            "the surroundings, off leaves the model's smooth fill" if learned else
-            "Grain matching applies to learned fills; classical fills are left as OpenCV makes them")
+            "Give the fill the fine texture of the photo around it, copied from nearby patches: up to this "
+            "share of the surroundings' detail; off leaves the model's smooth fill" if learned else
+            "Texture applies to learned fills; classical fills are left as OpenCV makes them")
         self.match_colour_check.setToolTip(
             "Shift the learned fill's colour and brightness to match the pixels around the hole "
             "(helps when a fill looks tinted)" if learned else
