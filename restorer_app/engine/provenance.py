@@ -70,7 +70,7 @@ class Operation:
     #: not synthesized.
     action: str = "fill"
     #: A restore: the strengths the model ran with, which were ``auto`` (estimated, by
-    #: ``strengths_estimated_by``: "model" or "classical"), and the colour step (on, and
+    #: ``strengths_estimated_by``: "model", "model+blockiness" or "classical"), and the colour step (on, and
     #: whether it moved any pixel).
     denoise: float | None = None
     deblock: float | None = None
@@ -89,9 +89,11 @@ class Operation:
     @property
     def restore_summary(self) -> str:
         """'denoise 0.31 (auto), deblock 0, sharpen 0 (auto, estimated by the model), colour corrected'."""
-        by = f", estimated {'by the model' if self.strengths_estimated_by == 'model' else 'by measurement'}"
+        by_model = self.strengths_estimated_by in ("model", "model+blockiness")
         parts = []
         for name in ("denoise", "deblock", "sharpen"):
+            measured = not by_model or (name == "deblock" and self.strengths_estimated_by == "model+blockiness")
+            by = f", estimated {'by measurement' if measured else 'by the model'}"
             auto = getattr(self, f"{name}_auto")
             parts.append(f"{name} {getattr(self, name) or 0:.2g}" + (f" (auto{by})" if auto else ""))
         colour = ("colour corrected" if self.colour_changed else "colour checked, nothing to correct"

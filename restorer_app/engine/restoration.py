@@ -73,6 +73,8 @@ TONE_GAIN_RANGE = 1.5
 TONE_OFFSET_RANGE = 0.5
 
 STRENGTH_NAMES = ("denoise", "deblock", "sharpen")
+#: What estimated the strengths when the measured blockiness raised the model's deblock level.
+MODEL_AND_BLOCKINESS = "model+blockiness"
 #: Rows converted, counted or curved at a time.
 STRIP = 64
 
@@ -116,8 +118,9 @@ class RestoreResult:
     strengths: Strengths
     #: Which of them were estimated (``auto``), in the order denoise, deblock, sharpen.
     auto: tuple[bool, bool, bool]
-    #: "model" (its ``levels`` output), "classical" (noise and blockiness measured), or None
-    #: when every strength was given.
+    #: "model" (its ``levels`` output), "model+blockiness" (the model's, with deblock raised to
+    #: the measured blockiness), "classical" (noise and blockiness measured), or None when
+    #: every strength was given.
     estimated_by: str | None
     colour: bool
     #: The colour step moved some pixel (False when it was off or found nothing to correct).
@@ -173,7 +176,7 @@ class PhotoRestorer:
         is left blocky)."""
         progress = progress or Progress()
         boxes = sample_boxes(pixels.shape[0], pixels.shape[1])
-        found = []
+        found, own = [], []
         for index, box in enumerate(boxes):
             progress.check_cancelled()
             rgb = tensors.to_float_rgb(pixels[box.slices])
@@ -182,13 +185,17 @@ class PhotoRestorer:
                 levels = self.runner.run({"image": rgb, "strength": zeros}, self._tone_feed,
                                          outputs=["levels"])["levels"]
                 levels = levels.reshape(-1, levels.shape[-1]).mean(axis=0)[:3].astype(np.float64)
+                own.append(levels[1])
                 levels[1] = max(levels[1], blockiness_strength(rgb))
                 found.append(levels)
             else:
                 found.append(classical_levels(rgb))
             progress.report((index + 1) / len(boxes), f"Measured sample {index + 1} of {len(boxes)}")
         median = np.clip(np.median(np.array(found, np.float64), axis=0), 0.0, 1.0)
-        return Strengths(*(float(v) for v in median)), "model" if self.has_levels else "classical"
+        if not self.has_levels:
+            return Strengths(*(float(v) for v in median)), "classical"
+        raised = median[1] > float(np.median(own)) + 1e-6  # the deblock level is the measured blockiness
+        return Strengths(*(float(v) for v in median)), MODEL_AND_BLOCKINESS if raised else "model"
 
     # ------------------------------------------------------------------ restoring
 

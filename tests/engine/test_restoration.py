@@ -2,6 +2,7 @@
 estimated (by the model's levels output, or measured), the colour step's do-no-harm, progress,
 cancel and memory."""
 
+import re
 import tracemalloc
 
 import cv2
@@ -124,6 +125,23 @@ def test_auto_takes_the_models_own_estimate_and_given_strengths_win(registry):
     assert result.model.id == "tiny-restore3" and result.provider.startswith("CPU")
     given = restore(image_of(photo), model, OFF)
     assert given.estimated_by is None and given.auto == (False, False, False)
+
+
+def test_jpeg_blocks_the_model_missed_raise_its_deblock_estimate_and_the_record_says_so(registry):
+    from restorer_app.engine.provenance import restore_operation
+
+    model = registry.open("tiny-restore3", Device.CPU)
+    clean = cv2.GaussianBlur(make_photo(512, 768, seed=2), (0, 0), 1.0) // 4  # dark: the tiny "estimate" is low
+    _, encoded = cv2.imencode(".jpg", clean, [cv2.IMWRITE_JPEG_QUALITY, 10])
+    blocky = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+    restorer = PhotoRestorer(model)
+    strengths, by = restorer.estimate(blocky)
+    assert by == "model+blockiness" and strengths.deblock > 0.7
+    assert strengths.denoise == pytest.approx(blocky[..., 0].mean() / 255, abs=0.02)  # still the model's
+    result = restorer.restore(blocky, RestoreOptions(colour=False))
+    summary = restore_operation(result, *blocky.shape[:2]).restore_summary
+    assert re.search(r"deblock [\d.]+ \(auto, estimated by measurement\)", summary)
+    assert re.search(r"denoise [\d.]+ \(auto, estimated by the model\)", summary)
 
 
 def test_sample_tiles_are_spread_over_the_photo_on_the_block_grid():
