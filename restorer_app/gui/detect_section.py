@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from restorer_app.engine.detection import DEFAULT_THRESHOLD
+
 from .actions import WindowActions
 from .panel_widgets import ActionButton, JobProgress
 
@@ -106,6 +108,8 @@ class DetectSection(QWidget):
         self.value_label.setMinimumWidth(self.value_label.fontMetrics().horizontalAdvance("100 %"))
         self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         row.addWidget(self.value_label)
+        self.slider.setValue(sensitivity_of(DEFAULT_THRESHOLD))  # where a first detection starts
+        self.value_label.setText(f"{self.slider.value()} %")
         return row
 
     def _on_value_changed(self, value: int) -> None:

@@ -124,6 +124,8 @@ def test_the_detect_step_appears_with_a_detect_model_and_its_commands_are_in_the
     texts = [action.text() for action in menu.actions()]
     assert texts.index("&Detect Damage") < texts.index("&Fill")
     assert not window.actions_.repair.isEnabled()  # nothing detected yet
+    section = window.panel.detect_section  # the slider waits at the default threshold, 0.5
+    assert section.slider.value() == 50 and section.value_label.text() == "50 %"
 
 
 def test_detect_proposes_a_mask_shown_apart_from_the_painted_strokes(qtbot, window, model_runs):
