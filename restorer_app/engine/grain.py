@@ -70,22 +70,33 @@ def match_grain(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength:
     out = fill.astype(np.float32, copy=True)
     if strength <= 0 or not hole.any() or hole.all():
         return out
+    found = hole_windows(hole, targets, RING + BLOCK + int(np.ceil(3 * SIGMA)), rng)
+    for window, own, depth, hole_rng in (found[1] if found else ()):
+        _add_grain(out[window], photo[window], hole[window], own, depth, strength, hole_rng)
+    return out
+
+
+def hole_windows(hole: np.ndarray, targets: np.ndarray | None, pad: int, rng: np.random.Generator):
+    """The connected holes of ``hole`` with pixels deeper than :data:`FADE` from the edge (and,
+    with ``targets``, touching it), each as (window: slices of the hole's box grown by ``pad``,
+    the hole's own pixels in the window, the distance to the edge in the window, its own random
+    stream), with the stream they were drawn from; None when there are none (hairlines only:
+    checked first, it is cheap, and ``rng`` is then left untouched)."""
     hole_u8 = hole.astype(np.uint8)
     depth = cv2.distanceTransform(hole_u8, cv2.DIST_L2, 5)
     interior = depth >= 1.0 + FADE
     if targets is not None:
         interior &= targets
-    if not interior.any():  # hairlines only: nothing to do (checked first, it is cheap)
-        return out
+    if not interior.any():
+        return None
     _, labels, stats, _ = cv2.connectedComponentsWithStats(hole_u8, connectivity=8)
-    pad = RING + BLOCK + int(np.ceil(3 * SIGMA))
     stream = int(rng.integers(2**62))
+    holes = []
     for label in np.unique(labels[interior]):
         x, y, w, h = (int(v) for v in stats[label, :4])
         window = (slice(max(0, y - pad), y + h + pad), slice(max(0, x - pad), x + w + pad))
-        _add_grain(out[window], photo[window], hole[window], labels[window] == label, depth[window],
-                   strength, np.random.default_rng([stream, y, x]))
-    return out
+        holes.append((window, labels[window] == label, depth[window], np.random.default_rng([stream, y, x])))
+    return stream, holes
 
 
 def _add_grain(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np.ndarray,

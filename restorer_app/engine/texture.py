@@ -30,7 +30,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .grain import match_grain
+from .grain import FADE, hole_windows, match_grain
 
 SIGMA = 1.5  # pixels: the fine band taken from the photo (the network keeps what is below)
 #: Pixels: the coarse band exemplars are matched on. Matched on a finer one, the smooth fill
@@ -67,9 +67,6 @@ PEAK = 6.0
 #: cost hole-SSIM 0.450 -> 0.434 for a texture distance of 0.39 instead of 0.41.
 MAX_GAIN = 1.0
 MIN_SOURCES = 64  # fewer source patches than this: the hole gets the random-phase grain
-#: Pixels over which the added detail fades in from the hole's edge (as the grain's; holes
-#: with no pixel deeper than one more than this get none).
-FADE = 1.0
 #: Known pixels around a hole (beyond its box) that sources and energies are taken from.
 CONTEXT = 96
 _CHUNK = 256  # target patches per distance matrix (256 x CANDIDATES float32: 6 MB)
@@ -91,23 +88,13 @@ def match_texture(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strengt
     out = fill.astype(np.float32, copy=True)
     if strength <= 0 or not hole.any() or hole.all():
         return out
-    hole_u8 = hole.astype(np.uint8)
-    depth = cv2.distanceTransform(hole_u8, cv2.DIST_L2, 5)
-    interior = depth >= 1.0 + FADE
-    if targets is not None:
-        interior &= targets
-    if not interior.any():
+    found = hole_windows(hole, targets, CONTEXT + PATCH + int(np.ceil(3 * SIGMA)), rng)
+    if found is None:
         return out
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(hole_u8, connectivity=8)
-    pad = CONTEXT + PATCH + int(np.ceil(3 * SIGMA))
-    stream = int(rng.integers(2**62))
+    stream, holes = found
     without_sources = np.zeros(hole.shape, bool)
-    for label in np.unique(labels[interior]):
-        x, y, w, h = (int(v) for v in stats[label, :4])
-        window = (slice(max(0, y - pad), y + h + pad), slice(max(0, x - pad), x + w + pad))
-        own = labels[window] == label
-        if not _add_texture(out[window], photo[window], hole[window], own, depth[window], strength,
-                            np.random.default_rng([stream, y, x])):
+    for window, own, depth, hole_rng in holes:
+        if not _add_texture(out[window], photo[window], hole[window], own, depth, strength, hole_rng):
             without_sources[window] |= own
     if without_sources.any():
         out = match_grain(photo, out, hole, strength, np.random.default_rng([stream, 1]), targets=without_sources)
