@@ -76,10 +76,11 @@ def evaluate(models_dir: Path, data: Path, model_id: str | None = None, long_sid
              pictures: Path | None = None, seed: int = 2025) -> dict:
     from restorer_app.engine.imageio import ImageInfo, RasterImage
     from restorer_app.engine.registry import ModelRegistry
-    from restorer_app.engine.restoration import RestoreOptions, open_restorer, restore
+    from restorer_app.engine.restoration import PhotoRestorer, RestoreOptions, open_restorer, restore
     from restorer_app.engine.runtime import Device
 
     model = open_restorer(ModelRegistry([models_dir]), Device.CPU, model_id)
+    restorer = PhotoRestorer(model)
     photos = validation_photos(data, long_side)
     result: dict = {"model": model.entry.id, "photos": [p[0] for p in photos], "long_side": long_side, "sets": {}}
     seconds, pixels = 0.0, 0
@@ -90,10 +91,9 @@ def evaluate(models_dir: Path, data: Path, model_id: str | None = None, long_sid
                              clean=True if name == "clean" else None)
             truth = sample.image if name == "clean" else sample.original  # clean: do no harm to the input
             started = time.perf_counter()
-            restored = restore(RasterImage(sample.image, ImageInfo("PNG", 8)), model, RestoreOptions()).pixels
+            plain, restored = restore_both(restorer, sample.image)
             seconds += time.perf_counter() - started
             pixels += rgb.shape[0] * rgb.shape[1]
-            plain = restore(RasterImage(sample.image, ImageInfo("PNG", 8)), model, RestoreOptions(colour=False)).pixels
             rows["no_colour"].append((psnr(plain, truth), ssim(plain, truth)))
             scored = {k: (psnr(v, truth), ssim(v, truth)) for k, v in anchors(name, sample.image, sample.levels).items()}
             best = max(scored, key=lambda k: scored[k][0])
@@ -115,6 +115,19 @@ def evaluate(models_dir: Path, data: Path, model_id: str | None = None, long_sid
             restored = restore(RasterImage(sample[0], ImageInfo("JPEG", 8)), model, RestoreOptions()).pixels
             write_picture(pictures / "sample-damaged_portrait.jpg", sample[0], restored)
     return result
+
+
+def restore_both(restorer, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` restored on auto with the colour step off and on, the network run once: the
+    colour step is the engine's own (its curves from the restored photo's histograms, applied as
+    lookup tables), so the second equals ``restore`` with the colour step on."""
+    from restorer_app.engine.restoration import RestoreOptions, apply_curves
+
+    plain = restorer.restore(image, RestoreOptions(colour=False)).pixels
+    histograms = [np.bincount(plain[:, :, c].ravel(), minlength=256) for c in range(3)]
+    coloured = plain.copy()
+    apply_curves(coloured, restorer.colour_curves(histograms, 255.0), histograms)
+    return plain, coloured
 
 
 def write_picture(path: Path, degraded: np.ndarray, restored: np.ndarray, truth: np.ndarray | None = None) -> None:
