@@ -24,7 +24,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from restorer_app.engine.restoration import TONE_GAIN_RANGE, TONE_OFFSET_RANGE, TONE_QUANTILES
+from restorer_app.engine.restoration import TONE_FEATURES, TONE_GAIN_RANGE, TONE_OFFSET_RANGE
 
 SIZE_MULTIPLE = 16
 
@@ -41,9 +41,8 @@ def config_from(saved: dict) -> RestorerConfig:
     return RestorerConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
 
 
-#: ToneNet reads the app's features (restorer_app.engine.restoration.tone_features): quantiles
-#: per channel and their tint; its curves map to gains and offsets by the app's ranges.
-TONE_FEATURES = 2 * 3 * len(TONE_QUANTILES)
+# ToneNet reads the app's TONE_FEATURES (restorer_app.engine.restoration.tone_features):
+# quantiles per channel and their tint; its curves map to gains and offsets by the app's ranges.
 
 
 def conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:

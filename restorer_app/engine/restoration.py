@@ -71,6 +71,8 @@ LEVELS_MAX_GAIN = 2.5
 TONE_QUANTILES = (0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.995)
 TONE_GAIN_RANGE = 1.5
 TONE_OFFSET_RANGE = 0.5
+#: Numbers in a ``tone`` input: each channel's quantiles, then their tint.
+TONE_FEATURES = 2 * 3 * len(TONE_QUANTILES)
 
 STRENGTH_NAMES = ("denoise", "deblock", "sharpen")
 #: What estimated the strengths when the measured blockiness raised the model's deblock level.
@@ -164,7 +166,7 @@ class PhotoRestorer:
         self.has_levels = any(spec.name == "levels" for spec in entry.outputs)
         self.has_tone = entry.input("tone") is not None and any(spec.name == "curves" for spec in entry.outputs)
         # Every run of a model with a tone input must feed one; only the colour run reads it.
-        self._tone_feed = {"tone": np.zeros(2 * 3 * len(TONE_QUANTILES), np.float32)} if self.has_tone else None
+        self._tone_feed = {"tone": np.zeros(TONE_FEATURES, np.float32)} if self.has_tone else None
 
     # ------------------------------------------------------------------ strengths
 
