@@ -109,8 +109,11 @@ class Captioner:
 
 
 def make_sample(photo: np.ndarray, user_caption: str, config: DataConfig, rng: np.random.Generator,
-                captioner: Captioner, family: MaskFamily | None = None) -> dict:
-    """One training sample from one photo (random scale, crop, flip, mask, pre-fill, caption)."""
+                captioner: Captioner, family: MaskFamily | None = None, mask_maker=None) -> dict:
+    """One training sample from one photo (random scale, crop, flip, mask, pre-fill, caption).
+
+    ``mask_maker(size, rng) -> (family index, mask)`` replaces the inpainting mask families
+    (the generation model's own, :mod:`models.gen_masks`)."""
     crop = config.crop
     h, w = photo.shape[:2]
     smallest = crop / min(h, w)
@@ -126,7 +129,9 @@ def make_sample(photo: np.ndarray, user_caption: str, config: DataConfig, rng: n
         target = target[:, ::-1]
     target = np.ascontiguousarray(target)
     weights = {MaskFamily.parse(k): v for k, v in config.family_weights.items()}
-    if family is None:
+    if mask_maker is not None:
+        family_index, mask = mask_maker(crop, rng)
+    elif family is None:
         family, mask = generate_mixed(crop, crop, rng, weights)
     else:
         mask = generate_mask(family, crop, crop, rng)
@@ -147,7 +152,7 @@ def make_sample(photo: np.ndarray, user_caption: str, config: DataConfig, rng: n
         "image": to_chw(prefill),
         "mask": torch.from_numpy((mask > 0).astype(np.float32))[None],
         "text": torch.from_numpy(captioner.embed(caption)),
-        "family": list(MaskFamily).index(family),
+        "family": family_index if mask_maker is not None else list(MaskFamily).index(family),
     }
 
 

@@ -112,15 +112,26 @@ class InpaintGenerator(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        return self._fill(image, mask, text, None)
+
+    def _inject(self, h: torch.Tensor, mask: torch.Tensor, latent: torch.Tensor | None, stage: int) -> torch.Tensor:
+        """Where a latent code enters the bottleneck (stage 0: before the blocks, 1: halfway);
+        the plain inpainter has none."""
+        return h
+
+    def _fill(self, image: torch.Tensor, mask: torch.Tensor, text: torch.Tensor,
+              latent: torch.Tensor | None) -> torch.Tensor:
         x = torch.cat([image * 2.0 - 1.0, mask], dim=1)
         e0 = F.silu(self.stem(x))
         e1 = F.silu(self.down1(e0))
         e2 = F.silu(self.down2(e1))
-        h = F.silu(self.down3(e2))
+        h = self._inject(F.silu(self.down3(e2)), mask, latent, 0)
         hidden = self.film[1](self.film[0](text))
         film = self.film[2](hidden).to(h.dtype)
         gammas, betas = film.view(text.shape[0], len(self.blocks), 2, -1, 1, 1).unbind(2)
         for index, block in enumerate(self.blocks):
+            if index == len(self.blocks) // 2:
+                h = self._inject(h, mask, latent, 1)
             h = block(h, gammas[:, index], betas[:, index])
         h = F.interpolate(self.reduce3(F.silu(h)), scale_factor=2.0, mode="nearest")
         h = F.silu(self.refine2(F.silu(h + e2)))
@@ -132,6 +143,43 @@ class InpaintGenerator(nn.Module):
         # No clamp here: a hard clamp during training zeroes gradients once saturated
         # (models/HISTORY.md); the app clips at inference.
         return image + mask * residual
+
+
+#: Channels of the generation model's latent code, given at 1/8 of the input's size.
+LATENT_CHANNELS = 8
+#: The latent code's resolution relative to the input (the bottleneck's).
+LATENT_STRIDE = 8
+
+
+class LatentInpaintGenerator(InpaintGenerator):
+    """The inpainting generator with a latent code: (pre-filled RGB, mask, text, latent) -> RGB.
+
+    The latent is standard normal noise, ``LATENT_CHANNELS`` x H/8 x W/8, drawn by the app from
+    the user's seed. It enters the 1/8 bottleneck twice (before the dilated blocks and halfway
+    through them) through 3x3 convolutions, so each seed can move both the layout and the
+    colours of a large fill. Everything else is the inpainter's, which is why a generation run
+    can warm-start from the shipped inpainting model: the new convolutions start small, the
+    first fills are the inpainter's, and training teaches the network to use the code.
+    """
+
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        super().__init__(config)
+        c3 = self.config.widths[3]
+        self.latent_in = nn.Conv2d(LATENT_CHANNELS, c3, 3, padding=1)
+        self.latent_mid = nn.Conv2d(LATENT_CHANNELS, c3, 3, padding=1)
+        for conv in (self.latent_in, self.latent_mid):
+            nn.init.normal_(conv.weight, std=0.02)
+            nn.init.zeros_(conv.bias)
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor, text: torch.Tensor,  # type: ignore[override]
+                latent: torch.Tensor) -> torch.Tensor:
+        return self._fill(image, mask, text, latent)
+
+    def _inject(self, h, mask, latent, stage):
+        # Only inside and near the hole: known pixels say what is there, whatever the seed.
+        near = F.max_pool2d(mask, LATENT_STRIDE, LATENT_STRIDE).to(h.dtype)
+        conv = self.latent_in if stage == 0 else self.latent_mid
+        return h + near * conv(latent.to(h.dtype))
 
 
 class PatchDiscriminator(nn.Module):
@@ -164,7 +212,7 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-GENERATORS = {"film-unet": InpaintGenerator}
+GENERATORS = {"film-unet": InpaintGenerator, "latent-film-unet": LatentInpaintGenerator}
 DISCRIMINATORS = {"patchgan": PatchDiscriminator}
 
 

@@ -382,7 +382,7 @@ class Trainer:
         """Copy generator and EMA weights from ``checkpoint``, except names starting with ``reinit``."""
         if checkpoint.suffix == ".onnx":
             weights = onnx_weights(checkpoint)
-            missing = sorted(set(self.generator.state_dict()) - set(weights))
+            missing = sorted(k for k in set(self.generator.state_dict()) - set(weights) if not k.startswith(reinit))
             if missing:
                 raise ValueError(f"{checkpoint} lacks the weights {', '.join(missing[:5])}: it was exported from a "
                                  "different network (or an untrained one), so training cannot start from it.")
@@ -433,8 +433,9 @@ class Trainer:
         return path
 
 
-def make_loader(config: TrainConfig, start_step: int):
-    dataset = InpaintCrops(config.data, "train", config.seed, start_step)
+def make_loader(config: TrainConfig, start_step: int, dataset=None):
+    """Batches of ``dataset`` (default: the inpainter's crops) in DataLoader workers."""
+    dataset = dataset if dataset is not None else InpaintCrops(config.data, "train", config.seed, start_step)
     return torch.utils.data.DataLoader(
         dataset, batch_size=config.batch, num_workers=config.workers, collate_fn=collate,
         worker_init_fn=worker_init, pin_memory=config.device.startswith("cuda"),
@@ -450,8 +451,12 @@ def _rgb8(images: torch.Tensor) -> np.ndarray:
     return (images.float().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
-def train(config: TrainConfig, out: Path, max_minutes: float | None = None, quiet: bool = False) -> Trainer:
-    """Run (or resume) training into ``out``; returns the trainer at the end."""
+def train(config: TrainConfig, out: Path, max_minutes: float | None = None, quiet: bool = False,
+          trainer_class: type[Trainer] | None = None, loader_fn=None, validation_fn=None) -> Trainer:
+    """Run (or resume) training into ``out``; returns the trainer at the end.
+
+    ``trainer_class``, ``loader_fn(config, start_step)`` and ``validation_fn(config)`` are the
+    inpainter's unless given (the generation model's trainer passes its own)."""
     from tqdm import tqdm
 
     torch.set_num_threads(max(1, config.threads))
@@ -459,13 +464,14 @@ def train(config: TrainConfig, out: Path, max_minutes: float | None = None, quie
     np.random.seed(config.seed)
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = out / "checkpoints"
-    trainer = Trainer(config)
+    trainer = (trainer_class or Trainer)(config)
     last = checkpoints / "last.pt"
     if last.is_file():
         trainer.load_state_dict(torch.load(last, map_location=trainer.device, weights_only=False))
         print(f"resumed from {last} at step {trainer.step}", file=sys.stderr)
     config.save(out / "config.yaml")
-    validation = fixed_batch(config.data, "val", config.validation_per_family)
+    validation = (validation_fn(config) if validation_fn else
+                  fixed_batch(config.data, "val", config.validation_per_family))
     metrics = open(out / "metrics.jsonl", "a", encoding="utf-8")
     stop = {"now": False}
 
@@ -475,7 +481,7 @@ def train(config: TrainConfig, out: Path, max_minutes: float | None = None, quie
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     started = time.monotonic()
     elapsed_before = trainer.elapsed_seconds
-    loader = iter(make_loader(config, trainer.step))
+    loader = iter((loader_fn or make_loader)(config, trainer.step))
     bar = tqdm(total=config.steps, initial=trainer.step, disable=quiet, mininterval=30, smoothing=0.05,
                dynamic_ncols=False, ncols=120)
     running: dict[str, float] = {}

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+from dataclasses import replace
 import sys
 import threading
 import traceback
@@ -42,8 +43,9 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from . import __version__
-from .cli_jobs import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConsoleProgress, UsageError, check_options,
-                       check_outputs, plan_jobs, prepare_output_folders)
+from .cli_jobs import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ConsoleProgress, Job, UsageError,
+                       check_options, check_outputs, plan_jobs, prepare_output_folders, with_variations)
+from .cli_generate import add_extend_command, run_extend
 from .cli_repair import add_detect_commands, run_detect, run_repair
 from .cli_restore import add_restore_command, run_restore
 from .engine.errors import MaskError, OperationCancelled, RestorerError
@@ -51,7 +53,7 @@ from .engine.imageio import load_image
 from .engine.masks import load_mask
 from .engine.pipeline import AUTO, DEFAULT_GRAIN, DESCRIBED_WIDTH, InpaintRequest, Inpainter
 from .engine.export import export_with_record, verify_output
-from .engine.provenance import RESTORE_ACTION, operation_for
+from .engine.provenance import EXTEND_ACTION, RESTORE_ACTION, operation_for
 from .engine.registry import ModelKind, ModelStatus
 from .engine.runtime import Device
 
@@ -79,7 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="colour and look of what belongs in areas wider than about "
                               f"{DESCRIBED_WIDTH} px, e.g. 'clear blue sky' (sets colour and brightness, not "
                               "objects; strokes and spots are filled from their surroundings)")
-    inpaint.add_argument("--seed", type=int, default=0, help="seed recorded with the fill (default 0)")
+    inpaint.add_argument("--seed", type=int, default=0,
+                         help="picks the variation of a generated fill (torn edges, large losses) and the texture; "
+                              "recorded with the fill (default 0)")
+    inpaint.add_argument("--variations", type=int, default=1, metavar="N",
+                         help="make N fills with seeds SEED, SEED+1, ...: OUT's stem + '-v1' ... '-vN' (default 1)")
     inpaint.add_argument("--device", choices=[d.value for d in Device], default=Device.AUTO.value)
     inpaint.add_argument("--feather", type=int, default=0, metavar="PX",
                          help="soft edge: the fill fades into the original over PX pixels inside the mask")
@@ -103,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_detect_commands(commands)
     add_restore_command(commands)
+    add_extend_command(commands)
 
     verify = commands.add_parser("verify", help="check outputs against their sidecars and embedded XMP")
     verify.add_argument("outputs", nargs="+", type=Path, metavar="OUT")
@@ -119,6 +126,7 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_options(args)
     jobs = plan_jobs(args)
     batch = len(jobs) > 1 or args.mask_dir is not None
+    jobs = with_variations(jobs, args.variations)
     check_outputs(jobs, synthesized=args.save_synthesized_mask, overwrite=args.overwrite, batch=batch)
     prepare_output_folders(jobs, create=batch)
     inpainter = Inpainter()
@@ -128,20 +136,26 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     max_pixels = None if args.max_megapixels is None else int(args.max_megapixels * 1e6)
     failures: list[tuple[Path, str]] = []
     shown_notices: set[str] = set()
+    loaded: tuple[Job, object, object] | None = None  # the variations of one input read it once
     for number, job in enumerate(jobs, start=1):
         prefix = f"[{number}/{len(jobs)}] {job.image.name}: " if batch else ""
         progress = ConsoleProgress(err, prefix)
         try:
             if job.problem:
                 raise MaskError(job.problem[0].upper() + job.problem[1:] + ".")
-            image = load_image(job.image, max_pixels=max_pixels, page=args.page)
-            for number_said, notice in enumerate(image.info.notices):  # pages left out, CMYK converted
-                # The pages notice comes first whenever the file has several pages.
-                hint = " Choose another with --page N." if number_said == 0 and image.info.page_count > 1 else ""
-                err.write(f"restorer: note: {notice}{hint}\n")
-            mask = load_mask(job.mask, (image.height, image.width), max_pixels=max_pixels)
-            result = inpainter.inpaint(image, mask, request, progress)
-            operation = operation_for(result, request, mask)
+            if loaded is not None and job.variation > 1 and (loaded[0].image, loaded[0].mask) == (job.image, job.mask):
+                image, mask = loaded[1], loaded[2]
+            else:
+                image = load_image(job.image, max_pixels=max_pixels, page=args.page)
+                for number_said, notice in enumerate(image.info.notices):  # pages left out, CMYK converted
+                    # The pages notice comes first whenever the file has several pages.
+                    hint = " Choose another with --page N." if number_said == 0 and image.info.page_count > 1 else ""
+                    err.write(f"restorer: note: {notice}{hint}\n")
+                mask = load_mask(job.mask, (image.height, image.width), max_pixels=max_pixels)
+                loaded = (job, image, mask)
+            asked = replace(request, seed=args.seed + job.variation - 1) if job.variation else request
+            result = inpainter.inpaint(image, mask, asked, progress)
+            operation = replace(operation_for(result, asked, mask), variation=job.variation)
             export_with_record(image.with_pixels(result.pixels), job.output, [operation], source=job.image,
                                synthesized=mask if args.save_synthesized_mask else None,
                                jpeg_quality=args.jpeg_quality, protect=(job.image, job.mask),
@@ -248,7 +262,15 @@ def _describe_fill(op: dict) -> str:
         grown = f", grown {op['detection_grow']} px" if op.get("detection_grow") else ""
         parts.append(f"mask detected by {op['detector_id']} {op.get('detector_version')} at threshold "
                      f"{op.get('detection_threshold')}{grown}")
+    if op.get("generator_id"):
+        parts.append(f"{op.get('pixels_generated')} of them generated by {op['generator_id']} "
+                     f"{op.get('generator_version')}")
+    if op.get("action") == EXTEND_ACTION:
+        parts.append(f"canvas extended by {op.get('extend_top')},{op.get('extend_right')},{op.get('extend_bottom')},"
+                     f"{op.get('extend_left')} px (top, right, bottom, left)")
     parts += [str(op.get("time")), f"on {op.get('device')}", f"seed {op.get('seed')}"]
+    if op.get("variation"):
+        parts.append(f"variation {op['variation']}")
     if op.get("description"):
         parts.append(f"description \"{op['description']}\"")
     return ", ".join(parts)
@@ -295,6 +317,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return run_repair(args, out, err)
         if args.command == "restore":
             return run_restore(args, out, err)
+        if args.command == "extend":
+            return run_extend(args, out, err)
         if args.command == "verify":
             return run_verify(args, out, err)
         if args.command == "models":

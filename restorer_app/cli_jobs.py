@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -58,6 +58,9 @@ class Job:
     record: bool = True
     #: Other files the job writes (a detected mask's probability map).
     extra: tuple[Path, ...] = ()
+    #: One of several variations of the same fill (``--variations``): its number from 1, 0
+    #: when only one is made.
+    variation: int = 0
 
     def writes(self, synthesized: bool) -> list[Path]:
         """Every file this job puts on disk."""
@@ -72,6 +75,10 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError("--jpeg-quality must be between 1 and 100 (default 95; above 95 files grow for little gain)")
     if not 0 <= getattr(args, "seed", 0) <= 2**32 - 1:
         raise UsageError("--seed must be between 0 and 4294967295")
+    if not 1 <= getattr(args, "variations", 1) <= MAX_VARIATIONS:
+        raise UsageError(f"--variations must be between 1 and {MAX_VARIATIONS}")
+    if getattr(args, "seed", 0) + getattr(args, "variations", 1) - 1 > 2**32 - 1:
+        raise UsageError("--seed plus --variations must stay below 4294967296")
     if getattr(args, "feather", 0) < 0:
         raise UsageError("--feather must be 0 or more pixels")
     grain = getattr(args, "grain", 0.0)
@@ -117,6 +124,24 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
         place = Path(os.path.abspath(image)).relative_to(base) if base else Path(image.name)
         jobs.append(Job(image, mask, args.out_dir / place, problem))
     return jobs
+
+
+#: The most variations one command makes of each fill.
+MAX_VARIATIONS = 16
+
+
+def variation_path(output: Path, number: int) -> Path:
+    """``out.png`` -> ``out-v2.png`` for variation 2."""
+    return output.with_name(f"{output.stem}-v{number}{output.suffix}")
+
+
+def with_variations(jobs: list[Job], count: int) -> list[Job]:
+    """Each job as ``count`` jobs writing ``<stem>-v1`` ... ``<stem>-vN`` (``count`` 1: unchanged);
+    the variations of one input follow each other, so the input is read once."""
+    if count == 1:
+        return jobs
+    return [replace(job, output=variation_path(job.output, number), variation=number)
+            for job in jobs for number in range(1, count + 1)]
 
 
 def plan_outputs(args: argparse.Namespace, *, batch_suffix: str | None = None) -> list[Job]:

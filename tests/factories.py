@@ -67,6 +67,36 @@ def build_tiny_inpaint_model(path: Path, *, with_text: bool = False, text_size: 
     onnx.save(model, str(path))
 
 
+def build_tiny_generate_model(path: Path, *, channels: int = 8) -> None:
+    """A generation model: output = image + mask * (TINY_SHIFT + 4 * mean(latent)), so each
+    latent code (each seed) gives another fill; dynamic H, W, the latent at H/8 x W/8."""
+    from onnx import TensorProto, helper
+
+    inputs = [
+        helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"]),
+        helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 1, "H", "W"]),
+        helper.make_tensor_value_info("latent", TensorProto.FLOAT, [1, channels, "h", "w"]),
+    ]
+    nodes = [
+        helper.make_node("ReduceMean", ["latent"], ["latent_mean"], keepdims=0),
+        helper.make_node("Constant", [], ["four"], value=helper.make_tensor("f", TensorProto.FLOAT, [], [4.0])),
+        helper.make_node("Mul", ["latent_mean", "four"], ["moved"]),
+        helper.make_node("Constant", [], ["shift"], value=helper.make_tensor("s", TensorProto.FLOAT, [], [TINY_SHIFT])),
+        helper.make_node("Add", ["shift", "moved"], ["total"]),
+        helper.make_node("Mul", ["mask", "total"], ["scaled"]),
+        helper.make_node("Add", ["image", "scaled"], ["output"]),
+    ]
+    _save_tiny(path, nodes, inputs, [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, "H", "W"])],
+               "tiny-generate")
+
+
+def generate_entry(folder: Path, file: str = "generate.onnx", model_id: str = "tiny-generate", **overrides) -> dict:
+    entry = tiny_entry(folder, file, model_id, kind="generate", name="Tiny generation model")
+    entry["inputs"] = entry["inputs"] + [{"name": "latent", "dtype": "float32", "layout": "NCHW", "channels": 8}]
+    entry.update(overrides)
+    return entry
+
+
 def _save_tiny(path: Path, nodes, inputs, outputs, name: str) -> None:
     import onnx
     from onnx import helper

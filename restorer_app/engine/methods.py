@@ -17,6 +17,7 @@ from .blend import harmonize_fill, match_tone
 from .masks import holes_of
 from .progress import Progress
 from .regions import Region
+from .kinds import ModelKind
 from .registry import LoadedModel, ModelEntry, Prefill
 from .runtime import OPENCV_CPU, Placement
 from .strategy import ModelRunner, context_box, enlarge, fit_scale, padded_side, scaled_size, shrink, shrink_mask
@@ -125,14 +126,28 @@ class InpaintRunner(ModelRunner):
     advice = "close other programs, use the CPU, or fill smaller areas at a time"
 
 
+#: The input that takes a generation model's latent code (kinds.py).
+LATENT_INPUT = "latent"
+
+
+def latent_code(rng: np.random.Generator, channels: int, height: int, width: int, stride: int) -> np.ndarray:
+    """A generation model's latent code for a ``height`` x ``width`` input: standard normal
+    noise, 1 x ``channels`` x height/stride x width/stride, as the model was trained with."""
+    return rng.standard_normal((1, channels, max(1, height // stride), max(1, width // stride)), dtype=np.float32)
+
+
 class OnnxFill(FillMethod):
-    """A learned inpainting model from the registry.
+    """A learned inpainting or generation model from the registry.
 
     Each region is cropped with generous context and shrunk above the model's ``max_side``
     (strategy.py), given the classical pre-fill the model expects, and run. Thick holes are
     also run at half that size, and the two fills are blended by depth into the hole
     (:data:`COARSE_BLEND`). The full-size run is averaged with its mirror image's
     (:data:`MIRROR_ENSEMBLE`, ``mirror``). Colour, tone and texture are matched afterwards.
+
+    A generation model (kind ``generate``) also takes a latent code, drawn from the seed
+    per region: another seed gives another plausible fill. It runs once per hole at full
+    size: averaging it with its mirror or a half-size run would average the variations away.
     """
 
     def __init__(self, model: LoadedModel, harmonize: bool = True, grain: float = 0.0, seed: int = 0,
@@ -145,6 +160,9 @@ class OnnxFill(FillMethod):
         self.grain = grain
         self.seed = seed
         entry = self.model_entry = model.entry
+        self.generative = entry.kind is ModelKind.GENERATE
+        if self.generative:
+            self.mirror = False
         self.id = entry.id
         self.label = f"{entry.name} {entry.version}"
         self.uses_text = entry.uses_text
@@ -161,7 +179,8 @@ class OnnxFill(FillMethod):
                   * (2 if self.mirror else 1))
         depth = float(cv2.distanceTransform(region.holes.astype(np.uint8), cv2.DIST_L2, 5).max())
         # A thick hole costs one more run at half size: a quarter of one full-size run.
-        return pixels + pixels // (8 if self.mirror else 4) if depth * scale >= COARSE_MIN_DEPTH else pixels
+        coarse = depth * scale >= COARSE_MIN_DEPTH and not self.generative
+        return pixels + pixels // (8 if self.mirror else 4) if coarse else pixels
 
     def fill_region(self, pixels, mask, region, embedding, progress):
         # The network sees every hole in its crop as a hole (damaged pixels are no context),
@@ -178,7 +197,8 @@ class OnnxFill(FillMethod):
             small_rgb, small_hole = shrink(rgb, size), shrink_mask(hole, size)
         else:
             small_rgb, small_hole = rgb, hole
-        filled = self._run_two_scales(small_rgb, small_hole, embedding, progress)
+        latent_rng = np.random.default_rng([self.seed, box.y0, box.x0, 1]) if self.generative else None
+        filled = self._run_two_scales(small_rgb, small_hole, embedding, progress, latent_rng)
         if scale < 1.0:
             filled = enlarge(filled, (rgb.shape[1], rgb.shape[0]))
             filled = filled + _fine_detail(rgb, hole, small_rgb.shape[1::-1])
@@ -199,20 +219,20 @@ class OnnxFill(FillMethod):
         return full[oy:oy + box.height, ox:ox + box.width]
 
     def _run_two_scales(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None,
-                        progress: Progress) -> np.ndarray:
+                        progress: Progress, latent_rng: np.random.Generator | None = None) -> np.ndarray:
         """The network's fill of ``hole``; deep inside a thick hole, blended towards its fill at
         half resolution (weight: depth / :data:`COARSE_BLEND`). Each run is a progress step,
         and the job can be cancelled between runs."""
         depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5)
         height, width = hole.shape
-        coarse_too = depth.max() >= COARSE_MIN_DEPTH and min(height, width) >= 32
+        coarse_too = depth.max() >= COARSE_MIN_DEPTH and min(height, width) >= 32 and not self.generative
         plan = ["full"] + (["mirror"] if self.mirror else []) + (["half"] if coarse_too else [])
         total, done = sum(_RUNS[name][1] for name in plan), 0
 
         def run(name: str, rgb_in: np.ndarray, hole_in: np.ndarray) -> np.ndarray:
             nonlocal done
             progress.check_cancelled()
-            out = self._run(rgb_in, hole_in, embedding)
+            out = self._run(rgb_in, hole_in, embedding, latent_rng)
             done += _RUNS[name][1]
             progress.report(done / total, _RUNS[name][0])
             return out
@@ -228,7 +248,8 @@ class OnnxFill(FillMethod):
         weight = np.clip(depth / COARSE_BLEND, 0.0, 1.0)[:, :, None]
         return np.clip(fine + weight * (coarse - fine), 0.0, 1.0).astype(np.float32)
 
-    def _run(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:
+    def _run(self, rgb: np.ndarray, hole: np.ndarray, embedding: np.ndarray | None,
+             latent_rng: np.random.Generator | None = None) -> np.ndarray:
         """One model run on a crop at the network's scale: pre-fill, inputs, session."""
         entry = self.model.entry
         if entry.prefill is not Prefill.NONE:
@@ -240,5 +261,11 @@ class OnnxFill(FillMethod):
         vectors = {}
         if entry.uses_text:
             vectors["text"] = embedding if embedding is not None else np.zeros(entry.text_embedding_size, np.float32)
-        (out,) = self.runner.run({"image": rgb, "mask": tensors.mask_to_float(hole)}, vectors, ["output"]).values()
+        codes = None
+        if self.generative:
+            spec = entry.input(LATENT_INPUT)
+            rng = latent_rng if latent_rng is not None else np.random.default_rng(self.seed)
+            codes = {LATENT_INPUT: lambda h, w: latent_code(rng, spec.channels or 8, h, w, entry.size_multiple)}
+        (out,) = self.runner.run({"image": rgb, "mask": tensors.mask_to_float(hole)}, vectors, ["output"],
+                                 codes).values()
         return np.clip(out, 0.0, 1.0)

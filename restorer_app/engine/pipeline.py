@@ -52,6 +52,14 @@ AUTO_MODEL_BUDGET = {Device.CPU: 4_000_000, Device.CUDA: 60_000_000}
 #: 0.02-0.03 dB and 0.004 hole-SSIM less. (With the grain, 0.6 kept the model card's goals:
 #: model 1.5, strokes +1.70 dB over the classical fills, 3 masks per photo.)
 DEFAULT_GRAIN = 0.6
+#: ``auto`` gives a hole to the generation model (kind ``generate``) when one is installed and
+#: the hole reaches the photo's edge and is at least this deep (pixels from the nearest known
+#: pixel): a torn corner, a missing strip, an extended canvas, where there is photo on one side
+#: only. Scratches and thin strokes that run off the edge stay with the inpainting model.
+GENERATE_EDGE_DEPTH = 12.0
+#: ... or when it is this deep anywhere (a loss about twice as wide): little is around it that
+#: a continuation could follow, and more than one fill is right.
+GENERATE_DEPTH = 48.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,9 @@ class FillResult:
     model: ModelEntry | None = None
     #: Hole pixels that ``auto`` gave to a classical fill instead of the model (thin damage).
     classical_pixels: int = 0
+    #: The generation model ``auto`` gave torn edges and large losses to, and their pixels.
+    generator: ModelEntry | None = None
+    generated_pixels: int = 0
 
     @property
     def provider(self) -> str:
@@ -158,7 +169,7 @@ class Inpainter:
         auto_label = "Automatic (best available)" if why_not is None else "Automatic (Telea: no usable model)"
         infos = [MethodInfo(AUTO, auto_label, self._auto_uses_text() and why_not is None, True, why_not or "",
                             learned=why_not is None)]
-        for entry in self.registry.entries(ModelKind.INPAINT):
+        for entry in self.registry.entries(ModelKind.INPAINT) + self.registry.entries(ModelKind.GENERATE):
             status = self.registry.status(entry)
             infos.append(MethodInfo(entry.id, f"{entry.name} {entry.version}", entry.uses_text,
                                     status is ModelStatus.READY, status.value, learned=True))
@@ -217,7 +228,7 @@ class Inpainter:
 
     def _open(self, model_id: str, request: InpaintRequest) -> tuple[FillMethod, list[str]]:
         loaded = self.registry.open(model_id, request.device)
-        if loaded.entry.kind is not ModelKind.INPAINT:
+        if loaded.entry.kind not in (ModelKind.INPAINT, ModelKind.GENERATE):
             raise ModelError(f"'{model_id}' is a {loaded.entry.kind.value} model, not an inpainting model.")
         notices = [loaded.runtime.notice] if loaded.runtime.notice else []
         if model_id in self.registry.shadowed:
@@ -298,35 +309,61 @@ class Inpainter:
             output[:, :, -1] = image.pixels[:, :, -1]
         progress.report(1.0, "Done")
         labels = list(dict.fromkeys(p.method.label for p in passes if p.regions))
+        generated = [p for p in passes if p.regions and p.method is not method and isinstance(p.method, OnnxFill)
+                     and p.method.generative]
         return FillResult(
             pixels=output,
             method_id=method.id,
-            method_label=" + ".join(labels) if len(labels) > 1 else method.label,
+            method_label=" + ".join(labels) if labels else method.label,
             placement=method.placement,
             changed_pixels=total,
             regions=count,
             seconds=time.perf_counter() - started,
             notices=notices,
             model=method.model_entry,
-            classical_pixels=sum(r.hole_count for p in passes if p.method is not method for r in p.regions),
+            classical_pixels=sum(r.hole_count for p in passes if isinstance(p.method, ClassicalFill)
+                                 and p.method is not method for r in p.regions),
+            generator=generated[0].method.model_entry if generated else None,
+            generated_pixels=sum(r.hole_count for p in generated for r in p.regions),
         )
 
     def _plan(self, image: RasterImage, mask: np.ndarray, method: FillMethod, request: InpaintRequest,
               notices: list[str]) -> list[_Pass]:
-        """Which method fills which holes. Normally one pass; ``auto`` with a model whose cost
-        on this mask exceeds the budget fills thick holes with the model and thin damage with
-        Navier-Stokes afterwards (with a notice saying so)."""
+        """Which method fills which holes. Normally one pass. ``auto`` with a generation model
+        installed gives it torn edges and large losses (:func:`needs_generation`) in a last pass;
+        ``auto`` with a model whose cost on the rest exceeds the budget fills thick holes with
+        the model and thin damage with Navier-Stokes afterwards (with a notice saying so)."""
         if not mask.any():
             return [_Pass(method, [], mask)]
         regions = regions_around_mask(mask, method.context_margin)
         if request.method.strip().lower() != AUTO or not isinstance(method, OnnxFill):
             return [_Pass(method, regions, mask)]
+        generation: list[_Pass] = []
+        large = [r for r in regions if needs_generation(r, image.height, image.width)]
+        generator = self._auto_generator(request, notices) if large else None
+        if generator is not None:
+            # The generation model goes last and sees the other fills as context.
+            large_mask = np.zeros_like(mask)
+            for region in large:
+                large_mask[region.box.slices][region.holes] = 255
+            generation = [_Pass(generator, large, large_mask)]
+            regions = [r for r in regions if not any(r is g for g in large)]
+            generated = sum(r.hole_count for r in large)
+            notices.append(f"Torn edges and large losses ({generated:,} pixels in {len(large):,} place"
+                           f"{'s' if len(large) > 1 else ''}) were filled with {generator.label}; another seed "
+                           "gives another variation.")
+            if not regions:
+                return generation
         budget = AUTO_MODEL_BUDGET[method.placement.device]
         if sum(method.input_pixels(r, image.height, image.width) for r in regions) <= budget:
-            return [_Pass(method, regions, mask)]
+            return [_Pass(method, regions, mask)] + generation
         classical = ClassicalFill(ClassicalAlgorithm.NS)
-        thick = thick_holes(mask, regions, THIN_RADIUS)
-        thin = mask.copy()
+        rest = mask
+        if generation:
+            rest = mask.copy()
+            rest[generation[0].mask > 0] = 0
+        thick = thick_holes(rest, regions, THIN_RADIUS)
+        thin = rest.copy()
         thin[holes_of(thick)] = 0
         del regions
         passes = [_Pass(method, regions_around_mask(thick, method.context_margin), mask),
@@ -336,7 +373,34 @@ class Inpainter:
             notices.append(f"Thin scratches and dust ({thin_pixels:,} pixels in {len(passes[1].regions):,} places) were "
                            f"filled with {classical.label} to keep this large job fast; choose {method.label} as the "
                            "method to use the model everywhere.")
-        return [p for p in passes if p.regions]
+        return [p for p in passes if p.regions] + generation
+
+    def _auto_generator(self, request: InpaintRequest, notices: list[str]) -> OnnxFill | None:
+        """The default generation model as a fill for ``auto``, or None when none is installed
+        (the inpainting model fills everything then) or it cannot be used (with a notice)."""
+        entry = self.registry.default_entry(ModelKind.GENERATE)
+        if entry is None:
+            return None
+        try:
+            loaded = self.registry.open(entry.id, request.device)
+        except ModelError as exc:
+            notices.append(f"{exc} Torn edges and large losses were filled with the inpainting model instead.")
+            return None
+        return OnnxFill(loaded, harmonize=request.harmonize, grain=request.grain, seed=request.seed)
+
+
+def needs_generation(region: Region, height: int, width: int) -> bool:
+    """Whether ``auto`` gives ``region`` to the generation model: its holes reach the photo's
+    edge at least :data:`GENERATE_EDGE_DEPTH` deep, or are :data:`GENERATE_DEPTH` deep."""
+    depth = inner_distance(region)
+    deepest = float(depth.max()) if depth.size else 0.0
+    if deepest >= GENERATE_DEPTH:
+        return True
+    if deepest < GENERATE_EDGE_DEPTH:
+        return False
+    box, holes = region.box, region.holes
+    return bool((box.y0 == 0 and holes[0].any()) or (box.x0 == 0 and holes[:, 0].any())
+                or (box.y1 == height and holes[-1].any()) or (box.x1 == width and holes[:, -1].any()))
 
 
 def _follow_description(region: Region, wide: np.ndarray, described: np.ndarray, plain: np.ndarray) -> np.ndarray:

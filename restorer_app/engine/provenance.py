@@ -81,10 +81,29 @@ class Operation:
     strengths_estimated_by: str | None = None
     colour_correction: bool = False
     colour_changed: bool = False
+    #: ``auto`` gave torn edges and large losses to this generation model (kind ``generate``);
+    #: ``pixels_generated`` of ``pixels_changed`` are its, and ``seed`` picked its variation.
+    generator_id: str | None = None
+    generator_version: str | None = None
+    generator_sha256: str | None = None
+    pixels_generated: int = 0
+    #: The fill was one of several variations (seeds ``seed``, ``seed`` + 1, ...): its number,
+    #: from 1; 0 when only one fill was made.
+    variation: int = 0
+    #: An extended canvas ("extend"): pixels added on each side; the new band is the mask, and
+    #: every pixel in it was generated.
+    extend_top: int = 0
+    extend_right: int = 0
+    extend_bottom: int = 0
+    extend_left: int = 0
 
     @property
     def is_restore(self) -> bool:
         return self.action == RESTORE_ACTION
+
+    @property
+    def is_extend(self) -> bool:
+        return self.action == EXTEND_ACTION
 
     @property
     def restore_summary(self) -> str:
@@ -112,6 +131,7 @@ class Operation:
 def operation_for(result, request, mask: np.ndarray) -> Operation:
     """The record of one :class:`~restorer_app.engine.pipeline.FillResult`."""
     model = result.model
+    generator = result.generator
     return Operation(
         method=result.method_id,
         method_label=result.method_label,
@@ -129,10 +149,16 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
         colour_matched=request.harmonize and model is not None,
         grain=request.grain if model is not None else 0.0,
         quick=request.quick and model is not None,
+        generator_id=generator.id if generator else None,
+        generator_version=generator.version if generator else None,
+        generator_sha256=generator.sha256 if generator else None,
+        pixels_generated=result.generated_pixels,
     )
 
 
 RESTORE_ACTION = "restore"
+#: A fill of new margins around the photo (engine/canvas.py); recorded like a fill.
+EXTEND_ACTION = "extend"
 
 
 def restore_operation(result, height: int, width: int) -> Operation:

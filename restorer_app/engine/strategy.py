@@ -156,14 +156,19 @@ class ModelRunner:
         self.entry = model.entry
 
     def run(self, images: dict[str, np.ndarray], vectors: dict[str, np.ndarray] | None = None,
-            outputs: list[str] | None = None) -> dict[str, np.ndarray]:
-        """One session run on images of one size; ``outputs`` defaults to all the model's."""
+            outputs: list[str] | None = None,
+            codes: dict[str, Callable[[int, int], np.ndarray]] | None = None) -> dict[str, np.ndarray]:
+        """One session run on images of one size; ``outputs`` defaults to all the model's.
+        ``codes`` give inputs whose shape follows the padded size: ``make(height, width)``
+        returns the N x C x h x w array to feed (a generation model's latent code)."""
         entry = self.entry
         h, w = next(iter(images.values())).shape[:2]
         padded = pad_to_multiple(list(images.values()), entry.size_multiple)
         feeds = {name: tensors.to_nchw(values) for name, values in zip(images, padded)}
         for name, vector in (vectors or {}).items():
             feeds[name] = vector.reshape(1, -1).astype(np.float32)
+        for name, make in (codes or {}).items():
+            feeds[name] = np.ascontiguousarray(make(*padded[0].shape[:2]), dtype=np.float32)
         names = outputs or [spec.name for spec in entry.outputs]
         try:
             results = self.model.session.run(names, feeds)

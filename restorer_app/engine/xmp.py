@@ -75,6 +75,13 @@ def xmp_packet(operations: list[Operation], source_xmp: bytes | None = None, rec
         said += ", colour matched" if op.colour_matched else ""
         said += f", grain {op.grain:g}" if op.grain else ""
         said += ", quick (one model run)" if op.quick else ""
+        if op.generator_id:
+            said += (f", {op.pixels_generated} pixels of torn edges and large losses by {op.generator_id} "
+                     f"{op.generator_version} sha256 {op.generator_sha256}")
+        said += f", variation {op.variation}" if op.variation else ""
+        if op.is_extend:
+            said += (f", canvas extended by {op.extend_top},{op.extend_right},{op.extend_bottom},{op.extend_left} px "
+                     "(top, right, bottom, left)")
         fields = {"action": "edited", "when": op.time, "softwareAgent": agent, "changed": "/",
                   "parameters": f"inpainted {op.pixels_changed} pixels with {op.method_label}{model}{said}, "
                                 f"seed {op.seed}, mask sha256 {op.mask_sha256}"}

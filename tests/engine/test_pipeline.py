@@ -199,7 +199,7 @@ def test_thick_holes_blend_a_half_resolution_run_into_their_middle(tiny_model_fo
 
     calls = []
 
-    def fake_run(self, rgb, hole, embedding):
+    def fake_run(self, rgb, hole, embedding, latent_rng=None):
         calls.append(hole.shape)
         level = 0.8 if len(calls) == 3 else 0.2  # the full-size run and its mirror, then the half-size one
         return np.where(hole[:, :, None] > 0, level, rgb).astype(np.float32)
@@ -247,7 +247,7 @@ def test_a_quick_request_runs_the_model_once_per_scale(tiny_model_folder, monkey
 
     calls = []
 
-    def fake_run(self, rgb, hole, embedding):
+    def fake_run(self, rgb, hole, embedding, latent_rng=None):
         calls.append(hole.shape)
         return np.where(hole[:, :, None] > 0, 0.5, rgb).astype(np.float32)
 
@@ -274,7 +274,7 @@ def test_the_full_size_run_is_averaged_with_its_mirror_image(tiny_model_folder, 
     averaged with the fill of the mirrored crop, flipped back, so the lean cancels."""
     from restorer_app.engine import methods
 
-    def leaning_run(self, rgb, hole, embedding):
+    def leaning_run(self, rgb, hole, embedding, latent_rng=None):
         ramp = np.broadcast_to(np.linspace(0.0, 1.0, hole.shape[1], dtype=np.float32)[None, :, None], rgb.shape)
         return np.where(hole[:, :, None] > 0, ramp, rgb).astype(np.float32)
 
@@ -300,7 +300,7 @@ def test_each_model_run_of_a_fill_is_a_progress_step_and_a_cancel_point(tiny_mod
     calls = []
     real_run = methods.OnnxFill._run
 
-    def counted_run(self, rgb, hole, embedding):
+    def counted_run(self, rgb, hole, embedding, latent_rng=None):
         calls.append(hole.shape)
         return real_run(self, rgb, hole, embedding)
 
