@@ -96,6 +96,10 @@ class WindowActions:
         self.cancel_fill = a("&Cancel Fill", ["Esc"], icon="cancel", tip="Stop the running fill")
         self.accept = a("&Accept Fill", ["Return", "Enter"], icon="accept", tip="Keep the filled result")
         self.discard = a("&Discard Fill", ["Esc"], icon="discard", tip="Throw the filled result away")
+        self.variation_prev = a("&Previous Variation", ["Left", "Alt+Left"],
+                                tip="Review the previous of the fill's variations")
+        self.variation_next = a("&Next Variation", ["Right", "Alt+Right"],
+                                tip="Review the next of the fill's variations")
         # View
         self.split = a("&Split Before/After", ["Y"], icon="split",
                        tip="Compare before (left) and after (right) with a draggable divider", checkable=True)
@@ -132,4 +136,6 @@ class WindowActions:
         self.clear_proposal.setEnabled(editing and has_proposal)
         self.accept.setEnabled(reviewing)
         self.discard.setEnabled(reviewing)
+        self.variation_prev.setEnabled(False)  # the window enables them while variations are shown
+        self.variation_next.setEnabled(False)
         return editing

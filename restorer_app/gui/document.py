@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,8 @@ class PendingFill:
     request: InpaintRequest
     #: The detected damage the fill repairs (part of ``mask``), if any.
     proposal: DamageProposal | None = None
+    #: Which of several variations this is (from 1; 0: the only fill made).
+    variation: int = 0
 
     @property
     def undo_text(self) -> str:
@@ -238,13 +240,13 @@ class Document:
 
     # ---------------------------------------------------------------------- fills
 
-    def set_pending(self, result: FillResult, mask: np.ndarray, request: InpaintRequest) -> None:
+    def set_pending(self, result: FillResult, mask: np.ndarray, request: InpaintRequest, variation: int = 0) -> None:
         """The fill of ``mask`` for review; the proposal shown now is what it repairs (it was
         locked while the fill ran)."""
         if result.pixels.shape != self.image.pixels.shape or result.pixels.dtype != self.image.pixels.dtype:
             raise ValueError("A fill result must have the photograph's shape and precision.")
         repaired = self.detected.proposal if self.detected.marks_anything else None
-        self.pending = PendingFill(result, mask, request, repaired.snapshot() if repaired else None)
+        self.pending = PendingFill(result, mask, request, repaired.snapshot() if repaired else None, variation)
 
     def set_pending_restore(self, result: RestoreResult) -> None:
         """The restored photo for review."""
@@ -262,7 +264,7 @@ class Document:
         box = Box.around(pending.mask)
         if box is None:
             return None
-        operation = operation_for(pending.result, pending.request, pending.mask)
+        operation = replace(operation_for(pending.result, pending.request, pending.mask), variation=pending.variation)
         painted = self.mask[box.slices].copy()
         holes = np.ascontiguousarray(pending.mask[box.slices])
         return FillPatch(

@@ -214,8 +214,8 @@ class Editor(QObject):
 
     # --------------------------------------------------------------------- fills
 
-    def set_pending(self, result: FillResult, mask: np.ndarray, request: InpaintRequest) -> None:
-        self.document.set_pending(result, mask, request)
+    def set_pending(self, result: FillResult, mask: np.ndarray, request: InpaintRequest, variation: int = 0) -> None:
+        self.document.set_pending(result, mask, request, variation)
         self.pending_changed.emit()
 
     def set_pending_restore(self, result) -> None:

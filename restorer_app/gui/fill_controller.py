@@ -14,13 +14,15 @@ from restorer_app.engine.pipeline import FillResult, Inpainter, InpaintRequest
 from restorer_app.engine.registry import ModelEntry
 from restorer_app.engine.restoration import RestoreResult
 
-from .fill_worker import DetectWorker, FillJob, FillWorker, Worker
+from .fill_worker import DetectWorker, FillJob, FillWorker, VariationsWorker, Worker
 from .restore_worker import RestoreWorker
 
 
 class FillController(QObject):
     progress = Signal(float, str)
     returned = Signal(object, object, object)  # FillResult, the mask and the request it was computed from
+    #: One of several variations is ready: FillResult, mask, request (with its seed), its number from 1.
+    variation = Signal(object, object, object, int)
     detected = Signal(object)  # DamageMap
     restored = Signal(object)  # RestoreResult
     errored = Signal(object)
@@ -47,10 +49,21 @@ class FillController(QObject):
     def restoring(self) -> bool:
         return self.job is not None and isinstance(self.job.worker, RestoreWorker)
 
-    def start(self, image: RasterImage, mask: np.ndarray, request: InpaintRequest) -> None:
+    def start(self, image: RasterImage, mask: np.ndarray, request: InpaintRequest, variations: int = 1) -> None:
+        """Fill ``mask``; with ``variations`` > 1, that many times with seeds from the request's
+        on, each fill announced by ``variation`` as it is made (and ``returned`` not used)."""
         self._mask = mask.copy()  # the result belongs to this mask, whatever is painted next
         self._request = request  # and to this request, which its provenance record names
-        self._start(FillWorker(self.inpainter, image, self._mask, request))
+        if variations > 1:
+            worker = VariationsWorker(self.inpainter, image, self._mask, request, variations)
+            worker.variation.connect(self._relay_variation)
+            self._start(worker)
+        else:
+            self._start(FillWorker(self.inpainter, image, self._mask, request))
+
+    @property
+    def making_variations(self) -> bool:
+        return self.job is not None and isinstance(self.job.worker, VariationsWorker)
 
     def start_detection(self, model: ModelEntry, pixels: np.ndarray) -> None:
         """Find the damage in ``pixels`` with ``model`` (a ``detect`` model of the inpainter's registry)."""
@@ -98,12 +111,18 @@ class FillController(QObject):
     def _relay_returned(self, result: FillResult | DamageMap) -> None:
         if not self._from_current_job():
             return
+        if isinstance(result, list):  # variations: each was announced as it was made
+            return
         if isinstance(result, DamageMap):
             self.detected.emit(result)
         elif isinstance(result, RestoreResult):
             self.restored.emit(result)
         else:
             self.returned.emit(result, self._mask, self._request)
+
+    def _relay_variation(self, result: FillResult, number: int, request: InpaintRequest) -> None:
+        if self._from_current_job():
+            self.variation.emit(result, self._mask, request, number)
 
     def _relay_errored(self, error: BaseException) -> None:
         if self._from_current_job():

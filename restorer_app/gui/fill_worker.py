@@ -8,6 +8,7 @@ then exactly one of ``returned(result)``, ``errored(exception)`` or ``cancelled(
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -17,7 +18,7 @@ from restorer_app.engine.detection import DamageMap, detect_damage
 from restorer_app.engine.errors import OperationCancelled
 from restorer_app.engine.imageio import RasterImage
 from restorer_app.engine.pipeline import Inpainter, InpaintRequest
-from restorer_app.engine.progress import Progress
+from restorer_app.engine.progress import Progress, SubProgress
 from restorer_app.engine.registry import ModelRegistry
 from restorer_app.engine.runtime import Device
 
@@ -96,6 +97,42 @@ class FillWorker(Worker):
 
     def compute(self, progress: Progress) -> object:
         return self._inpainter.inpaint(self._image, self._mask, self._request, progress)
+
+
+class _VariationProgress(SubProgress):
+    """One variation's share of the job, its messages prefixed "Variation 2 of 4: "."""
+
+    def __init__(self, parent: Progress, number: int, count: int) -> None:
+        super().__init__(parent, (number - 1) / count, number / count)
+        self._prefix = f"Variation {number} of {count}: "
+
+    def report(self, fraction: float, message: str = "") -> None:
+        super().report(fraction, self._prefix + message)
+
+
+class VariationsWorker(Worker):
+    """Calls :meth:`Inpainter.inpaint` once per seed (the request's, then the next ones) and
+    announces each finished fill with ``variation(result, number, request)`` as soon as it is
+    made, so the first can be looked at while the others are computed. Returns the list."""
+
+    variation = Signal(object, int, object)
+
+    def __init__(self, inpainter: Inpainter, image: RasterImage, mask: np.ndarray, request: InpaintRequest,
+                 count: int) -> None:
+        super().__init__()
+        self._inpainter, self._image, self._mask, self._request = inpainter, image, mask, request
+        self.count = count
+
+    def compute(self, progress: Progress) -> object:
+        results = []
+        for number in range(1, self.count + 1):
+            request = replace(self._request, seed=self._request.seed + number - 1)
+            result = self._inpainter.inpaint(self._image, self._mask, request,
+                                             _VariationProgress(progress, number, self.count))
+            progress.check_cancelled()
+            self.variation.emit(result, number, request)
+            results.append(result)
+        return results
 
 
 class DetectWorker(Worker):

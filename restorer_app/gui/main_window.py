@@ -11,6 +11,7 @@ to the notice bar). Wiring every action in one place is what makes it a little o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
@@ -39,6 +40,7 @@ from .notice_bar import NoticeBar, WindowNotices
 from .operations import model_labels
 from .panel_widgets import scrolling
 from .restore_flow import RestoreFlow
+from .variation_flow import VariationFlow
 from .status_bar import StatusFields
 from .tool_panel import FillOptions, ToolPanel
 
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self.status = StatusFields(self.statusBar())
         self.detection = DetectFlow(self.editor, self.fills, self.inpainter.registry, self.panel.detect_section,
                                     self.statusBar(), self)
+        self.variations = VariationFlow(self.editor, self.fills, self.panel.variation_strip, self.statusBar(), self)
         self.restoration = RestoreFlow(self.editor, self.fills, self.inpainter.registry, self.panel.restore_section,
                                        self.layers, self.canvas, self.actions_, self.statusBar(), self)
 
@@ -143,6 +146,8 @@ class MainWindow(QMainWindow):
         a.clear_proposal.triggered.connect(lambda: self._run(editor.clear_proposal))
         a.accept.triggered.connect(self.accept_fill)
         a.discard.triggered.connect(self.discard_fill)
+        a.variation_prev.triggered.connect(lambda: self.variations.step(-1))
+        a.variation_next.triggered.connect(lambda: self.variations.step(+1))
         a.split.toggled.connect(canvas.set_split)
         a.zoom_fit.triggered.connect(canvas.fit)
         a.zoom_actual.triggered.connect(canvas.zoom_actual)
@@ -153,6 +158,7 @@ class MainWindow(QMainWindow):
         files.start_notice.connect(self.notices.keep)
         self.fills.progress.connect(self._on_fill_progress)
         self.fills.returned.connect(self._on_fill_returned)
+        self.fills.variation.connect(self._on_variation)
         self.fills.errored.connect(self._on_fill_errored)
         self.fills.cancelled.connect(self._on_fill_cancelled)
         self.fills.done.connect(self._on_fill_done)
@@ -229,12 +235,16 @@ class MainWindow(QMainWindow):
         if not self.editor.has_marked_damage:
             self.statusBar().showMessage("Nothing to fill: paint over the damage with the brush first.", 6000)
             return False
-        request = inpaint_request(self.panel.fill_options())
+        options = self.panel.fill_options()
+        # A discarded fill moves the seed on, so Fill again gives another variation.
+        request = replace(inpaint_request(options), seed=self.variations.next_seed)
         self.editor.locked = True
         self.notices.fill_started()
         self.panel.set_filling(True)
         # What is shown is what is filled: the painted strokes and the detected damage.
-        self.fills.start(document.image, document.repair_mask(), request)
+        mask = document.repair_mask()
+        self.variations.begin(options.variations, mask)
+        self.fills.start(document.image, mask, request, options.variations)
         self._update_actions()
         self.canvas.setFocus()  # or the next shortcut (Y for the split view) types into the description
         return True
@@ -278,13 +288,21 @@ class MainWindow(QMainWindow):
         if not self.fills.detecting and not self.fills.restoring:  # those steps show their own
             self.panel.set_progress(fraction, message)
 
-    def _on_fill_returned(self, result: FillResult, mask, request: InpaintRequest) -> None:
-        self.editor.set_pending(result, mask, request)
+    def _on_fill_returned(self, result: FillResult, mask, request: InpaintRequest, variation: int = 0) -> None:
+        self.editor.set_pending(result, mask, request, variation)
         self.status.show_device(result.placement.label, expected=False)
         self.notices.show_fill(result.notices)
         self.statusBar().showMessage(
             f"Filled {result.changed_pixels:,} pixels in {result.regions} region(s) with {result.method_label} "
             f"in {result.seconds:.1f} s. Enter accepts, Esc discards.", 10000)
+
+    def _on_variation(self, result: FillResult, mask, request: InpaintRequest, number: int) -> None:
+        if self.variations.add(result, mask, request, number):
+            self._on_fill_returned(result, mask, request, number)
+            self.statusBar().showMessage(
+                f"Variation 1 of {self.variations.count} is ready (seed {request.seed}); the others follow. "
+                "← → compare them, Enter accepts the one shown.", 10000)
+        self._update_actions()
 
     def _on_fill_errored(self, error: BaseException) -> None:
         if self.fills.detecting:
@@ -293,6 +311,12 @@ class MainWindow(QMainWindow):
             dialogs.show_error(self, error)
 
     def _on_fill_cancelled(self) -> None:
+        if self.variations.stopped_on_purpose:
+            return
+        document = self.editor.document
+        if document is not None and document.pending is not None:  # some variations were made
+            self.statusBar().showMessage("Stopped making variations; pick one of those made, or discard them.", 8000)
+            return
         self.statusBar().showMessage("Detection cancelled; nothing was proposed." if self.fills.detecting
                                      else "Restore cancelled; the photograph is unchanged." if self.fills.restoring
                                      else "Fill cancelled; the photograph is unchanged.", 5000)
@@ -312,6 +336,8 @@ class MainWindow(QMainWindow):
 
     def discard_fill(self) -> None:
         what = self._pending_name()
+        if what == "Fill":
+            self.variations.discarded()
         self.editor.discard_pending()
         self.statusBar().showMessage(f"{what} discarded.", 4000)
         self.canvas.setFocus()
@@ -390,6 +416,9 @@ class MainWindow(QMainWindow):
         self.actions_.restore.setEnabled(editing and self.restoration.available)
         self.actions_.preview_restore.setEnabled(editing and self.restoration.available)
         self.panel.set_reviewing(reviewing and self._pending_name() == "Fill")
+        choosing = reviewing and self.panel.variation_strip.count > 1
+        self.actions_.variation_prev.setEnabled(choosing)
+        self.actions_.variation_next.setEnabled(choosing)
         self.restoration.show_state(editing)
         if self.panel.detect_section is not None:
             self.panel.detect_section.set_editable(editing)

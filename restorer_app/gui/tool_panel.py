@@ -24,8 +24,11 @@ from .detect_section import DetectSection
 from .restore_section import RestoreSection
 from .operations import DETECT, REPAIR, RESTORE, offered_steps
 from .panel_widgets import ActionButton, JobProgress, heading, off_spin, separator, spin_row, step_heading
+from .variation_strip import VariationStrip
 
 MIN_BRUSH, MAX_BRUSH = 1, 500
+#: The most variations the panel offers of one fill.
+MAX_VARIATIONS = 8
 NO_TEXT_MODEL_TIP = ("No text-capable model is installed, so descriptions cannot be used. "
                      "The classical fills and the installed models repair from the surrounding pixels only.")
 METHOD_IGNORES_TEXT_TIP = "The selected method does not use descriptions; pick a text-capable model to use one."
@@ -41,6 +44,8 @@ class FillOptions:
     match_colour: bool
     grain: float
     quick: bool
+    #: How many fills to make with consecutive seeds, to pick one from (1: just the fill).
+    variations: int = 1
 
 
 def _models_box(labels: Sequence[str]) -> QWidget:
@@ -143,6 +148,11 @@ class ToolPanel(QWidget):
         layout.addWidget(self.match_colour_check)
         self.quick_check = QCheckBox("Quick fill (one model run)")
         layout.addWidget(self.quick_check)
+        self.variations_label = QLabel("Variations")
+        self.variations_spin = QSpinBox()
+        self.variations_spin.setRange(1, MAX_VARIATIONS)
+        self.variations_spin.setValue(1)
+        layout.addLayout(spin_row(self.variations_label, self.variations_spin))
         layout.addSpacing(4)
         self.fill_button = ActionButton(actions.fill, primary=True)
         self.fill_button.setMinimumHeight(40)
@@ -227,6 +237,8 @@ class ToolPanel(QWidget):
         row.addWidget(self.accept_button)
         row.addWidget(ActionButton(actions.discard))
         box.addLayout(row)
+        self.variation_strip = VariationStrip()
+        box.addWidget(self.variation_strip)
         hint = QLabel("Hold <b>\\</b> to see the photo before the fill. "
                       "Press <b>Y</b> for a split view with a draggable divider.")
         hint.setObjectName("hint")
@@ -268,6 +280,7 @@ class ToolPanel(QWidget):
             grain=self.grain_spin.value() / 100.0 if self.grain_spin.isEnabled() else 0.0,
             # Quick runs a learned model once per hole, not on the photo and its mirror image.
             quick=self.quick_check.isEnabled() and self.quick_check.isChecked(),
+            variations=self.variations_spin.value() if self.variations_spin.isEnabled() else 1,
         )
 
     def _description_in_force(self) -> str:
@@ -314,6 +327,12 @@ class ToolPanel(QWidget):
             "Classical fills run once anyway")
         self.grain_spin.setEnabled(learned)
         self.grain_label.setEnabled(learned)
+        self.variations_spin.setEnabled(learned)
+        self.variations_label.setEnabled(learned)
+        self.variations_spin.setToolTip(
+            "Make this many fills, each with the next seed, and pick one from previews of the hole (← →). "
+            "Torn edges and large losses differ most; small holes differ only in their texture" if learned else
+            "Classical fills give the same result every time")
         self.grain_spin.setToolTip(
             "Give the fill the fine texture of the photo around it, copied from nearby patches: up to this "
             "share of the surroundings' detail; off leaves the model's smooth fill" if learned else
