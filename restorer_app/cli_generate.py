@@ -65,8 +65,8 @@ def run_extend(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_outputs(jobs, synthesized=args.save_synthesized_mask, overwrite=args.overwrite, batch=batch)
     prepare_output_folders(jobs, create=batch)
     inpainter = Inpainter()
-    request = InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed, device=Device(args.device),
-                             grain=args.grain)
+    request = inpainter.for_extension(InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed,
+                                                     device=Device(args.device), grain=args.grain))
     max_pixels = None if args.max_megapixels is None else int(args.max_megapixels * 1e6)
     failures: list[tuple[Path, str]] = []
     shown: set[str] = set()

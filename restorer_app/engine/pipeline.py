@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -374,6 +374,17 @@ class Inpainter:
                            f"filled with {classical.label} to keep this large job fast; choose {method.label} as the "
                            "method to use the model everywhere.")
         return [p for p in passes if p.regions] + generation
+
+    def for_extension(self, request: InpaintRequest) -> InpaintRequest:
+        """``request`` for filling an extended canvas's band: ``auto`` names the default
+        generation model when it is usable (a band of any width has photo on one side only),
+        else stays ``auto``."""
+        if request.method.strip().lower() != AUTO:
+            return request
+        entry = self.registry.default_entry(ModelKind.GENERATE)
+        if entry is None or self.registry.problem(entry) is not None:
+            return request
+        return replace(request, method=entry.id)
 
     def _auto_generator(self, request: InpaintRequest, notices: list[str]) -> OnnxFill | None:
         """The default generation model as a fill for ``auto``, or None when none is installed

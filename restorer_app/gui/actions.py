@@ -100,6 +100,8 @@ class WindowActions:
                                 tip="Review the previous of the fill's variations")
         self.variation_next = a("&Next Variation", ["Right", "Alt+Right"],
                                 tip="Review the next of the fill's variations")
+        self.extend_canvas = a("E&xtend Canvas…", tip="Add margins around the photo and generate what continues it "
+                                                       "there; saved as a new file")
         # View
         self.split = a("&Split Before/After", ["Y"], icon="split",
                        tip="Compare before (left) and after (right) with a draggable divider", checkable=True)
@@ -121,7 +123,7 @@ class WindowActions:
         self.undo.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
         self.redo.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
         for action in (self.save, self.save_as, self.save_project, self.mask_grow, self.mask_shrink,
-                       self.mask_clear, self.mask_invert, self.mask_load, self.fill):
+                       self.mask_clear, self.mask_invert, self.mask_load, self.fill, self.extend_canvas):
             action.setEnabled(editing)
         for action in (self.mask_save, self.split, self.zoom_fit, self.zoom_actual, self.zoom_in, self.zoom_out,
                        self.show_mask, self.brush, self.eraser, self.size_down, self.size_up):

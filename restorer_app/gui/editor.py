@@ -145,6 +145,11 @@ class Editor(QObject):
         loaded = masks.load_mask(path, self.document.size)
         self._replace_mask("Load mask", lambda _: loaded)
 
+    def mark(self, mask: np.ndarray, text: str = "Mark the new band") -> None:
+        """Replace the mask by ``mask`` (the photo's size) as one undo step."""
+        if self.document is not None and mask.shape == self.document.mask.shape:
+            self._replace_mask(text, lambda _: mask)
+
     def _replace_mask(self, text: str, operation) -> None:
         if not self.can_edit_mask:
             return

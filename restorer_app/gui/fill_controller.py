@@ -14,7 +14,7 @@ from restorer_app.engine.pipeline import FillResult, Inpainter, InpaintRequest
 from restorer_app.engine.registry import ModelEntry
 from restorer_app.engine.restoration import RestoreResult
 
-from .fill_worker import DetectWorker, FillJob, FillWorker, VariationsWorker, Worker
+from .fill_worker import DetectWorker, Extension, FillJob, FillWorker, VariationsWorker, Worker
 from .restore_worker import RestoreWorker
 
 
@@ -25,6 +25,7 @@ class FillController(QObject):
     variation = Signal(object, object, object, int)
     detected = Signal(object)  # DamageMap
     restored = Signal(object)  # RestoreResult
+    extended = Signal(object)  # Extension
     errored = Signal(object)
     cancelled = Signal()
     #: The job's thread has ended; always last, whatever the outcome.
@@ -68,6 +69,10 @@ class FillController(QObject):
     def start_detection(self, model: ModelEntry, pixels: np.ndarray) -> None:
         """Find the damage in ``pixels`` with ``model`` (a ``detect`` model of the inpainter's registry)."""
         self._start(DetectWorker(self.inpainter.registry, model.id, pixels))
+
+    def start_job(self, worker: Worker) -> None:
+        """Run another kind of job (an ExtendWorker) on the window's one job thread."""
+        self._start(worker)
 
     def start_restore(self, worker: RestoreWorker) -> None:
         """Restore the whole photo (a RestoreWorker, which brings its model and options)."""
@@ -113,7 +118,9 @@ class FillController(QObject):
             return
         if isinstance(result, list):  # variations: each was announced as it was made
             return
-        if isinstance(result, DamageMap):
+        if isinstance(result, Extension):
+            self.extended.emit(result)
+        elif isinstance(result, DamageMap):
             self.detected.emit(result)
         elif isinstance(result, RestoreResult):
             self.restored.emit(result)

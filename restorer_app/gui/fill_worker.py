@@ -8,16 +8,17 @@ then exactly one of ``returned(result)``, ``errored(exception)`` or ``cancelled(
 from __future__ import annotations
 
 import weakref
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
+from restorer_app.engine.canvas import Margins, extend_canvas
 from restorer_app.engine.detection import DamageMap, detect_damage
 from restorer_app.engine.errors import OperationCancelled
 from restorer_app.engine.imageio import RasterImage
-from restorer_app.engine.pipeline import Inpainter, InpaintRequest
+from restorer_app.engine.pipeline import FillResult, Inpainter, InpaintRequest
 from restorer_app.engine.progress import Progress, SubProgress
 from restorer_app.engine.registry import ModelRegistry
 from restorer_app.engine.runtime import Device
@@ -133,6 +134,31 @@ class VariationsWorker(Worker):
             self.variation.emit(result, number, request)
             results.append(result)
         return results
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What an extension job gives back: the canvas, its band and the band's fill."""
+
+    canvas: RasterImage
+    band: np.ndarray
+    result: FillResult
+    margins: Margins
+    request: InpaintRequest
+
+
+class ExtendWorker(Worker):
+    """Puts the photo on the larger canvas and fills the band (one ``inpaint`` call)."""
+
+    def __init__(self, inpainter: Inpainter, image: RasterImage, margins: Margins, request: InpaintRequest) -> None:
+        super().__init__()
+        self._inpainter, self._image, self._margins, self._request = inpainter, image, margins, request
+
+    def compute(self, progress: Progress) -> Extension:
+        progress.report(0.0, "Extending the canvas…")
+        canvas, band = extend_canvas(self._image, self._margins)
+        result = self._inpainter.inpaint(canvas, band, self._inpainter.for_extension(self._request), progress)
+        return Extension(canvas, band, result, self._margins, self._request)
 
 
 class DetectWorker(Worker):

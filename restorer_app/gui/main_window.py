@@ -40,6 +40,7 @@ from .notice_bar import NoticeBar, WindowNotices
 from .operations import model_labels
 from .panel_widgets import scrolling
 from .restore_flow import RestoreFlow
+from .extend_flow import ExtendFlow
 from .variation_flow import VariationFlow
 from .status_bar import StatusFields
 from .tool_panel import FillOptions, ToolPanel
@@ -87,6 +88,9 @@ class MainWindow(QMainWindow):
         self.detection = DetectFlow(self.editor, self.fills, self.inpainter.registry, self.panel.detect_section,
                                     self.statusBar(), self)
         self.variations = VariationFlow(self.editor, self.fills, self.panel.variation_strip, self.statusBar(), self)
+        self.extension = ExtendFlow(self.editor, self.fills, self.statusBar(), self,
+                                    self.actions_.export_synthesized.isChecked)
+        self.extension.saved.connect(self._open_extended)
         self.restoration = RestoreFlow(self.editor, self.fills, self.inpainter.registry, self.panel.restore_section,
                                        self.layers, self.canvas, self.actions_, self.statusBar(), self)
 
@@ -146,6 +150,7 @@ class MainWindow(QMainWindow):
         a.clear_proposal.triggered.connect(lambda: self._run(editor.clear_proposal))
         a.accept.triggered.connect(self.accept_fill)
         a.discard.triggered.connect(self.discard_fill)
+        a.extend_canvas.triggered.connect(lambda: self.extend_canvas())
         a.variation_prev.triggered.connect(lambda: self.variations.step(-1))
         a.variation_next.triggered.connect(lambda: self.variations.step(+1))
         a.split.toggled.connect(canvas.set_split)
@@ -248,6 +253,24 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.canvas.setFocus()  # or the next shortcut (Y for the split view) types into the description
         return True
+
+    def extend_canvas(self, margins=None, path: str | Path | None = None) -> bool:
+        """Add margins (asked for unless given) and generate them in a worker thread; the result
+        is saved (to ``path``, or where the save dialog says) and opened."""
+        request = replace(inpaint_request(self.panel.fill_options()), seed=self.variations.next_seed)
+        started = self.extension.start(request, margins, Path(path) if path else None)
+        if started:
+            self.notices.fill_started()
+            self.panel.set_filling(True)
+            self._update_actions()
+        return started
+
+    def _open_extended(self, path: Path, band) -> None:
+        if self.files.open_path(path):
+            self.editor.mark(band)
+            self.statusBar().showMessage(f"Opened the extended photo {path.name}; the new band is marked: Fill with "
+                                         "Variations above 1 to pick another version, or Clear Mask to keep it.",
+                                         12000)
 
     def repair(self) -> bool:
         """Fill the detected damage (and the painted strokes) the way Fill does."""

@@ -15,7 +15,8 @@ from .operations import DETECT, REPAIR, RESTORE, Step
 def step_actions(a: WindowActions, step: Step) -> list[list[QAction]]:
     """The commands of one step of the work, in groups; a step without commands has none."""
     if step is REPAIR:
-        return [[a.fill, a.cancel_fill], [a.accept, a.discard], [a.variation_prev, a.variation_next]]
+        return [[a.fill, a.cancel_fill], [a.accept, a.discard], [a.variation_prev, a.variation_next],
+                [a.extend_canvas]]
     if step is RESTORE:
         return [[a.preview_restore, a.restore, a.cancel_restore]]
     if step is DETECT:

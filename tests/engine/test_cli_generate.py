@@ -98,7 +98,7 @@ def test_extend_adds_generated_margins_and_keeps_the_photo(models, torn):
     (op,) = record_of(folder / "wide.png")["operations"]
     assert op["action"] == "extend" and (op["extend_top"], op["extend_right"], op["extend_bottom"],
                                          op["extend_left"]) == (0, 40, 0, 10)
-    assert op["pixels_changed"] == 120 * 50 and op["generator_id"] == "tiny-generate"
+    assert op["pixels_changed"] == 120 * 50 and op["model_id"] == "tiny-generate"
     verify_output(folder / "wide.png")
     code, out, _ = run("verify", folder / "wide.png")
     assert code == 0 and "canvas extended by 0,40,0,10 px" in out

@@ -81,3 +81,32 @@ def test_classical_methods_make_one_fill(qtbot, generating):
     assert window.panel.fill_options().variations == 1
     run_fill(qtbot, window)
     assert window.panel.variation_strip.count == 0 and window.editor.document.pending.variation == 0
+
+
+def test_extend_canvas_saves_the_extended_photo_and_opens_it_with_the_band_marked(qtbot, generating, tmp_path,
+                                                                                   photo_file):
+    from PIL import Image
+
+    from restorer_app.engine.canvas import Margins
+    from restorer_app.engine.export import sidecar_path, verify_output
+
+    window = generating
+    assert window.panel.select_method("auto")
+    before = window.editor.document.image.pixels.copy()
+    target = tmp_path / "wider.png"
+    with qtbot.waitSignal(window.extension.saved, timeout=10_000):
+        assert window.extend_canvas(Margins(0, 20, 0, 12), target)
+    saved = np.asarray(Image.open(target))
+    assert saved.shape == (before.shape[0], before.shape[1] + 32, 3)
+    assert np.array_equal(saved[:, 12:12 + before.shape[1]], before)
+    import json
+    (op,) = json.loads(sidecar_path(target).read_text())["operations"]
+    assert op["action"] == "extend" and (op["extend_right"], op["extend_left"]) == (20, 12)
+    assert op["model_id"] == "tiny-generate"
+    verify_output(target)
+    qtbot.waitUntil(lambda: window.editor.document is not None and window.editor.document.path == target)
+    document = window.editor.document
+    assert document.size == saved.shape[:2]
+    band = np.zeros(document.size, bool)
+    band[:, :12] = band[:, -20:] = True
+    assert np.array_equal(document.mask > 0, band)

@@ -52,8 +52,8 @@ def test_the_bundled_models_put_restore_and_detect_before_repair(window):
     assert _step_titles(window.panel) == ["1\u2002Restore photo", "2\u2002Detect damage", "3\u2002Repair damage"]
     texts = _repair_menu_texts(window)
     assert texts.index("&Detect Damage") < texts.index("&Fill")  # the menu follows the order of work
-    assert texts[-8:] == ["&Fill", "&Cancel Fill", "—", "&Accept Fill", "&Discard Fill", "—",
-                          "&Previous Variation", "&Next Variation"]
+    assert texts[-10:] == ["&Fill", "&Cancel Fill", "—", "&Accept Fill", "&Discard Fill", "—",
+                           "&Previous Variation", "&Next Variation", "—", "E&xtend Canvas…"]
 
 
 def test_a_step_with_a_model_comes_in_the_order_of_work_and_the_steps_are_numbered(qtbot):
