@@ -47,48 +47,59 @@ def _ragged(rng: np.random.Generator, n: int, depth: float, side: float) -> np.n
 
 
 def _draw_border(canvas: np.ndarray, rng: np.random.Generator, side: float) -> None:
+    if rng.random() < 0.5:
+        _draw_corner(canvas, rng, side)
+    else:
+        _draw_strip(canvas, rng, side)
+
+
+def _draw_corner(canvas: np.ndarray, rng: np.random.Generator, side: float) -> None:
+    """A torn corner: a ragged line cutting the corner off."""
     h, w = canvas.shape
-    if rng.random() < 0.5:  # a torn corner: a ragged line cutting the corner off
-        a = side * rng.uniform(0.25, 0.65)
-        b = side * rng.uniform(0.25, 0.65)
-        n = 64
-        t = np.linspace(0.0, 1.0, n)
-        # from (a, 0) on the top edge to (0, b) on the left edge, bowed and ragged
-        bow = rng.uniform(-0.15, 0.25)
-        xs = a * (1 - t) + bow * side * np.sin(np.pi * t) * 0.5
-        ys = b * t + bow * side * np.sin(np.pi * t) * 0.5
-        jag = rng.normal(0.0, side * 0.008, (n, 2)) + np.cumsum(rng.normal(0, side * 0.004, (n, 2)), 0)
-        pts = np.stack([xs, ys], 1) + jag
-        pts = np.vstack([[0.0, 0.0], [pts[0, 0], 0.0], pts, [0.0, pts[-1, 1]]])
-        corner = int(rng.integers(0, 4))
-        if corner in (1, 2):
-            pts[:, 0] = w - pts[:, 0]
-        if corner in (2, 3):
-            pts[:, 1] = h - pts[:, 1]
-        cv2.fillPoly(canvas, [np.round(pts).astype(np.int32)], HOLE)
-    else:  # a strip torn off along one edge, part of its length or all of it
-        edge = int(rng.integers(0, 4))
-        length = w if edge < 2 else h
-        n = 48
-        span = rng.uniform(0.5, 1.0)
-        start = rng.uniform(0.0, 1.0 - span)
-        along = (start + span * np.linspace(0.0, 1.0, n)) * length
-        depth = _ragged(rng, n, side * rng.uniform(0.06, 0.22), side)
-        if span < 1.0:  # a partial strip tapers into the edge at its ends
-            depth *= np.sin(np.pi * np.linspace(0.0, 1.0, n)) ** 0.35
-        if edge == 0:
-            pts = np.stack([along, depth], 1)
-            ends = [[along[0], 0.0], [along[-1], 0.0]]
-        elif edge == 1:
-            pts = np.stack([along, h - depth], 1)
-            ends = [[along[0], h], [along[-1], h]]
-        elif edge == 2:
-            pts = np.stack([depth, along], 1)
-            ends = [[0.0, along[0]], [0.0, along[-1]]]
-        else:
-            pts = np.stack([w - depth, along], 1)
-            ends = [[w, along[0]], [w, along[-1]]]
-        cv2.fillPoly(canvas, [np.round(np.vstack([ends[0], pts, ends[1]])).astype(np.int32)], HOLE)
+    a = side * rng.uniform(0.25, 0.65)
+    b = side * rng.uniform(0.25, 0.65)
+    n = 64
+    t = np.linspace(0.0, 1.0, n)
+    # from (a, 0) on the top edge to (0, b) on the left edge, bowed and ragged
+    bow = rng.uniform(-0.15, 0.25)
+    xs = a * (1 - t) + bow * side * np.sin(np.pi * t) * 0.5
+    ys = b * t + bow * side * np.sin(np.pi * t) * 0.5
+    jag = rng.normal(0.0, side * 0.008, (n, 2)) + np.cumsum(rng.normal(0, side * 0.004, (n, 2)), 0)
+    pts = np.stack([xs, ys], 1) + jag
+    pts = np.vstack([[0.0, 0.0], [pts[0, 0], 0.0], pts, [0.0, pts[-1, 1]]])
+    corner = int(rng.integers(0, 4))
+    if corner in (1, 2):
+        pts[:, 0] = w - pts[:, 0]
+    if corner in (2, 3):
+        pts[:, 1] = h - pts[:, 1]
+    cv2.fillPoly(canvas, [np.round(pts).astype(np.int32)], HOLE)
+
+
+def _draw_strip(canvas: np.ndarray, rng: np.random.Generator, side: float) -> None:
+    """A strip torn off along one edge, part of its length or all of it."""
+    h, w = canvas.shape
+    edge = int(rng.integers(0, 4))
+    length = w if edge < 2 else h
+    n = 48
+    span = rng.uniform(0.5, 1.0)
+    start = rng.uniform(0.0, 1.0 - span)
+    along = (start + span * np.linspace(0.0, 1.0, n)) * length
+    depth = _ragged(rng, n, side * rng.uniform(0.06, 0.22), side)
+    if span < 1.0:  # a partial strip tapers into the edge at its ends
+        depth *= np.sin(np.pi * np.linspace(0.0, 1.0, n)) ** 0.35
+    if edge == 0:
+        pts = np.stack([along, depth], 1)
+        ends = [[along[0], 0.0], [along[-1], 0.0]]
+    elif edge == 1:
+        pts = np.stack([along, h - depth], 1)
+        ends = [[along[0], h], [along[-1], h]]
+    elif edge == 2:
+        pts = np.stack([depth, along], 1)
+        ends = [[0.0, along[0]], [0.0, along[-1]]]
+    else:
+        pts = np.stack([w - depth, along], 1)
+        ends = [[w, along[0]], [w, along[-1]]]
+    cv2.fillPoly(canvas, [np.round(np.vstack([ends[0], pts, ends[1]])).astype(np.int32)], HOLE)
 
 
 def _draw_large(canvas: np.ndarray, rng: np.random.Generator, side: float) -> None:
@@ -121,16 +132,22 @@ _DRAW = {GenerationFamily.BORDER: _draw_border, GenerationFamily.LARGE: _draw_la
          GenerationFamily.EXTEND: _draw_extend}
 
 
+#: The two shapes of ``border``, for evaluations that report them apart.
+BORDER_SHAPES = {"corner": _draw_corner, "strip": _draw_strip}
+
+
 def generation_mask(family: GenerationFamily, height: int, width: int, rng: np.random.Generator,
-                    attempts: int = 12) -> np.ndarray:
-    """One mask of ``family``, redrawn until its coverage is in the family's range (the last
-    draw, eroded to fit if it is too large, when every attempt misses)."""
+                    attempts: int = 12, shape: str | None = None) -> np.ndarray:
+    """One mask of ``family`` (of ``border``: only the ``shape`` "corner" or "strip" if given),
+    redrawn until its coverage is in the family's range (the last draw, eroded to fit if it is
+    too large, when every attempt misses)."""
     low, high = COVERAGE[family]
     side = float(min(height, width))
+    draw = BORDER_SHAPES[shape] if shape else _DRAW[family]
     mask = np.zeros((height, width), np.uint8)
     for _ in range(attempts):
         mask = np.zeros((height, width), np.uint8)
-        _DRAW[family](mask, rng, side)
+        draw(mask, rng, side)
         cover = np.count_nonzero(mask) / mask.size
         if low <= cover <= high:
             return mask

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLineEdit, QMainWindow,
                                QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget)
@@ -80,7 +80,8 @@ class MainWindow(QMainWindow):
         self.panel = ToolPanel(self.actions_, models)
         self.dock = QDockWidget("Tools", self)
         self.dock.setObjectName("toolsDock")
-        self.dock.setWidget(scrolling(self.panel))
+        self.panel_scroll = scrolling(self.panel)
+        self.dock.setWidget(self.panel_scroll)
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
@@ -268,9 +269,8 @@ class MainWindow(QMainWindow):
     def _open_extended(self, path: Path, band) -> None:
         if self.files.open_path(path):
             self.editor.mark(band)
-            self.statusBar().showMessage(f"Opened the extended photo {path.name}; the new band is marked: Fill with "
-                                         "Variations above 1 to pick another version, or Clear Mask to keep it.",
-                                         12000)
+            self.statusBar().showMessage(f"Opened {path.name}. The new band is marked: Fill makes other versions, "
+                                         "Clear Mask keeps this one.", 12000)
 
     def repair(self) -> bool:
         """Fill the detected damage (and the painted strokes) the way Fill does."""
@@ -313,6 +313,8 @@ class MainWindow(QMainWindow):
 
     def _on_fill_returned(self, result: FillResult, mask, request: InpaintRequest, variation: int = 0) -> None:
         self.editor.set_pending(result, mask, request, variation)
+        # The review box (and the variations strip in it) is at the panel's foot: bring it into view.
+        QTimer.singleShot(0, lambda: self.panel_scroll.ensureWidgetVisible(self.panel.review_box, 0, 0))
         self.status.show_device(result.placement.label, expected=False)
         self.notices.show_fill(result.notices)
         self.statusBar().showMessage(

@@ -11,6 +11,9 @@ One action per line; ``#`` starts a comment::
     denoise 0.5 | deblock auto | sharpen 0.2   (the Restore step's sliders, 0..1 or auto)
     colour on|off                preview  (waits for the preview of the visible part)
     restore                      (waits for the restored photo to review)
+    variations N                 next-variation | previous-variation
+    mask-file MASK               (replaces the mask)
+    extend T,R,B,L OUT           (Extend Canvas, saved to OUT; waits until it is opened)
     zoom FACTOR|fit
     save-project FILE            shot FILE  (a PNG of the window, to look at it)
     dump FOLDER                  (writes pixels.npy and mask.npy of the document now)
@@ -107,6 +110,22 @@ class ScriptRunner(QObject):
             _check(window.restore(), "the restore did not start")
             window.fill_done.connect(self._after_restore)
             return True
+        elif verb == "variations":
+            window.panel.variations_spin.setValue(int(args[0]))
+        elif verb in ("next-variation", "previous-variation"):
+            action = window.actions_.variation_next if verb == "next-variation" else window.actions_.variation_prev
+            _check(action.isEnabled(), f"'{verb}' is not possible now")
+            action.trigger()
+        elif verb == "mask-file":
+            _check(window.load_mask(args[0]), f"could not load the mask '{args[0]}'")
+        elif verb == "extend":
+            from restorer_app.engine.canvas import Margins
+
+            document = editor.document
+            margins = Margins.parse(args[0], *document.size)
+            _check(window.extend_canvas(margins, args[1]), "the extension did not start")
+            window.extension.saved.connect(self._after_extend)
+            return True
         elif verb == "zoom":
             window.canvas.fit() if args[0] == "fit" else window.canvas.set_zoom(float(args[0]))
         elif verb == "sensitivity":
@@ -145,6 +164,9 @@ class ScriptRunner(QObject):
             return
         QTimer.singleShot(0, self._step)
 
+    def _after_extend(self, _path, _band) -> None:
+        self._window.extension.saved.disconnect(self._after_extend)
+        QTimer.singleShot(0, self._step)
 
     def _after_preview(self, _box) -> None:
         self._window.restoration.preview_shown.disconnect(self._after_preview)
