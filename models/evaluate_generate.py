@@ -27,6 +27,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -93,8 +94,8 @@ def evaluate(models_dir: Path, data: Path, photos: int, long_side: int, timing: 
     with tempfile.TemporaryDirectory() as tmp:
         previous = Inpainter(ModelRegistry([without_generation(models_dir, Path(tmp))], factory))
         table: dict[str, dict[str, list]] = {f: {} for f in FAMILIES}
-        diversity: dict[str, dict[str, list]] = {f: {"std": [], "changed": [], "mean_vs_inpainter": []}
-                                                 for f in FAMILIES}
+        diversity: dict[str, dict[str, list]] = {f: {"std": [], "changed": [], "mean_vs_inpainter": [],
+                                                     "generated": []} for f in FAMILIES}
         steering: list[bool] = []
         for index, (name, rgb) in enumerate(validation_photos(data, long_side)[:photos]):
             height, width = rgb.shape[:2]
@@ -102,7 +103,12 @@ def evaluate(models_dir: Path, data: Path, photos: int, long_side: int, timing: 
             for family in FAMILIES:
                 mask = family_mask(family, height, width, index)
                 rows = table[family]
-                fills = [default.inpaint(image, mask, InpaintRequest(seed=s)).pixels for s in SEEDS]
+                results = [default.inpaint(image, mask, InpaintRequest(seed=s)) for s in SEEDS]
+                fills = [r.pixels for r in results]
+                diversity[family]["generated"].append(results[0].generated_pixels / max(1, results[0].changed_pixels)
+                                                      if results[0].generator else
+                                                      float(results[0].model is not None
+                                                            and results[0].model.kind.value == "generate"))
                 before = previous.inpaint(image, mask, InpaintRequest()).pixels
                 measured = {"default": scores(fills[0], rgb, mask), "inpainter": scores(before, rgb, mask)}
                 for algorithm, flag in (("telea", cv2.INPAINT_TELEA), ("ns", cv2.INPAINT_NS)):
@@ -136,7 +142,7 @@ def evaluate(models_dir: Path, data: Path, photos: int, long_side: int, timing: 
             for method, values in table[family].items()}
         result["families"][family]["diversity"] = {k: float(np.mean(v)) for k, v in diversity[family].items()}
     if timing:
-        result["timing"] = time_variations(default, data)
+        result["timing"] = [time_variations(default, data, size) for size in (512, 1024)]
     return result
 
 
@@ -159,8 +165,77 @@ def time_variations(inpainter, data: Path, size: int = 512) -> dict:
             firsts.append(time.perf_counter() - started)
         runs.append((firsts[0], firsts[-1]))
     first, total = np.median(np.array(runs), axis=0)
+    box = cv2.boundingRect(mask)
     return {"first": float(first), "four": float(total), "size": size,
-            "hole_share": float(np.count_nonzero(mask) / mask.size)}
+            "hole_share": float(np.count_nonzero(mask) / mask.size), "hole_box": [int(box[2]), int(box[3])]}
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    out = tile.copy()
+    cv2.rectangle(out, (0, 0), (min(out.shape[1], 10 + 8 * len(text)), 20), (0, 0, 0), -1)
+    cv2.putText(out, text, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def _crop_around(mask: np.ndarray, margin: int, limit: int) -> tuple[slice, slice]:
+    x, y, w, h = cv2.boundingRect(mask)
+    height, width = mask.shape
+    x0, y0 = max(0, x - margin), max(0, y - margin)
+    x1, y1 = min(width, x + w + margin), min(height, y + h + margin)
+    return slice(y0, min(y1, y0 + limit)), slice(x0, min(x1, x0 + limit))
+
+
+def pictures(models_dir: Path, data: Path, folder: Path, long_side: int = 1024) -> list[Path]:
+    """Pictures at 100 % for the card: per case the hole (grey), the default's fill (seed 0),
+    the inpainter's, and the truth; the variation strips (seeds 0-3) of a torn corner and of an
+    extended canvas."""
+    from restorer_app.engine.canvas import Margins, extend_canvas
+    from restorer_app.engine.imageio import ImageInfo, RasterImage
+    from restorer_app.engine.pipeline import InpaintRequest, Inpainter
+    from restorer_app.engine.registry import ModelRegistry
+
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = dict(validation_photos(data, long_side))
+    default = Inpainter(ModelRegistry([models_dir]))
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        previous = Inpainter(ModelRegistry([without_generation(models_dir, Path(tmp))]))
+        cases = [("corner", "lomiri-picosdeeuropa_by_Aitzol_Berasategi", "corners", 1),
+                 ("edge", "plasma-EveningGlow", "edges", 2),
+                 ("foliage", "gcompris-erase-meerkats", "large", 3),
+                 ("wood", "palapeli-european-honey-bee", "corners", 4)]
+        for name, photo, family, index in cases:
+            if photo not in photos:
+                continue
+            rgb = photos[photo]
+            mask = family_mask(family, *rgb.shape[:2], index)
+            image = RasterImage(rgb, ImageInfo("PNG", 8))
+            ys, xs = _crop_around(mask, 48, 420)
+            holed = rgb.copy()
+            holed[mask > 0] = 128
+            fills = [default.inpaint(image, mask, InpaintRequest(seed=s)).pixels for s in SEEDS]
+            before = previous.inpaint(image, mask, InpaintRequest()).pixels
+            row = [_label(holed[ys, xs], "hole"), _label(fills[0][ys, xs], "default (seed 0)"),
+                   _label(before[ys, xs], "inpainter only"), _label(rgb[ys, xs], "truth")]
+            strip = [_label(f[ys, xs], f"seed {s}") for s, f in zip(SEEDS, fills)]
+            picture = np.vstack([np.hstack(row), np.hstack(strip)])
+            path = folder / f"{name}.jpg"
+            cv2.imwrite(str(path), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+            written.append(path)
+        rgb = photos.get("lxqt-Valendas")
+        if rgb is not None:
+            rgb = np.ascontiguousarray(rgb[:, : rgb.shape[1] * 3 // 4])
+            margins = Margins(0, rgb.shape[1] // 4, 0, 0)
+            canvas, band = extend_canvas(RasterImage(rgb, ImageInfo("PNG", 8)), margins)
+            request = default.for_extension(InpaintRequest())
+            fills = [default.inpaint(canvas, band, replace(request, seed=s)).pixels for s in SEEDS]
+            ys, xs = slice(0, canvas.height), slice(max(0, rgb.shape[1] - 160), canvas.width)
+            strip = [_label(f[ys, xs], f"seed {s}") for s, f in zip(SEEDS, fills)]
+            path = folder / "extended-canvas.jpg"
+            picture = np.hstack(strip)
+            cv2.imwrite(str(path), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+            written.append(path)
+    return written
 
 
 def markdown(result: dict) -> str:
@@ -177,18 +252,19 @@ def markdown(result: dict) -> str:
                          f"{m['hole_psnr']:.2f} / {m['hole_ssim']:.3f} / —")
         lines.append(f"| {family} | " + " | ".join(cells) + " |")
     lines += ["", "Diversity over seeds 0-3 (the default):", "",
-              "| family | per-pixel std (levels) | hole changed > 10 levels | mean seed − inpainter (dB) |",
-              "|---|---|---|---|"]
+              "| family | hole given to the generation model | per-pixel std (levels) | hole changed > 10 levels "
+              "| mean seed − inpainter (dB) |", "|---|---|---|---|---|"]
     for family, methods in result["families"].items():
         d = methods["diversity"]
-        lines.append(f"| {family} | {d['std']:.1f} | {100 * d['changed']:.0f} % | {d['mean_vs_inpainter']:+.2f} |")
+        lines.append(f"| {family} | {100 * d['generated']:.0f} % | {d['std']:.1f} | {100 * d['changed']:.0f} % "
+                     f"| {d['mean_vs_inpainter']:+.2f} |")
     s = result["steering"]
     lines += ["", f"Descriptions: \"{PROMPTS[0]}\" gave a bluer fill than \"{PROMPTS[1]}\" in {s['moved']} of "
                   f"{s['cases']} corner, edge and extended-canvas holes."]
-    if "timing" in result:
-        t = result["timing"]
-        lines.append(f"Speed: 4 variations of a {t['size']}x{t['size']} photo with a torn corner "
-                     f"({100 * t['hole_share']:.0f} % of it) {t['four']:.2f} s, the first {t['first']:.2f} s.")
+    for t in result.get("timing", []):
+        lines.append(f"Speed: 4 variations of a torn corner ({t['hole_box'][0]}x{t['hole_box'][1]} px, "
+                     f"{100 * t['hole_share']:.0f} % of a {t['size']}x{t['size']} photo) {t['four']:.2f} s, "
+                     f"the first {t['first']:.2f} s.")
     return "\n".join(lines)
 
 
@@ -200,7 +276,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--long-side", type=int, default=512)
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--pictures", type=Path, help="write the card's pictures into this folder and stop")
     args = parser.parse_args(argv)
+    if args.pictures:
+        for path in pictures(args.models, args.data, args.pictures):
+            print(path)
+        return
     result = evaluate(args.models, args.data, args.photos, args.long_side, timing=not args.no_timing)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -43,11 +43,11 @@ class GenerateLossConfig(LossConfig):
     #: Fills per photo, each with its own latent code.
     samples: int = 2
     #: Weight of the mean hole L1 of all fills beside the best one's (keeps every code sane).
-    mean_l1: float = 0.05
-    diversity: float = 0.5
+    mean_l1: float = 0.1
+    diversity: float = 0.1
     #: Mean absolute difference (0-1 scale) between two codes' fills below which the
     #: diversity hinge pushes them apart.
-    diversity_target: float = 0.06
+    diversity_target: float = 0.03
     adversarial: float = 0.02
     feature_matching: float = 0.1
     adversarial_kind: str = "hinge"

@@ -206,7 +206,7 @@ def run_models(args: argparse.Namespace, out: TextIO) -> int:
         if status is ModelStatus.READY and registry.problem(entry) is not None:
             status = ModelStatus.CORRUPT
         default = " (default)" if ((entry.default and entry.kind is ModelKind.INPAINT)
-                                   or (entry.kind in (ModelKind.DETECT, ModelKind.RESTORE)
+                                   or (entry.kind in (ModelKind.DETECT, ModelKind.RESTORE, ModelKind.GENERATE)
                                        and registry.default_entry(entry.kind) is entry)) else ""
         rows.append((entry.id, entry.kind.value, entry.version, status.value, entry.name + default))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]

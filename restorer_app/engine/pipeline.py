@@ -54,9 +54,10 @@ AUTO_MODEL_BUDGET = {Device.CPU: 4_000_000, Device.CUDA: 60_000_000}
 DEFAULT_GRAIN = 0.6
 #: ``auto`` gives a hole to the generation model (kind ``generate``) when one is installed and
 #: the hole reaches the photo's edge and is at least this deep (pixels from the nearest known
-#: pixel): a torn corner, a missing strip, an extended canvas, where there is photo on one side
-#: only. Scratches and thin strokes that run off the edge stay with the inpainting model.
-GENERATE_EDGE_DEPTH = 12.0
+#: pixel, the photo's edge not counting as known): a torn corner, a missing strip, an extended
+#: canvas, where there is photo on one side only. Scratches and brush strokes up to about 48 px
+#: wide that run off the edge stay with the inpainting model.
+GENERATE_EDGE_DEPTH = 24.0
 #: ... or when it is this deep anywhere (a loss about twice as wide): little is around it that
 #: a continuation could follow, and more than one fill is right.
 GENERATE_DEPTH = 48.0
@@ -272,6 +273,7 @@ class Inpainter:
         # their surroundings (a caption there only shifted colours: MODEL_CARD).
         silent = np.zeros_like(embedding) if embedding is not None and request.prompt.strip() else None
         described = ignored = 0
+        size = (image.height, image.width)
         for current in passes:
             # Later passes see the earlier passes' fills as context.
             source = image.pixels if current is passes[0] else output
@@ -281,7 +283,7 @@ class Inpainter:
                 step = progress.sub(done / total, (done + share) / total)
                 wide, partly = None, False
                 if silent is not None and current.method.uses_text:
-                    wide = wide_part(region, DESCRIBED_RADIUS)
+                    wide = wide_part(region, DESCRIBED_RADIUS, size)
                     partly = not wide[region.holes].all()
                     described += bool(wide.any())
                     ignored += partly
@@ -290,7 +292,7 @@ class Inpainter:
                 elif wide is not None:  # two fills: with the description and without
                     filled = current.method.fill_region(source, current.mask, region, embedding, step.sub(0.0, 0.5))
                     plain = current.method.fill_region(source, current.mask, region, silent, step.sub(0.5, 1.0))
-                    filled = _follow_description(region, wide, filled, plain)
+                    filled = _follow_description(region, wide, filled, plain, size)
                 else:
                     filled = current.method.fill_region(source, current.mask, region, embedding, step)
                 if request.feather > 0:
@@ -403,7 +405,7 @@ class Inpainter:
 def needs_generation(region: Region, height: int, width: int) -> bool:
     """Whether ``auto`` gives ``region`` to the generation model: its holes reach the photo's
     edge at least :data:`GENERATE_EDGE_DEPTH` deep, or are :data:`GENERATE_DEPTH` deep."""
-    depth = inner_distance(region)
+    depth = inner_distance(region, (height, width))
     deepest = float(depth.max()) if depth.size else 0.0
     if deepest >= GENERATE_DEPTH:
         return True
@@ -414,10 +416,11 @@ def needs_generation(region: Region, height: int, width: int) -> bool:
                 or (box.y1 == height and holes[-1].any()) or (box.x1 == width and holes[:, -1].any()))
 
 
-def _follow_description(region: Region, wide: np.ndarray, described: np.ndarray, plain: np.ndarray) -> np.ndarray:
+def _follow_description(region: Region, wide: np.ndarray, described: np.ndarray, plain: np.ndarray,
+                        size: tuple[int, int] | None = None) -> np.ndarray:
     """The described fill in the wide parts of ``region``'s holes, handing over from the plain
     fill (made without the description) over the first :data:`DESCRIPTION_RAMP` pixels in from
     the edge; thin parts keep the plain fill."""
-    weight = (np.clip(inner_distance(region) / DESCRIPTION_RAMP, 0.0, 1.0) * wide)[:, :, None]
+    weight = (np.clip(inner_distance(region, size) / DESCRIPTION_RAMP, 0.0, 1.0) * wide)[:, :, None]
     mixed = plain.astype(np.float32) + weight * (described.astype(np.float32) - plain.astype(np.float32))
     return np.rint(mixed).astype(plain.dtype)

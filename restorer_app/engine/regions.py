@@ -134,18 +134,30 @@ def _coarse_any(binary: np.ndarray, cell: int) -> np.ndarray:
     return padded.reshape(rows, cell, cols, cell).any(axis=(1, 3)).astype(np.uint8)
 
 
-def inner_distance(region: Region) -> np.ndarray:
-    """Distance of each hole pixel of ``region`` to the nearest known pixel."""
+def inner_distance(region: Region, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Distance of each hole pixel of ``region`` to the nearest known pixel.
+
+    Without ``size`` the photo's edge counts as known; with the photo's (height, width) it does
+    not, so a torn corner or an extended canvas is as deep as its distance from the photo that
+    is left (a scratch that runs off the edge stays as thin as it is)."""
     # Pad with known pixels: OpenCV treats the image border as infinitely far away.
-    return cv2.distanceTransform(np.pad(region.holes.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    padded = np.pad(region.holes.astype(np.uint8), 1)
+    if size is not None:
+        box, (height, width) = region.box, size
+        for at_edge, side in ((box.y0 == 0, np.s_[0, :]), (box.y1 == height, np.s_[-1, :]),
+                              (box.x0 == 0, np.s_[:, 0]), (box.x1 == width, np.s_[:, -1])):
+            if at_edge:  # beyond the photo's edge: no known pixel, so as far as OpenCV's border
+                padded[side] = 1
+    return cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
 
 
-def wide_part(region: Region, radius: float) -> np.ndarray:
+def wide_part(region: Region, radius: float, size: tuple[int, int] | None = None) -> np.ndarray:
     """Box-shaped bool array: the hole pixels of ``region`` within about ``radius`` of a pixel
     that lies farther than ``radius`` from any known pixel (a morphological opening). What is
     left is thin damage - hairline scratches, cracks, dust specks up to about ``2 * radius``
-    pixels across, and a scratch's tail where it leaves a torn area."""
-    seeds = inner_distance(region) > radius
+    pixels across, and a scratch's tail where it leaves a torn area. ``size``: as for
+    :func:`inner_distance`."""
+    seeds = inner_distance(region, size) > radius
     if not seeds.any():
         return seeds
     reach = int(np.ceil(radius)) + 2

@@ -114,3 +114,10 @@ def test_extend_with_variations_and_bad_margins(models, torn):
     code, _, err = run("extend", folder / "torn.png", "--by", "1,2,3", "-o", folder / "bad.png")
     assert code == 1 and "1, 2 or 4 values" in err and len(err.strip().splitlines()) == 1
     assert not (folder / "bad.png").exists()
+
+
+def test_models_lists_the_generation_model_as_the_default_of_its_kind(models):
+    code, out, _ = run("models")
+    assert code == 0
+    (line,) = [row for row in out.splitlines() if row.startswith("tiny-generate")]
+    assert "generate" in line and "ready" in line and "(default)" in line

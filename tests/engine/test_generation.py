@@ -17,7 +17,7 @@ from restorer_app.engine.methods import latent_code
 from restorer_app.engine.pipeline import (GENERATE_DEPTH, GENERATE_EDGE_DEPTH, InpaintRequest, Inpainter,
                                           needs_generation)
 from restorer_app.engine.provenance import operation_for
-from restorer_app.engine.regions import regions_around_mask
+from restorer_app.engine.regions import inner_distance, regions_around_mask, wide_part
 from restorer_app.engine.registry import ModelRegistry
 
 
@@ -171,3 +171,17 @@ def test_an_extended_canvas_is_generated_and_the_photo_left_alone(both_models):
     assert result.generator is not None and result.generated_pixels == np.count_nonzero(mask)
     assert np.array_equal(photo_part(result.pixels, margins), photo)
     assert (result.pixels[mask > 0] != canvas.pixels[mask > 0]).any()
+
+
+def test_the_photo_edge_is_not_known_pixels_for_the_depth_of_a_border_hole():
+    """A 60 px band torn off the left edge is 60 px deep, so a description reaches into it;
+    a scratch running off the edge stays thin."""
+    band = np.zeros((200, 300), np.uint8)
+    band[:, :60] = 255
+    (region,) = regions_around_mask(band, 32)
+    assert inner_distance(region).max() < 32 <= inner_distance(region, (200, 300)).max()
+    assert not wide_part(region, 32).any() and wide_part(region, 32, (200, 300)).any()
+    scratch = np.zeros((200, 300), np.uint8)
+    cv2.line(scratch, (0, 50), (120, 90), 255, 5)
+    (region,) = regions_around_mask(scratch, 32)
+    assert inner_distance(region, (200, 300)).max() <= 4
