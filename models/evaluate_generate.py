@@ -97,6 +97,8 @@ def evaluate(models_dir: Path, data: Path, photos: int, long_side: int, timing: 
         diversity: dict[str, dict[str, list]] = {f: {"std": [], "changed": [], "mean_vs_inpainter": [],
                                                      "generated": []} for f in FAMILIES}
         steering: list[bool] = []
+        line: list[dict] = []
+        generator_id = _generation_model(models_dir)
         for index, (name, rgb) in enumerate(validation_photos(data, long_side)[:photos]):
             height, width = rgb.shape[:2]
             image = RasterImage(rgb, ImageInfo("PNG", 8))
@@ -113,6 +115,13 @@ def evaluate(models_dir: Path, data: Path, photos: int, long_side: int, timing: 
                 measured = {"default": scores(fills[0], rgb, mask), "inpainter": scores(before, rgb, mask)}
                 for algorithm, flag in (("telea", cv2.INPAINT_TELEA), ("ns", cv2.INPAINT_NS)):
                     measured[algorithm] = scores(cv2.inpaint(rgb, (mask > 0).astype(np.uint8), 3, flag), rgb, mask)
+                if generator_id is not None:
+                    alone = default.inpaint(image, mask, InpaintRequest(method=generator_id)).pixels
+                    measured["generation model"] = scores(alone, rgb, mask)
+                    depth, at_edge = _depth(mask)
+                    line.append({"family": family, "depth": depth, "edge": at_edge,
+                                 "psnr": measured["generation model"][0] - measured["inpainter"][0],
+                                 "texture": _difference(measured["generation model"][2], measured["inpainter"][2])})
                 patched = patchmatch_fill(rgb, mask)
                 if patched is not None:
                     measured["patchmatch"] = scores(patched, rgb, mask)
@@ -133,7 +142,7 @@ def evaluate(models_dir: Path, data: Path, photos: int, long_side: int, timing: 
                     steering.append(bool(bluer))
             print(f"  {index + 1}/{photos} {name}", file=sys.stderr)
     result = {"photos": photos, "long_side": long_side, "families": {}, "steering": {
-        "cases": len(steering), "moved": int(sum(steering))}}
+        "cases": len(steering), "moved": int(sum(steering))}, "line": line}
     for family in FAMILIES:
         result["families"][family] = {
             method: {"hole_psnr": float(np.mean([v[0] for v in values])),
@@ -144,6 +153,42 @@ def evaluate(models_dir: Path, data: Path, photos: int, long_side: int, timing: 
     if timing:
         result["timing"] = [time_variations(default, data, size) for size in (512, 1024)]
     return result
+
+
+def _generation_model(models_dir: Path) -> str | None:
+    data = json.loads((models_dir / "manifest.json").read_text(encoding="utf-8"))
+    return next((m["id"] for m in data["models"] if m.get("kind") == "generate"), None)
+
+
+def _depth(mask: np.ndarray) -> tuple[float, bool]:
+    """(deepest hole pixel's distance from the photo that is left, whether the hole reaches the
+    photo's edge), as the engine's needs_generation measures them."""
+    holes = (mask > 0).astype(np.uint8)
+    padded = np.pad(holes, 1, constant_values=1)
+    padded[1:-1, 1:-1] = holes
+    at_edge = bool(holes[0].any() or holes[-1].any() or holes[:, 0].any() or holes[:, -1].any())
+    return float(cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1].max()), at_edge
+
+
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or not (np.isfinite(a) and np.isfinite(b)) else float(a - b)
+
+
+def line_table(line: list[dict]) -> str:
+    """The generation model against the inpainter, per hole depth and whether it reaches the edge."""
+    bins = [(0, 24), (24, 48), (48, 96), (96, 10_000)]
+    rows = ["| hole | depth (px) | cases | hole-PSNR, generation − inpainter (dB) | texture distance, generation − inpainter |",
+            "|---|---|---|---|---|"]
+    for edge in (True, False):
+        for low, high in bins:
+            cases = [c for c in line if c["edge"] == edge and low <= c["depth"] < high]
+            if not cases:
+                continue
+            textures = [c["texture"] for c in cases if c["texture"] is not None]
+            texture = f"{np.mean(textures):+.2f}" if textures else "—"
+            rows.append(f"| {'reaches the edge' if edge else 'inside'} | {low}–{high if high < 10_000 else '…'} | "
+                        f"{len(cases)} | {np.mean([c['psnr'] for c in cases]):+.2f} | {texture} |")
+    return "\n".join(rows)
 
 
 def time_variations(inpainter, data: Path, size: int = 512) -> dict:
@@ -241,11 +286,11 @@ def pictures(models_dir: Path, data: Path, folder: Path, long_side: int = 1024) 
 def markdown(result: dict) -> str:
     lines = [f"On {result['photos']} validation photos at {result['long_side']} px, one mask per family "
              "(`python -m models.evaluate_generate`). hole-PSNR (dB) / hole-SSIM / texture distance:", "",
-             "| family | default | inpainter only | Telea | NS | PatchMatch | best of 4 |",
-             "|---|---|---|---|---|---|---|"]
+             "| family | default | inpainter only | generation model only | Telea | NS | PatchMatch | best of 4 |",
+             "|---|---|---|---|---|---|---|---|"]
     for family, methods in result["families"].items():
         cells = []
-        for method in ("default", "inpainter", "telea", "ns", "patchmatch", "best of 4"):
+        for method in ("default", "inpainter", "generation model", "telea", "ns", "patchmatch", "best of 4"):
             m = methods.get(method)
             cells.append("—" if m is None else f"{m['hole_psnr']:.2f} / {m['hole_ssim']:.3f} / "
                                                f"{m['texture']:.2f}" if m["texture"] is not None else
@@ -258,6 +303,9 @@ def markdown(result: dict) -> str:
         d = methods["diversity"]
         lines.append(f"| {family} | {100 * d['generated']:.0f} % | {d['std']:.1f} | {100 * d['changed']:.0f} % "
                      f"| {d['mean_vs_inpainter']:+.2f} |")
+    if result.get("line"):
+        lines += ["", "Where `auto`'s line is: the generation model alone against the inpainter alone, every hole "
+                      "of every family, by the hole's depth (from the photo that is left):", "", line_table(result["line"])]
     s = result["steering"]
     lines += ["", f"Descriptions: \"{PROMPTS[0]}\" gave a bluer fill than \"{PROMPTS[1]}\" in {s['moved']} of "
                   f"{s['cases']} corner, edge and extended-canvas holes."]
