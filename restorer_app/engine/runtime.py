@@ -90,7 +90,9 @@ class LoadedSession:
         return Placement(self.device, ONNX_RUNTIME)
 
 
-_CUDA_NOTICE = (
+#: What a job says when CUDA was wanted (``auto``) but the CPU runs it; the window says it
+#: once per run of the app and keeps it in the status bar.
+CUDA_FALLBACK_NOTICE = (
     "No usable NVIDIA GPU was found (the CUDA 13 and cuDNN 9 runtimes are needed); "
     "Restorer is running on the CPU."
 )
@@ -151,7 +153,7 @@ class SessionFactory:
                     "CUDA was requested but could not be started (an NVIDIA driver with CUDA 13 "
                     "and cuDNN 9 is needed); use --device cpu or auto."
                 )
-            notice = _CUDA_NOTICE
+            notice = CUDA_FALLBACK_NOTICE
         return LoadedSession(session, provider, notice)
 
 

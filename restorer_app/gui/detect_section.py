@@ -123,8 +123,7 @@ class DetectSection(QWidget):
         self.progress_box.setVisible(detecting)
         self.detect_button.setVisible(not detecting)
         if detecting:
-            self.progress_bar.setValue(0)
-            self.progress_label.setText("Starting…")
+            self.progress_box.start()
 
     def set_editable(self, editable: bool) -> None:
         """False while a fill or detection runs or a fill is reviewed: the proposal is locked then."""
@@ -136,8 +135,7 @@ class DetectSection(QWidget):
             widget.setEnabled(self._has_proposal and self._editable)
 
     def set_progress(self, fraction: float, message: str) -> None:
-        self.progress_bar.setValue(round(fraction * 1000))
-        self.progress_label.setText(message)
+        self.progress_box.show_progress(fraction, message, estimate=message != "Cancelling…")
 
     def show_proposal(self, threshold: float | None, share: float) -> None:
         """The proposal now (``threshold`` None: there is none) and the share of the photo it marks."""

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLin
 from restorer_app import __version__
 from restorer_app.engine.errors import RestorerError
 from restorer_app.engine.pipeline import AUTO, FillResult, Inpainter, InpaintRequest, MethodInfo
-from restorer_app.engine.runtime import Device
+from restorer_app.engine.runtime import CUDA_FALLBACK_NOTICE, Device
 
 from . import dialogs
 from .actions import WindowActions
@@ -66,15 +66,15 @@ class MainWindow(QMainWindow):
 
         self.canvas = CanvasView()
         self.layers = CanvasLayers(self.canvas)
-        self.notice_bar = NoticeBar()
-        self.notices = WindowNotices(self.notice_bar)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        column.addWidget(self.notice_bar)
         column.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
+        # Over the canvas, not in the layout: a notice coming or going never moves the photo.
+        self.notice_bar = NoticeBar(central)
+        self.notices = WindowNotices(self.notice_bar)
 
         models = model_labels(self.inpainter.registry)
         self.panel = ToolPanel(self.actions_, models)
@@ -315,7 +315,8 @@ class MainWindow(QMainWindow):
         self.editor.set_pending(result, mask, request, variation)
         # The review box (and the variations strip in it) is at the panel's foot: bring it into view.
         QTimer.singleShot(0, lambda: self.panel_scroll.ensureWidgetVisible(self.panel.review_box, 0, 0))
-        self.status.show_device(result.placement.label, expected=False)
+        self.status.show_device(result.placement.label, expected=False,
+                                fallback=CUDA_FALLBACK_NOTICE in result.notices)
         self.notices.show_fill(result.notices)
         self.statusBar().showMessage(
             f"Filled {result.changed_pixels:,} pixels in {result.regions} region(s) with {result.method_label} "

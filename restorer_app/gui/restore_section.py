@@ -181,12 +181,10 @@ class RestoreSection(QWidget):
         self.progress_box.setVisible(restoring)
         self.restore_button.setVisible(not restoring and not self.review_box.isVisible())
         if restoring:
-            self.progress_bar.setValue(0)
-            self.progress_label.setText("Starting…")
+            self.progress_box.start()
 
     def set_progress(self, fraction: float, message: str) -> None:
-        self.progress_bar.setValue(round(fraction * 1000))
-        self.progress_label.setText(message)
+        self.progress_box.show_progress(fraction, message, estimate=message != "Cancelling…")
 
     def set_reviewing(self, reviewing: bool, summary: str = "") -> None:
         self.review_box.setVisible(reviewing)

@@ -22,6 +22,7 @@ class StatusFields:
         self.zoom = self._field(bar, "Zoom")
         self.coverage = self._field(bar, "Share of the photo marked for filling")
         self.device = self._field(bar, "Where fills run: expected before the first fill, actual after it")
+        self._fallback = False  # a job found no usable NVIDIA GPU where CUDA was wanted
 
     @staticmethod
     def _field(bar: QStatusBar, tip: str) -> QLabel:
@@ -48,6 +49,13 @@ class StatusFields:
             percent = fraction * 100
             self.coverage.setText(f"Mask {percent:.1f} %" if percent == 0 or percent >= 0.1 else "Mask < 0.1 %")
 
-    def show_device(self, label: str, *, expected: bool) -> None:
-        self.device.setText(f"Expected device: {label}" if expected else f"Device: {label}")
+    def show_device(self, label: str, *, expected: bool, fallback: bool = False) -> None:
+        """``fallback``: CUDA was wanted but no usable NVIDIA GPU was found (said here for as
+        long as it holds, while the notice bar says it once)."""
+        text = f"Expected device: {label}" if expected else f"Device: {label}"
+        if fallback:
+            self._fallback = True
+        if self._fallback and "CPU" in label:
+            text += " · no usable NVIDIA GPU"
+        self.device.setText(text)
 

@@ -362,13 +362,11 @@ class ToolPanel(QWidget):
         self.progress_box.setVisible(filling)
         self.fill_button.setVisible(not filling)
         if filling:
-            self.progress_bar.setValue(0)
-            self.progress_label.setText("Starting…")
+            self.progress_box.start()
         self.method_combo.setEnabled(not filling)
 
     def set_progress(self, fraction: float, message: str) -> None:
-        self.progress_bar.setValue(round(fraction * 1000))
-        self.progress_label.setText(message)
+        self.progress_box.show_progress(fraction, message, estimate=message != "Cancelling…")
 
     def set_reviewing(self, reviewing: bool) -> None:
         self.review_box.setVisible(reviewing)

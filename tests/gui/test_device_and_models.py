@@ -52,8 +52,12 @@ def test_cuda_that_does_not_start_is_a_notice_in_the_window(qtbot, settings, tin
     window = _window(qtbot, settings, tiny_models)
     assert window.open_path(photo_file, mask_file) and window.panel.select_method("auto")
     run_fill(qtbot, window)
-    assert window.status.device.text() == "Device: CPU (ONNX Runtime)"
+    assert window.status.device.text() == "Device: CPU (ONNX Runtime) · no usable NVIDIA GPU"
     assert "running on the CPU" in window.notice_bar.text
+    window.discard_fill()
+    run_fill(qtbot, window)  # said once per run; the status bar keeps saying it
+    assert "running on the CPU" not in window.notice_bar.text
+    assert window.status.device.text().endswith("no usable NVIDIA GPU")
     window.discard_fill()
     window.close()
 
