@@ -33,7 +33,8 @@ _DIVIDER_GRAB = 10  # screen pixels either side of the divider that pick it up
 
 
 class CanvasView(QGraphicsView):
-    stroke_started = Signal(float, float)
+    #: x, y in photo pixels, and whether Shift was held (a straight line from the last stroke's end).
+    stroke_started = Signal(float, float, bool)
     stroke_moved = Signal(float, float)
     stroke_finished = Signal()
     zoom_changed = Signal(float)
@@ -309,7 +310,8 @@ class CanvasView(QGraphicsView):
         elif button == Qt.MouseButton.LeftButton and self._painting_enabled and self.has_image:
             self._stroking = True
             point = self._to_scene(pos)
-            self.stroke_started.emit(point.x(), point.y())
+            straight = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.stroke_started.emit(point.x(), point.y(), straight)
         else:
             super().mousePressEvent(event)
             return

@@ -45,11 +45,13 @@ class Editor(QObject):
         self._excluding: BrushStroke | None = None  # the eraser's stroke on the proposal
         self._threshold_before: float | None = None  # while the sensitivity slider is held
         self._mask_count = 0  # nonzero mask pixels, kept up to date patch by patch
+        self._last_point: tuple[float, float] | None = None  # where the last stroke ended (Shift-click)
 
     # ------------------------------------------------------------------ document
 
     def set_document(self, document: Document | None) -> None:
         self._stroke = self._excluding = None
+        self._last_point = None
         self._threshold_before = None
         self.locked = False
         self.undo_stack.clear()
@@ -87,19 +89,27 @@ class Editor(QObject):
 
     # --------------------------------------------------------------------- brush
 
-    def begin_stroke(self, x: float, y: float, diameter: float, erase: bool) -> None:
+    def begin_stroke(self, x: float, y: float, diameter: float, erase: bool, from_last: bool = False) -> None:
+        """Start a brush or eraser stroke at (x, y); ``from_last`` (Shift-click, as in Photoshop,
+        GIMP and Krita) starts it where the previous stroke ended, so it paints a straight line
+        from there to (x, y)."""
         if not self.can_edit_mask:
             return
+        start = self._last_point if from_last and self._last_point is not None else None
         self._stroke = BrushStroke(self.document.mask, diameter, 0 if erase else masks.FILL)
         proposal = self.proposal
         # The eraser also takes pixels out of detected damage, for every threshold (see proposal.py).
         self._excluding = BrushStroke(proposal.excluded, diameter, masks.FILL) if erase and proposal else None
         self._stroke_text = "Eraser stroke" if erase else "Brush stroke"
+        if start is not None:
+            self._stroke_text = "Straight eraser stroke" if erase else "Straight brush stroke"
+            self.continue_stroke(*start)
         self.continue_stroke(x, y)
 
     def continue_stroke(self, x: float, y: float) -> None:
         if self._stroke is None:
             return
+        self._last_point = (x, y)
         box = self._stroke.add_point(x, y)
         if box is not None:
             self.mask_changed.emit(box)

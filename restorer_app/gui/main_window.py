@@ -419,8 +419,9 @@ class MainWindow(QMainWindow):
         # Until a fill with this method ran, all we can show is where it is expected to run.
         self.status.show_device(self._expected_device(method), expected=True)
 
-    def _begin_stroke(self, x: float, y: float) -> None:
-        self.editor.begin_stroke(x, y, self.panel.brush_size, erase=self.actions_.eraser.isChecked())
+    def _begin_stroke(self, x: float, y: float, straight: bool = False) -> None:
+        self.editor.begin_stroke(x, y, self.panel.brush_size, erase=self.actions_.eraser.isChecked(),
+                                 from_last=straight)
 
     # ----------------------------------------------------------------- helpers
 
