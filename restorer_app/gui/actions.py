@@ -59,8 +59,10 @@ class WindowActions:
         self.brush = a("&Brush", ["B"], icon="brush", tip="Paint over damage to mark it for filling",
                        checkable=True)
         self.eraser = a("&Eraser", ["E"], icon="eraser", tip="Remove marking from the mask", checkable=True)
+        self.heal = a("Spot &Healing Brush", ["J"], icon="fill", checkable=True,
+                      tip="Click a speck or paint over a short scratch: it is filled as soon as you let go")
         self.tools = QActionGroup(parent)
-        for tool in (self.brush, self.eraser):
+        for tool in (self.brush, self.eraser, self.heal):
             self.tools.addAction(tool)
         self.brush.setChecked(True)
         self.size_down = a("Smaller Brush", ["["], tip="Make the brush smaller")
@@ -126,7 +128,7 @@ class WindowActions:
                        self.mask_clear, self.mask_invert, self.mask_load, self.fill, self.extend_canvas):
             action.setEnabled(editing)
         for action in (self.mask_save, self.split, self.zoom_fit, self.zoom_actual, self.zoom_in, self.zoom_out,
-                       self.show_mask, self.brush, self.eraser, self.size_down, self.size_up):
+                       self.show_mask, self.brush, self.eraser, self.heal, self.size_down, self.size_up):
             action.setEnabled(has_document)
         self.cancel_fill.setEnabled(filling and not detecting and not restoring)
         self.cancel_restore.setEnabled(restoring)

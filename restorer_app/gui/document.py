@@ -104,6 +104,9 @@ class FillPatch:
     painted_before: np.ndarray | None = None
     #: The detected damage the fill repaired: applying the fill clears it, undoing brings it back.
     proposal_before: DamageProposal | None = None
+    #: The mask inside ``box`` once the fill is applied; None clears the box. A spot heal
+    #: clears only its own stroke, so strokes painted meanwhile for a later fill stay.
+    mask_after: np.ndarray | None = None
 
 
 def fill_step(patch: FillPatch) -> FillStep:
@@ -278,6 +281,28 @@ class Document:
             proposal_before=pending.proposal,
         )
 
+    def take_heal_patch(self, stroke_before: np.ndarray, stroke_box: Box) -> FillPatch | None:
+        """The spot heal under review as a patch that, applied, clears only its own stroke and,
+        undone, gives back the mask as it was before the stroke (``stroke_before``, the mask in
+        ``stroke_box`` then), keeping whatever was painted around it meanwhile."""
+        pending = self.pending
+        patch = self.take_pending_patch()
+        if patch is None or pending is None:
+            return patch
+        box = patch.box
+        now = self.mask[box.slices].copy()
+        holes = pending.mask[box.slices] > 0
+        after = now.copy()
+        after[holes] = 0
+        before = now.copy()
+        inside = stroke_box.intersection(box)
+        if inside is not None:
+            region = (slice(inside.y0 - box.y0, inside.y1 - box.y0), slice(inside.x0 - box.x0, inside.x1 - box.x0))
+            old = stroke_before[inside.y0 - stroke_box.y0:inside.y1 - stroke_box.y0,
+                                inside.x0 - stroke_box.x0:inside.x1 - stroke_box.x0]
+            before[region] = np.where(holes[region], old, before[region])
+        return replace(patch, painted_before=before, mask_after=after)
+
     def _restore_patch(self, result: RestoreResult) -> FillPatch | None:
         changed = changed_pixels(self.image.pixels, result.pixels)
         box = Box.around(changed)
@@ -297,7 +322,7 @@ class Document:
         if patch.operation.is_restore:
             self._applied.append(patch)
             return
-        self.mask[patch.box.slices] = 0
+        self.mask[patch.box.slices] = 0 if patch.mask_after is None else patch.mask_after
         if patch.proposal_before is not None:
             self.detected.set(None)
         self._applied.append(patch)

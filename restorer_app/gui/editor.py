@@ -119,20 +119,33 @@ class Editor(QObject):
                 self.document.detected.refresh(excluded)
                 self.proposal_changed.emit(excluded)
 
-    def end_stroke(self) -> None:
+    def end_stroke(self, undoable: bool = True) -> MaskPatch | None:
+        """End the stroke; it becomes an undo step unless ``undoable`` is False (a spot heal's
+        stroke, whose undo step is the heal). Returns what it painted."""
         stroke, self._stroke = self._stroke, None
         excluding, self._excluding = self._excluding, None
         if stroke is None:
-            return
+            return None
         patch = stroke.finish()
         excluded = excluding.finish() if excluding is not None else None
         if patch is None and excluded is None:
-            return
+            return None
         if patch is not None:
             # The stroke is already on the mask, so count it here; the command's first redo
             # rewrites the same pixels and changes no count.
             self._mask_count += int(np.count_nonzero(patch.after)) - int(np.count_nonzero(patch.before))
-        self.undo_stack.push(MaskPatchCommand(self, self._stroke_text, patch, excluded))
+        if undoable or patch is None:
+            self.undo_stack.push(MaskPatchCommand(self, self._stroke_text, patch, excluded))
+        return patch
+
+    def accept_heal(self, stroke: MaskPatch) -> None:
+        """Accept the spot heal under review as one undo step that also takes back its stroke."""
+        if self.document is None or self.document.pending is None:
+            return
+        patch = self.document.take_heal_patch(stroke.before, stroke.box)
+        self.pending_changed.emit()
+        if patch is not None:
+            self.undo_stack.push(AcceptFillCommand(self, "Spot heal", patch))
 
     # ----------------------------------------------------------- mask operations
 

@@ -33,6 +33,7 @@ from .detect_flow import DetectFlow
 from .document import PendingRestore
 from .editor import Editor
 from .file_flow import FileFlow, openable_drop
+from .heal_flow import HealFlow
 from .fill_controller import FillController
 from .fill_worker import FillJob
 from .menus import build_menus, build_toolbar
@@ -88,6 +89,9 @@ class MainWindow(QMainWindow):
         self.status = StatusFields(self.statusBar())
         self.detection = DetectFlow(self.editor, self.fills, self.inpainter.registry, self.panel.detect_section,
                                     self.statusBar(), self)
+        self.healing = HealFlow(self.editor, self.fills, self.statusBar(),
+                                lambda: inpaint_request(self.panel.fill_options()),
+                                lambda: self.panel.review_heals_check.isChecked(), self)
         self.variations = VariationFlow(self.editor, self.fills, self.panel.variation_strip, self.statusBar(), self)
         self.extension = ExtendFlow(self.editor, self.fills, self.statusBar(), self,
                                     self.actions_.export_synthesized.isChecked)
@@ -163,7 +167,7 @@ class MainWindow(QMainWindow):
         files.message.connect(self.statusBar().showMessage)
         files.start_notice.connect(self.notices.keep)
         self.fills.progress.connect(self._on_fill_progress)
-        self.fills.returned.connect(self._on_fill_returned)
+        self.fills.returned.connect(self._on_job_returned)
         self.fills.variation.connect(self._on_variation)
         self.fills.errored.connect(self._on_fill_errored)
         self.fills.cancelled.connect(self._on_fill_cancelled)
@@ -171,7 +175,7 @@ class MainWindow(QMainWindow):
 
         canvas.stroke_started.connect(self._begin_stroke)
         canvas.stroke_moved.connect(editor.continue_stroke)
-        canvas.stroke_finished.connect(editor.end_stroke)
+        canvas.stroke_finished.connect(self._end_stroke)
         canvas.zoom_changed.connect(self.status.show_zoom)
         panel.brush_size_changed.connect(canvas.set_brush_diameter)
         panel.method_changed.connect(self._on_method_changed)
@@ -311,6 +315,12 @@ class MainWindow(QMainWindow):
         if not self.fills.detecting and not self.fills.restoring:  # those steps show their own
             self.panel.set_progress(fraction, message)
 
+    def _on_job_returned(self, result: FillResult, mask, request: InpaintRequest) -> None:
+        if self.healing.owns_job:
+            self.healing.take(result, mask, request)
+        else:
+            self._on_fill_returned(result, mask, request)
+
     def _on_fill_returned(self, result: FillResult, mask, request: InpaintRequest, variation: int = 0) -> None:
         self.editor.set_pending(result, mask, request, variation)
         # The review box (and the variations strip in it) is at the panel's foot: bring it into view.
@@ -331,12 +341,20 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_fill_errored(self, error: BaseException) -> None:
+        if self.healing.owns_job:
+            self.healing.failed()
+            dialogs.show_error(self, error)
+            return
         if self.fills.detecting:
             self.notices.detection_failed(dialogs.error_sentence(error))
         else:
             dialogs.show_error(self, error)
 
     def _on_fill_cancelled(self) -> None:
+        if self.healing.owns_job:
+            self.healing.failed()
+            self.statusBar().showMessage("Spot heal cancelled; its stroke was taken back.", 5000)
+            return
         if self.variations.stopped_on_purpose:
             return
         document = self.editor.document
@@ -355,12 +373,18 @@ class MainWindow(QMainWindow):
         self.fill_done.emit()
 
     def accept_fill(self) -> None:
+        if self.healing.accept_reviewed():
+            self.canvas.setFocus()
+            return
         what = self._pending_name()
         self.editor.accept_pending()
         self.statusBar().showMessage(f"{what} accepted. Ctrl+Z undoes it.", 4000)
         self.canvas.setFocus()
 
     def discard_fill(self) -> None:
+        if self.healing.discard_reviewed():
+            self.canvas.setFocus()
+            return
         what = self._pending_name()
         if what == "Fill":
             self.variations.discarded()
@@ -419,6 +443,15 @@ class MainWindow(QMainWindow):
         # Until a fill with this method ran, all we can show is where it is expected to run.
         self.status.show_device(self._expected_device(method), expected=True)
 
+    def _end_stroke(self) -> None:
+        if self.actions_.heal.isChecked():
+            stroke = self.editor.end_stroke(undoable=False)
+            if stroke is not None:
+                self.healing.submit(stroke)
+                self._update_actions()
+        else:
+            self.editor.end_stroke()
+
     def _begin_stroke(self, x: float, y: float, straight: bool = False) -> None:
         self.editor.begin_stroke(x, y, self.panel.brush_size, erase=self.actions_.eraser.isChecked(),
                                  from_last=straight)
@@ -449,7 +482,9 @@ class MainWindow(QMainWindow):
         self.restoration.show_state(editing)
         if self.panel.detect_section is not None:
             self.panel.detect_section.set_editable(editing)
-        self.canvas.set_painting_enabled(editing)
+        # Spot heals run one after another while the next speck is clicked.
+        healing = self.healing.busy and document is not None and document.pending is None
+        self.canvas.set_painting_enabled(editing or healing)
 
     def _show_about(self) -> None:
         dialogs.tell(self, "About Restorer",

@@ -120,7 +120,11 @@ class ToolPanel(QWidget):
         tools.addWidget(ActionButton(actions.brush))
         tools.addWidget(ActionButton(actions.eraser))
         layout.addLayout(tools)
+        layout.addWidget(ActionButton(actions.heal))
         layout.addLayout(self._build_size_row())
+        self.review_heals_check = QCheckBox("Review each heal")
+        self.review_heals_check.setToolTip("Show each spot heal for Accept or Discard instead of keeping it at once")
+        layout.addWidget(self.review_heals_check)
 
         layout.addWidget(separator())
         layout.addWidget(heading("Mask"))
