@@ -273,6 +273,7 @@ class MainWindow(QMainWindow):
     def _open_extended(self, path: Path, band) -> None:
         if self.files.open_path(path):
             self.editor.mark(band)
+            self.variations.skip_most_likely()
             self.statusBar().showMessage(f"Opened {path.name}. The new band is marked: Fill makes other versions, "
                                          "Clear Mask keeps this one.", 12000)
 

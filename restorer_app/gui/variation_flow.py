@@ -91,6 +91,11 @@ class VariationFlow(QObject):
         index = min(max(numbers.index(current) + delta, 0), len(numbers) - 1) if current in numbers else 0
         self._strip.select(numbers[index])
 
+    def skip_most_likely(self) -> None:
+        """The next Fill should give an alternative, not the most likely fill again (the
+        extended canvas just opened has it already)."""
+        self._next_seed = max(self._next_seed, 1)
+
     def discarded(self) -> None:
         """The fill under review was thrown away: the next Fill starts from new seeds."""
         self._next_seed += max(1, self._count)

@@ -44,10 +44,16 @@ def _corner_and_scratch(height: int = 240, width: int = 320) -> tuple[np.ndarray
     return corner | scratch, corner, scratch
 
 
+def test_seed_zero_is_the_inpainters_most_likely_fill_everywhere(both_models):
+    mask, _, _ = _corner_and_scratch()
+    result = Inpainter(ModelRegistry([both_models])).inpaint(_raster(make_photo(240, 320)), mask, InpaintRequest())
+    assert result.generator is None and result.generated_pixels == 0 and result.model.id == "tiny"
+
+
 def test_auto_gives_a_torn_corner_to_the_generation_model_and_a_scratch_to_the_inpainter(both_models):
     mask, corner, scratch = _corner_and_scratch()
     photo = make_photo(240, 320)
-    result = Inpainter(ModelRegistry([both_models])).inpaint(_raster(photo), mask, InpaintRequest())
+    result = Inpainter(ModelRegistry([both_models])).inpaint(_raster(photo), mask, InpaintRequest(seed=1))
     assert result.generator is not None and result.generator.id == "tiny-generate"
     assert result.model.id == "tiny"
     assert result.generated_pixels == np.count_nonzero(corner)
@@ -55,7 +61,7 @@ def test_auto_gives_a_torn_corner_to_the_generation_model_and_a_scratch_to_the_i
     assert result.method_label == "Tiny test model 0.1 + Tiny generation model 0.1"
     assert any("another seed gives another variation" in n for n in result.notices)
     assert np.array_equal(result.pixels[mask == 0], photo[mask == 0])
-    operation = operation_for(result, InpaintRequest(), mask)
+    operation = operation_for(result, InpaintRequest(seed=1), mask)
     assert (operation.generator_id, operation.pixels_generated) == ("tiny-generate", np.count_nonzero(corner))
 
 
@@ -82,7 +88,8 @@ def test_without_a_generation_model_auto_fills_everything_with_the_inpainter(tin
 def test_a_damaged_generation_model_is_said_and_the_inpainter_fills_instead(both_models):
     (both_models / "generate.onnx").write_bytes(b"not a model")
     mask, _, _ = _corner_and_scratch()
-    result = Inpainter(ModelRegistry([both_models])).inpaint(_raster(make_photo(240, 320)), mask, InpaintRequest())
+    result = Inpainter(ModelRegistry([both_models])).inpaint(_raster(make_photo(240, 320)), mask,
+                                                             InpaintRequest(seed=1))
     assert result.generator is None
     assert any("filled with the inpainting model instead" in n for n in result.notices)
 
@@ -167,8 +174,12 @@ def test_an_extended_canvas_is_generated_and_the_photo_left_alone(both_models):
     photo = make_photo(120, 160)
     margins = Margins(0, 40, 0, 40)
     canvas, mask = extend_canvas(_raster(photo), margins)
-    result = Inpainter(ModelRegistry([both_models])).inpaint(canvas, mask, InpaintRequest())
-    assert result.generator is not None and result.generated_pixels == np.count_nonzero(mask)
+    inpainter = Inpainter(ModelRegistry([both_models]))
+    assert inpainter.for_extension(InpaintRequest()).method == "auto"  # seed 0: the most likely fill
+    request = inpainter.for_extension(InpaintRequest(seed=2))
+    assert request.method == "tiny-generate"
+    result = inpainter.inpaint(canvas, mask, request)
+    assert result.model.id == "tiny-generate" and result.changed_pixels == np.count_nonzero(mask)
     assert np.array_equal(photo_part(result.pixels, margins), photo)
     assert (result.pixels[mask > 0] != canvas.pixels[mask > 0]).any()
 

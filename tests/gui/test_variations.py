@@ -102,7 +102,7 @@ def test_extend_canvas_saves_the_extended_photo_and_opens_it_with_the_band_marke
     import json
     (op,) = json.loads(sidecar_path(target).read_text())["operations"]
     assert op["action"] == "extend" and (op["extend_right"], op["extend_left"]) == (20, 12)
-    assert op["model_id"] == "tiny-generate"
+    assert op["model_id"] == "tiny"  # seed 0: the inpainter's most likely fill
     verify_output(target)
     qtbot.waitUntil(lambda: window.editor.document is not None and window.editor.document.path == target)
     document = window.editor.document
@@ -110,3 +110,4 @@ def test_extend_canvas_saves_the_extended_photo_and_opens_it_with_the_band_marke
     band = np.zeros(document.size, bool)
     band[:, :12] = band[:, -20:] = True
     assert np.array_equal(document.mask > 0, band)
+    assert window.variations.next_seed == 1  # Fill now gives the generated alternatives
