@@ -250,8 +250,7 @@ def pictures(models_dir: Path, data: Path, folder: Path, long_side: int = 1024) 
         previous = Inpainter(ModelRegistry([without_generation(models_dir, Path(tmp))]))
         cases = [("corner", "lomiri-picosdeeuropa_by_Aitzol_Berasategi", "corners", 1),
                  ("edge", "plasma-EveningGlow", "edges", 2),
-                 ("foliage", "gcompris-erase-meerkats", "large", 3),
-                 ("wood", "palapeli-european-honey-bee", "corners", 4)]
+                 ("foliage", "gcompris-erase-meerkats", "large", 3)]
         for name, photo, family, index in cases:
             if photo not in photos:
                 continue
@@ -268,7 +267,7 @@ def pictures(models_dir: Path, data: Path, folder: Path, long_side: int = 1024) 
             strip = [_label(f[ys, xs], f"seed {s}") for s, f in zip(SEEDS, fills)]
             picture = np.vstack([np.hstack(row), np.hstack(strip)])
             path = folder / f"{name}.jpg"
-            cv2.imwrite(str(path), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+            cv2.imwrite(str(path), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 72])
             written.append(path)
         rgb = photos.get("lxqt-Valendas")
         if rgb is not None:
@@ -281,7 +280,7 @@ def pictures(models_dir: Path, data: Path, folder: Path, long_side: int = 1024) 
             strip = [_label(f[ys, xs], f"seed {s}") for s, f in zip(SEEDS, fills)]
             path = folder / "extended-canvas.jpg"
             picture = np.hstack(strip)
-            cv2.imwrite(str(path), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+            cv2.imwrite(str(path), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 72])
             written.append(path)
     return written
 
