@@ -144,8 +144,10 @@ def test_bundled_manifest_is_valid_and_every_listed_model_verifies():
     assert registry.problems == []
     for entry in registry.entries():
         registry.verify(entry)
-        assert entry.kind in (ModelKind.INPAINT, ModelKind.DETECT, ModelKind.RESTORE, ModelKind.TEXT_ENCODER)
-    assert {e.kind for e in registry.entries()} >= {ModelKind.INPAINT, ModelKind.DETECT, ModelKind.RESTORE}
+        assert entry.kind in (ModelKind.INPAINT, ModelKind.DETECT, ModelKind.RESTORE, ModelKind.GENERATE,
+                              ModelKind.TEXT_ENCODER)
+    assert {e.kind for e in registry.entries()} >= {ModelKind.INPAINT, ModelKind.DETECT, ModelKind.RESTORE,
+                                                    ModelKind.GENERATE}
 
 
 def test_expected_placement_names_where_a_fill_would_run(tiny_model_folder):
