@@ -75,6 +75,8 @@ class WindowActions:
         self.mask_save = a("Save Mask &As…", tip="Save the mask as a PNG (white = fill)")
         self.show_mask = a("Show &Mask", ["M"], tip="Show or hide the mask overlay", checkable=True)
         self.show_mask.setChecked(True)
+        self.show_synthesized = a("Show S&ynthesized Pixels", ["Shift+M"], checkable=True,
+                                  tip="Tint amber every pixel that an accepted fill or heal made up")
         # Restore
         self.restore = a("Restore &Photo", ["Ctrl+Shift+R"],
                          tip="Denoise, remove JPEG blocks, sharpen and correct fading over the whole photo, "
@@ -128,7 +130,8 @@ class WindowActions:
                        self.mask_clear, self.mask_invert, self.mask_load, self.fill, self.extend_canvas):
             action.setEnabled(editing)
         for action in (self.mask_save, self.split, self.zoom_fit, self.zoom_actual, self.zoom_in, self.zoom_out,
-                       self.show_mask, self.brush, self.eraser, self.heal, self.size_down, self.size_up):
+                       self.show_mask, self.show_synthesized, self.brush, self.eraser, self.heal, self.size_down,
+                       self.size_up):
             action.setEnabled(has_document)
         self.cancel_fill.setEnabled(filling and not detecting and not restoring)
         self.cancel_restore.setEnabled(restoring)

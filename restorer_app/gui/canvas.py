@@ -27,6 +27,9 @@ CANVAS_BACKGROUND = QColor(38, 38, 40)
 MASK_COLOUR = QColor(255, 45, 85, 125)
 #: Detected damage is cyan, so what the detector proposed never looks like what was painted.
 PROPOSAL_COLOUR = QColor(0, 210, 255, 130)
+#: Pixels that accepted fills made up (View ▸ Show Synthesized Pixels): amber, apart from the
+#: red of the mask and the cyan of detected damage.
+SYNTHESIZED_COLOUR = QColor(255, 190, 0, 140)
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 _FIT_PADDING = 24  # screen pixels around a fitted photo
 _DIVIDER_GRAB = 10  # screen pixels either side of the divider that pick it up
@@ -55,6 +58,8 @@ class CanvasView(QGraphicsView):
         self._after = RasterItem(self._after_clip)
         self._proposal = MaskOverlayItem(PROPOSAL_COLOUR)
         self._overlay = MaskOverlayItem(MASK_COLOUR)
+        self._synthesized = MaskOverlayItem(SYNTHESIZED_COLOUR)
+        self._synthesized.hide()
         self._divider = SplitDividerItem()
         self._cursor = BrushCursorItem()
         # Outlines the part of the photo a preview restored when that is not all of the view.
@@ -64,7 +69,7 @@ class CanvasView(QGraphicsView):
         self._preview_frame.setPen(frame_pen)
         self._preview_frame.hide()
         for z, item in enumerate((self._before_clip, self._after_clip, self._proposal, self._overlay,
-                                  self._preview_frame, self._divider, self._cursor)):
+                                  self._synthesized, self._preview_frame, self._divider, self._cursor)):
             item.setZValue(z)
             self.scene().addItem(item)
         self._divider.hide()
@@ -147,6 +152,15 @@ class CanvasView(QGraphicsView):
     def set_mask_visible(self, visible: bool) -> None:
         self._overlay.setVisible(visible)
         self._proposal.setVisible(visible)
+
+    def set_synthesized(self, mask: np.ndarray | None) -> None:
+        """Tint ``mask``'s pixels (the synthesized ones) amber; None hides the tint."""
+        self._synthesized.set_mask(mask)
+        self._synthesized.setVisible(mask is not None)
+
+    @property
+    def synthesized_shown(self) -> np.ndarray | None:
+        return self._synthesized.mask if self._synthesized.isVisible() else None
 
     def set_proposal(self, mask: np.ndarray | None) -> None:
         """The detected damage's mask (viewed, like the painted one, not copied)."""

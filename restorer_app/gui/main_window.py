@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         a.mask_load.triggered.connect(lambda: files.load_mask())
         a.mask_save.triggered.connect(lambda: files.save_mask())
         a.show_mask.toggled.connect(lambda _: self._show_layers())
+        a.show_synthesized.toggled.connect(lambda _: self._show_synthesized())
         a.fill.triggered.connect(self.fill)
         a.cancel_fill.triggered.connect(self.cancel_fill)
         a.restore.triggered.connect(self.restore)
@@ -184,6 +185,7 @@ class MainWindow(QMainWindow):
         editor.mask_changed.connect(self._on_mask_changed)
         editor.proposal_changed.connect(self._on_proposal_changed)
         editor.pixels_changed.connect(self.layers.refresh_pixels)
+        editor.pixels_changed.connect(lambda _box: self._show_synthesized())
         editor.pending_changed.connect(self._on_pending_changed)
         editor.modified_changed.connect(self.setWindowModified)
         self.autosaver.failed.connect(lambda error: self.notices.autosave_failed(dialogs.error_sentence(error)))
@@ -400,6 +402,7 @@ class MainWindow(QMainWindow):
         self.notices.document_opened(list(document.image.info.notices) if document is not None else [])
         self.layers.show_document(document)
         self._show_layers()
+        self._show_synthesized()
         # A description names what belongs in this photo's holes; the next photo's are others.
         self.panel.description.clear()
         self.status.show_image(document.image if document else None)
@@ -423,6 +426,12 @@ class MainWindow(QMainWindow):
         self.editor.locked = pending is not None or self.fills.running
         self._show_layers()
         self._update_actions()
+
+    def _show_synthesized(self) -> None:
+        """The amber tint of synthesized pixels, made again from the accepted fills."""
+        document = self.editor.document
+        wanted = self.actions_.show_synthesized.isChecked() and document is not None
+        self.canvas.set_synthesized(document.synthesized_mask() if wanted else None)
 
     def _show_layers(self) -> None:
         document = self.editor.document

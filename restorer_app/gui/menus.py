@@ -43,7 +43,7 @@ def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], do
     edit_menu = bar.addMenu("&Edit")
     edit_menu.addActions([a.undo, a.redo])
     edit_menu.addSeparator()
-    edit_menu.addActions([a.brush, a.eraser, a.size_down, a.size_up])
+    edit_menu.addActions([a.brush, a.eraser, a.heal, a.size_down, a.size_up])
 
     mask_menu = bar.addMenu("&Mask")
     mask_menu.addActions([a.mask_grow, a.mask_shrink, a.mask_clear, a.mask_invert])
@@ -63,6 +63,7 @@ def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], do
     view_menu.addActions([a.zoom_fit, a.zoom_actual, a.zoom_in, a.zoom_out])
     view_menu.addSeparator()
     view_menu.addAction(a.split)
+    view_menu.addAction(a.show_synthesized)
     hold_hint = view_menu.addAction("Hold \\ to Show Before")
     hold_hint.setEnabled(False)  # a held key cannot be a menu command; the menu still says where it is
     view_menu.addSeparator()

@@ -13,6 +13,7 @@ One action per line; ``#`` starts a comment::
     restore                      (waits for the restored photo to review)
     variations N                 next-variation | previous-variation
     mask-file MASK               (replaces the mask)
+    synthesized on|off           (View ▸ Show Synthesized Pixels)
     extend T,R,B,L OUT           (Extend Canvas, saved to OUT; waits until it is opened)
     zoom FACTOR|fit
     save-project FILE            shot FILE  (a PNG of the window, to look at it)
@@ -110,6 +111,8 @@ class ScriptRunner(QObject):
             _check(window.restore(), "the restore did not start")
             window.fill_done.connect(self._after_restore)
             return True
+        elif verb == "synthesized":
+            window.actions_.show_synthesized.setChecked(args[0] == "on")
         elif verb == "variations":
             window.panel.variations_spin.setValue(int(args[0]))
         elif verb in ("next-variation", "previous-variation"):
