@@ -249,15 +249,10 @@ class Trainer:
     def train_step(self, batch: dict) -> dict[str, float]:
         """One optimisation step (discriminator first once the GAN phase began)."""
         c, step = self.config, self.step
-        factor = self.lr_factor(step)
-        for group in self.opt_g.param_groups:
-            group["lr"] = c.optim.lr_generator * factor
-        for group in self.opt_d.param_groups:
-            group["lr"] = c.optim.lr_discriminator * factor
+        factor = self.begin_step()
         batch = self.to_device(batch)
         image, mask, target, text = batch["image"], batch["mask"], batch["target"], batch["text"]
-        gan = (c.loss.adversarial > 0 and step >= c.loss.gan_start
-               and (c.loss.gan_stop is None or step < c.loss.gan_stop))
+        gan = self.gan_active()
         logs: dict[str, float] = {}
 
         self.generator.train()
@@ -300,6 +295,27 @@ class Trainer:
             fm = feature_matching([f.float() for f in fake_features], [f.float() for f in real_features])
             g_loss = g_loss + c.loss.adversarial * adv + c.loss.feature_matching * fm
             logs["adv"], logs["fm"] = adv.item(), fm.item()
+        return self.finish_step(g_loss, logs, factor)
+
+    def begin_step(self) -> float:
+        """Set both optimisers' learning rates for this step; returns the schedule's factor."""
+        o = self.config.optim
+        factor = self.lr_factor(self.step)
+        for group in self.opt_g.param_groups:
+            group["lr"] = o.lr_generator * factor
+        for group in self.opt_d.param_groups:
+            group["lr"] = o.lr_discriminator * factor
+        return factor
+
+    def gan_active(self) -> bool:
+        """Whether the adversarial terms are on at this step."""
+        loss, step = self.config.loss, self.step
+        return loss.adversarial > 0 and step >= loss.gan_start and (loss.gan_stop is None or step < loss.gan_stop)
+
+    def finish_step(self, g_loss: torch.Tensor, logs: dict[str, float], factor: float) -> dict[str, float]:
+        """The generator update for ``g_loss`` (skipped when ``logs["l1"]`` spikes), the EMA
+        and the step count; returns ``logs`` with the loss and learning rate added."""
+        c, step = self.config, self.step
         if not torch.isfinite(g_loss.detach()):
             raise FloatingPointError(f"The generator loss became {float(g_loss)} at step {step}; "
                                      "lower the learning rate or resume from an earlier checkpoint.")
@@ -520,10 +536,13 @@ def train(config: TrainConfig, out: Path, max_minutes: float | None = None, quie
     return trainer
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", type=Path, default=Path("models/configs/default.yaml"))
-    parser.add_argument("--out", type=Path, default=Path("runs/default"))
+def parse_command(argv: list[str] | None, prog: str, description: str, config_class: type[TrainConfig],
+                  config: Path, out: Path) -> tuple[TrainConfig, argparse.Namespace]:
+    """The training command line shared by the trainers: config file, output folder, device,
+    threads, workers, a time limit and ``--set`` overrides."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--config", type=Path, default=config)
+    parser.add_argument("--out", type=Path, default=out)
     parser.add_argument("--device", help="cpu or cuda (overrides the config)")
     parser.add_argument("--threads", type=int, help="torch threads (overrides the config)")
     parser.add_argument("--workers", type=int, help="DataLoader workers (overrides the config)")
@@ -535,7 +554,12 @@ def main(argv: list[str] | None = None) -> None:
     for key, value in (("device", args.device), ("threads", args.threads), ("workers", args.workers)):
         if value is not None:
             overrides.append(f"{key}={value}")
-    config = TrainConfig.load(args.config, overrides)
+    return config_class.load(args.config, overrides), args
+
+
+def main(argv: list[str] | None = None) -> None:
+    config, args = parse_command(argv, "python -m models.train", __doc__.split("\n\n")[0], TrainConfig,
+                                 Path("models/configs/default.yaml"), Path("runs/default"))
     train(config, args.out, args.max_minutes)
 
 

@@ -15,7 +15,6 @@ convolutions). Resumes from ``<out>/checkpoints/last.pt`` like ``models.train``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +30,7 @@ from .losses import (discriminator_loss, feature_matching, generator_adversarial
 from .masks import MaskFamily, generate_mask
 from .network import LATENT_CHANNELS, LATENT_STRIDE
 from .texture_metrics import hole_ssim, mean_of_finite, texture_distance
-from .train import LossConfig, Trainer, TrainConfig, _rgb8, make_loader, train
+from .train import LossConfig, Trainer, TrainConfig, _rgb8, make_loader, parse_command, train
 
 #: The mask families, in the order their index is stored in a sample: the three generation
 #: families, then the inpainter's blobs (interior holes, so the model stays sane on them).
@@ -148,13 +147,8 @@ class GenerateTrainer(Trainer):
     config: GenerateTrainConfig
 
     def train_step(self, batch: dict) -> dict[str, float]:
-        c, step = self.config, self.step
-        loss = c.loss
-        factor = self.lr_factor(step)
-        for group in self.opt_g.param_groups:
-            group["lr"] = c.optim.lr_generator * factor
-        for group in self.opt_d.param_groups:
-            group["lr"] = c.optim.lr_discriminator * factor
+        c, loss = self.config, self.config.loss
+        factor = self.begin_step()
         batch = self.to_device(batch)
         k = max(1, int(loss.samples))
         image, mask, target, text = batch["image"], batch["mask"], batch["target"], batch["text"]
@@ -163,7 +157,7 @@ class GenerateTrainer(Trainer):
         images, masks, targets, texts = rep(image), rep(mask), rep(target), rep(text)
         images, masks, targets = (t.contiguous(memory_format=self.memory_format) for t in (images, masks, targets))
         codes = latent_codes(n * k, image.shape[2], image.shape[3], device=self.device)
-        gan = loss.adversarial > 0 and step >= loss.gan_start and (loss.gan_stop is None or step < loss.gan_stop)
+        gan = self.gan_active()
         logs: dict[str, float] = {}
 
         self.generator.train()
@@ -209,23 +203,7 @@ class GenerateTrainer(Trainer):
             fm = feature_matching([f.float()[chosen] for f in fake_features], [f.float() for f in real_features])
             g_loss = g_loss + loss.adversarial * adv + loss.feature_matching * fm
             logs["adv"], logs["fm"] = adv.item(), fm.item()
-        if not torch.isfinite(g_loss.detach()):
-            raise FloatingPointError(f"The generator loss became {float(g_loss)} at step {step}; "
-                                     "lower the learning rate or resume from an earlier checkpoint.")
-        self.opt_g.zero_grad(set_to_none=True)
-        spike = self.l1_mean is not None and step > c.optim.warmup // 2 and logs["l1"] > c.optim.spike_factor * self.l1_mean
-        if spike:
-            logs["skipped"] = 1.0
-        else:
-            g_loss.backward()
-            logs["grad"] = float(torch.nn.utils.clip_grad_norm_(self.generator.parameters(), c.optim.grad_clip))
-            self.opt_g.step()
-            self.l1_mean = logs["l1"] if self.l1_mean is None else 0.98 * self.l1_mean + 0.02 * logs["l1"]
-        self.update_ema()
-        self.step += 1
-        logs["loss"] = g_loss.item()
-        logs["lr"] = c.optim.lr_generator * factor
-        return logs
+        return self.finish_step(g_loss, logs, factor)
 
     @torch.no_grad()
     def validate(self, batch: dict) -> dict[str, float]:
@@ -274,21 +252,8 @@ def make_generation_loader(config: GenerateTrainConfig, start_step: int):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m models.train_generate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", type=Path, default=Path("models/configs/generate.yaml"))
-    parser.add_argument("--out", type=Path, default=Path("runs/generate"))
-    parser.add_argument("--device", help="cpu or cuda (overrides the config)")
-    parser.add_argument("--threads", type=int, help="torch threads (overrides the config)")
-    parser.add_argument("--workers", type=int, help="DataLoader workers (overrides the config)")
-    parser.add_argument("--max-minutes", type=float, help="stop (and checkpoint) after this long")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. --set loss.diversity=1.0")
-    args = parser.parse_args(argv)
-    overrides = list(args.set)
-    for key, value in (("device", args.device), ("threads", args.threads), ("workers", args.workers)):
-        if value is not None:
-            overrides.append(f"{key}={value}")
-    config = GenerateTrainConfig.load(args.config, overrides)
+    config, args = parse_command(argv, "python -m models.train_generate", __doc__.split("\n\n")[0],
+                                 GenerateTrainConfig, Path("models/configs/generate.yaml"), Path("runs/generate"))
     train(config, args.out, args.max_minutes, trainer_class=GenerateTrainer, loader_fn=make_generation_loader,
           validation_fn=validation_batch)
 
