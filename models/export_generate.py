@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .export import PARITY_SIZES, SIZE_MULTIPLE, save_export, sha256_file, update_manifest, write_checked
+from .export import PARITY_SIZES, SIZE_MULTIPLE, save_export, update_manifest, write_checked
+from .export import manifest_entry as inpaint_entry
 from .network import LATENT_CHANNELS, LATENT_STRIDE, TEXT_EMBEDDING_SIZE, LatentInpaintGenerator
 
 #: The largest side the app gives the model at once; larger crops are scaled down first.
@@ -92,17 +93,11 @@ def latent_effect(generator: LatentInpaintGenerator, size: int = 128) -> float:
 
 def manifest_entry(model_id: str, name: str, version: str, file: Path, licence: str, card: str,
                    description: str, default: bool = True) -> dict:
-    channels = lambda n: {"dtype": "float32", "layout": "NCHW", "channels": n, "range": [0, 1]}  # noqa: E731
-    return {
-        "id": model_id, "name": name, "version": version, "kind": "generate", "file": file.name,
-        "sha256": sha256_file(file), "size": file.stat().st_size, "licence": licence, "prefill": "ns",
-        "size_multiple": SIZE_MULTIPLE, "max_side": MAX_SIDE, "text_embedding_size": TEXT_EMBEDDING_SIZE,
-        "default": default, "description": description, "card": card,
-        "inputs": [{"name": "image", **channels(3)}, {"name": "mask", **channels(1)},
-                   {"name": "text", "dtype": "float32", "layout": "NC", "channels": TEXT_EMBEDDING_SIZE},
-                   {"name": "latent", "dtype": "float32", "layout": "NCHW", "channels": LATENT_CHANNELS}],
-        "outputs": [{"name": "output", **channels(3)}],
-    }
+    """The inpainter's manifest entry (``models.export``) as kind ``generate``, with the latent input."""
+    entry = inpaint_entry(model_id, name, version, file, licence, card, description, default)
+    entry.update(kind="generate", max_side=MAX_SIDE)
+    entry["inputs"].append({"name": "latent", "dtype": "float32", "layout": "NCHW", "channels": LATENT_CHANNELS})
+    return entry
 
 
 def main(argv: list[str] | None = None) -> None:
