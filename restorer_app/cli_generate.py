@@ -18,12 +18,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from .cli_jobs import (EXIT_FAILED, EXIT_OK, ConsoleProgress, check_options, check_outputs, plan_outputs,
-                       prepare_output_folders, with_variations)
+import numpy as np
+
+from .cli_jobs import (ConsoleProgress, Job, check_options, check_outputs, plan_outputs, prepare_output_folders,
+                       with_variations)
+from .cli_repair import _load, _run_jobs
 from .engine.canvas import Margins, extend_canvas
-from .engine.errors import OperationCancelled, RestorerError
 from .engine.export import export_with_record
-from .engine.imageio import load_image
+from .engine.imageio import RasterImage
 from .engine.pipeline import AUTO, DEFAULT_GRAIN, InpaintRequest, Inpainter
 from .engine.provenance import EXTEND_ACTION, operation_for
 from .engine.runtime import Device
@@ -65,51 +67,31 @@ def run_extend(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_outputs(jobs, synthesized=args.save_synthesized_mask, overwrite=args.overwrite, batch=batch)
     prepare_output_folders(jobs, create=batch)
     inpainter = Inpainter()
-    request = inpainter.for_extension(InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed,
-                                                     device=Device(args.device), grain=args.grain))
-    max_pixels = None if args.max_megapixels is None else int(args.max_megapixels * 1e6)
-    failures: list[tuple[Path, str]] = []
+    request = InpaintRequest(method=args.method, prompt=args.prompt, seed=args.seed, device=Device(args.device),
+                             grain=args.grain)
     shown: set[str] = set()
-    loaded = None
-    for number, job in enumerate(jobs, start=1):
-        prefix = f"[{number}/{len(jobs)}] {job.image.name}: " if batch or job.variation else ""
-        progress = ConsoleProgress(err, prefix)
-        try:
-            if loaded is not None and job.variation > 1 and loaded[0] == job.image:
-                _, margins, canvas, mask = loaded
-            else:
-                image = load_image(job.image, max_pixels=max_pixels, page=args.page)
-                margins = Margins.parse(args.by, image.height, image.width)
-                canvas, mask = extend_canvas(image, margins)
-                del image
-                loaded = (job.image, margins, canvas, mask)
-            asked = replace(request, seed=args.seed + job.variation - 1) if job.variation else request
-            result = inpainter.inpaint(canvas, mask, asked, progress)
-            operation = replace(operation_for(result, asked, mask), action=EXTEND_ACTION, variation=job.variation,
-                                extend_top=margins.top, extend_right=margins.right, extend_bottom=margins.bottom,
-                                extend_left=margins.left)
-            export_with_record(canvas.with_pixels(result.pixels), job.output, [operation], source=job.image,
-                               synthesized=mask if args.save_synthesized_mask else None,
-                               jpeg_quality=args.jpeg_quality, protect=(job.image,), overwrite=args.overwrite)
-        except OperationCancelled:
-            raise
-        except RestorerError as exc:
-            progress.done()
-            if not batch:
-                raise
-            failures.append((job.image, str(exc)))
-            err.write(f"{prefix}failed: {exc}\n")
-            continue
-        progress.done()
+    loaded: dict[Path, tuple[Margins, RasterImage, np.ndarray]] = {}  # the variations of one input read it once
+
+    def one(job: Job, progress: ConsoleProgress) -> str:
+        if job.image not in loaded:
+            loaded.clear()
+            image = _load(job, args, err)
+            margins = Margins.parse(args.by, image.height, image.width)
+            loaded[job.image] = (margins, *extend_canvas(image, margins))
+        margins, canvas, mask = loaded[job.image]
+        asked = replace(request, seed=args.seed + job.variation - 1) if job.variation else request
+        result = inpainter.inpaint(canvas, mask, inpainter.for_extension(asked), progress)
+        operation = replace(operation_for(result, asked, mask), action=EXTEND_ACTION, variation=job.variation,
+                            extend_top=margins.top, extend_right=margins.right, extend_bottom=margins.bottom,
+                            extend_left=margins.left)
+        export_with_record(canvas.with_pixels(result.pixels), job.output, [operation], source=job.image,
+                           synthesized=mask if args.save_synthesized_mask else None,
+                           jpeg_quality=args.jpeg_quality, protect=(job.image,), overwrite=args.overwrite)
         for notice in result.notices:
             if notice not in shown:
                 shown.add(notice)
                 err.write(f"restorer: note: {notice}\n")
-        out.write(f"{job.output}  ({canvas.width}x{canvas.height}, margins {margins} px, {result.method_label} on "
-                  f"{result.provider}, seed {asked.seed}, {result.seconds:.2f} s)\n")
-    if failures:
-        err.write(f"restorer: {len(failures)} of {len(jobs)} images failed:\n")
-        for path, reason in failures:
-            err.write(f"  {path}: {reason}\n")
-        return EXIT_FAILED
-    return EXIT_OK
+        return (f"{job.output}  ({canvas.width}x{canvas.height}, margins {margins} px, {result.method_label} on "
+                f"{result.provider}, seed {asked.seed}, {result.seconds:.2f} s)")
+
+    return _run_jobs(jobs, one, batch, out, err)

@@ -431,7 +431,8 @@ class MainWindow(QMainWindow):
         """The amber tint of synthesized pixels, made again from the accepted fills."""
         document = self.editor.document
         wanted = self.actions_.show_synthesized.isChecked() and document is not None
-        self.canvas.set_synthesized(document.synthesized_mask() if wanted else None)
+        if wanted or self.canvas.synthesized_shown is not None:  # nothing to do while it is off
+            self.canvas.set_synthesized(document.synthesized_mask() if wanted else None)
 
     def _show_layers(self) -> None:
         document = self.editor.document
