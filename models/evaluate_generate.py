@@ -165,12 +165,13 @@ def _generation_model(models_dir: Path) -> str | None:
 
 def _depth(mask: np.ndarray) -> tuple[float, bool]:
     """(deepest hole pixel's distance from the photo that is left, whether the hole reaches the
-    photo's edge), as the engine's needs_generation measures them."""
-    holes = (mask > 0).astype(np.uint8)
-    padded = np.pad(holes, 1, constant_values=1)
-    padded[1:-1, 1:-1] = holes
+    photo's edge), with the engine's own measure (regions.inner_distance)."""
+    from restorer_app.engine.regions import Box, Region, inner_distance
+
+    holes = mask > 0
+    height, width = holes.shape
     at_edge = bool(holes[0].any() or holes[-1].any() or holes[:, 0].any() or holes[:, -1].any())
-    return float(cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1].max()), at_edge
+    return float(inner_distance(Region(Box(0, 0, width, height), holes), (height, width)).max()), at_edge
 
 
 def _difference(a: float | None, b: float | None) -> float | None:
