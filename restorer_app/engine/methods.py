@@ -20,7 +20,7 @@ from .regions import Region
 from .kinds import ModelKind
 from .registry import LoadedModel, ModelEntry, Prefill
 from .runtime import OPENCV_CPU, Placement
-from .strategy import ModelRunner, context_box, enlarge, fit_scale, padded_side, scaled_size, shrink, shrink_mask
+from .strategy import LEARNED_CONTEXT, ModelRunner, context_box, enlarge, fit_scale, padded_side, scaled_size, shrink, shrink_mask
 from .texture import match_texture
 from . import tensors
 
@@ -167,7 +167,7 @@ class OnnxFill(FillMethod):
         self.label = f"{entry.name} {entry.version}"
         self.uses_text = entry.uses_text
         self.placement = model.runtime.placement
-        self.context_margin = 32
+        self.context_margin = LEARNED_CONTEXT
 
     def input_pixels(self, region: Region, height: int, width: int) -> int:
         """How many pixels the network will process for ``region`` (its cost)."""

@@ -28,10 +28,26 @@ MIN_SIDE = 8
 
 # ----------------------------------------------------------------------------- crops
 
+#: Pixels of context a learned fill asks for around each cluster of holes (methods.OnnxFill).
+LEARNED_CONTEXT = 32
+#: The grid cluster boxes snap outwards to (regions.regions_around_mask's ``cell``).
+_REGION_CELL = 8
+
+
 def context_box(box: Box, margin: int, height: int, width: int) -> Box:
     """``box`` with generous context: a quarter of its larger side, at least ``margin``."""
     extra = max(margin, max(box.width, box.height) // 4)
     return box.expanded(extra, height, width)
+
+
+def fill_reach(box: Box, height: int, width: int) -> Box:
+    """Every pixel a fill of holes inside ``box`` can have read, for any method: the cluster
+    boxes around the holes (context plus the grid they snap to) and the crop with context
+    around each. A fill whose reach holds none of another step's pixels did not depend on
+    that step, so the step can be taken out without changing the fill."""
+    region_margin = LEARNED_CONTEXT + _REGION_CELL
+    regions = box.expanded(region_margin, height, width)
+    return context_box(regions, LEARNED_CONTEXT, height, width).expanded(1, height, width)
 
 
 # ----------------------------------------------------------------------------- scaling

@@ -30,6 +30,8 @@ PROPOSAL_COLOUR = QColor(0, 210, 255, 130)
 #: Pixels that accepted fills made up (View ▸ Show Synthesized Pixels): amber, apart from the
 #: red of the mask and the cyan of detected damage.
 SYNTHESIZED_COLOUR = QColor(255, 190, 0, 140)
+#: The pixels of the step selected in the History panel: green, unlike every other overlay.
+HIGHLIGHT_COLOUR = QColor(60, 255, 120, 150)
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 _FIT_PADDING = 24  # screen pixels around a fitted photo
 _DIVIDER_GRAB = 10  # screen pixels either side of the divider that pick it up
@@ -60,6 +62,8 @@ class CanvasView(QGraphicsView):
         self._overlay = MaskOverlayItem(MASK_COLOUR)
         self._synthesized = MaskOverlayItem(SYNTHESIZED_COLOUR)
         self._synthesized.hide()
+        self._highlight = MaskOverlayItem(HIGHLIGHT_COLOUR)
+        self._highlight.hide()
         self._divider = SplitDividerItem()
         self._cursor = BrushCursorItem()
         # Outlines the part of the photo a preview restored when that is not all of the view.
@@ -69,7 +73,7 @@ class CanvasView(QGraphicsView):
         self._preview_frame.setPen(frame_pen)
         self._preview_frame.hide()
         for z, item in enumerate((self._before_clip, self._after_clip, self._proposal, self._overlay,
-                                  self._synthesized, self._preview_frame, self._divider, self._cursor)):
+                                  self._synthesized, self._highlight, self._preview_frame, self._divider, self._cursor)):
             item.setZValue(z)
             self.scene().addItem(item)
         self._divider.hide()
@@ -157,6 +161,19 @@ class CanvasView(QGraphicsView):
         """Tint ``mask``'s pixels (the synthesized ones) amber; None hides the tint."""
         self._synthesized.set_mask(mask)
         self._synthesized.setVisible(mask is not None)
+
+    def set_highlight(self, mask: np.ndarray | None) -> None:
+        """Tint ``mask``'s pixels green (the History panel's selected step); None: no tint."""
+        self._highlight.set_mask(mask)
+        self._highlight.setVisible(mask is not None)
+
+    @property
+    def highlighted(self) -> np.ndarray | None:
+        return self._highlight.mask if self._highlight.isVisible() else None
+
+    def show_box(self, box: Box) -> None:
+        """Scroll (not zoom) so that ``box`` of the photo is in view, if it fits."""
+        self.ensureVisible(box_rect(box), 40, 40)
 
     @property
     def synthesized_shown(self) -> np.ndarray | None:

@@ -62,10 +62,23 @@ class CanvasLayers:
             display.refresh(box)
             self.canvas.refresh_box(box)
 
+    def set_without(self, pixels: np.ndarray | None) -> None:
+        """The photo with some accepted steps hidden (the History panel), shown as 'after'
+        while nothing is reviewed or previewed; None: the photo as it is."""
+        if pixels is not None:
+            self.displays["without"] = DisplayBuffer(pixels)
+        else:
+            self.displays.pop("without", None)
+
+    @property
+    def hiding(self) -> bool:
+        return "without" in self.displays
+
     def show(self, mask: np.ndarray, proposal: np.ndarray, mask_wanted: bool) -> None:
         """Show the photo's layers with the painted ``mask`` and the detected damage's ``proposal``."""
         previewing = self.previewing and not self.reviewing
-        self.canvas.set_after_tag("Preview" if previewing else "After")
+        hiding = self.hiding and not self.reviewing and not previewing
+        self.canvas.set_after_tag("Preview" if previewing else "After, steps hidden" if hiding else "After")
         if self.reviewing:
             self.canvas.set_before(self.displays["current"])
             self.canvas.set_after(self.displays["pending"])
@@ -74,7 +87,7 @@ class CanvasLayers:
             self.canvas.set_after(self.displays["preview"])
         else:
             self.canvas.set_before(self.displays["original"])
-            self.canvas.set_after(self.displays["current"])
+            self.canvas.set_after(self.displays["without" if hiding else "current"])
         # Under review the mask would hide the very pixels being judged.
         self.canvas.set_mask(mask)
         self.canvas.set_proposal(proposal)

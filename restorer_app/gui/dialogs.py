@@ -78,6 +78,16 @@ def ask_save_changes(parent: QWidget | None, name: str) -> SaveChoice:
     return SaveChoice.CANCEL
 
 
+def ask_undo_back(parent: QWidget | None, sentence: str) -> bool:
+    """``sentence`` says why a step cannot be taken out alone; True: undo back to before it."""
+    if _headless:
+        return False
+    answer = QMessageBox.question(parent, "Remove step", sentence,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                  QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def tell(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.information(parent, title, text)
 

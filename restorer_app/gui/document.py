@@ -337,6 +337,23 @@ class Document:
             self.detected.set(patch.proposal_before.snapshot())
         self._applied = [applied for applied in self._applied if applied.id != patch.id]
 
+    def take_out(self, patch: FillPatch) -> int:
+        """Take an applied step out of the pixels (its changed pixels get back what was there
+        before it) and out of the record; returns where it was among the applied steps. Only
+        exact when no later step read its pixels (history.removal_blockers); the mask and the
+        detected damage stay as they are."""
+        index = [applied.id for applied in self._applied].index(patch.id)
+        changed = patch.mask_before > 0
+        self.image.pixels[patch.box.slices][changed] = patch.old_pixels[changed]
+        del self._applied[index]
+        return index
+
+    def put_back(self, patch: FillPatch, index: int) -> None:
+        """Undo :meth:`take_out`: the step's pixels and its place in the record come back."""
+        changed = patch.mask_before > 0
+        self.image.pixels[patch.box.slices][changed] = patch.new_pixels[changed]
+        self._applied.insert(index, patch)
+
     # ---------------------------------------------------------------------- files
 
     def save(self, path: str | os.PathLike, *, jpeg_quality: int = 95,

@@ -21,7 +21,8 @@ from restorer_app.engine.regions import Box
 
 from .brush_stroke import BrushStroke, MaskPatch
 from .document import Document, FillPatch, command_text, next_fill_id
-from .undo_commands import AcceptFillCommand, MaskPatchCommand, ProposalCommand, ThresholdCommand
+from .history import StepRow, removal_blockers
+from .undo_commands import AcceptFillCommand, MaskPatchCommand, ProposalCommand, RemoveStepCommand, ThresholdCommand
 
 
 class Editor(QObject):
@@ -272,7 +273,42 @@ class Editor(QObject):
             if isinstance(command, AcceptFillCommand):
                 commands.append(command)
                 applied += index < stack.index()
+            elif isinstance(command, RemoveStepCommand) and index < stack.index():
+                # A step taken out is as if it had never been made: the later ones did not read it.
+                commands = [c for c in commands if c.patch.id != command.patch.id]
+                applied -= 1
         return commands, applied
+
+    def history(self) -> list[StepRow]:
+        """The accepted steps, oldest first: those applied, then those undone (Redo brings them back)."""
+        commands, applied = self.fill_commands()
+        return [StepRow(command.patch, command.text(), index < applied) for index, command in enumerate(commands)]
+
+    def removal_blockers(self, patch: FillPatch) -> list[FillPatch]:
+        """The later steps that read ``patch``'s pixels (none: it can be taken out exactly)."""
+        height, width = self.document.size
+        return removal_blockers(self.document.applied_fills, patch, height, width)
+
+    def remove_step(self, patch: FillPatch, text: str) -> bool:
+        """Take an applied step out as one undo step, if that is exact; False (nothing done)
+        while the mask is locked, or when a later step read its pixels."""
+        if not self.can_edit_mask or patch.id not in {p.id for p in self.document.applied_fills}:
+            return False
+        if self.removal_blockers(patch):
+            return False
+        self.undo_stack.push(RemoveStepCommand(self, f"Remove {text}", patch))
+        return True
+
+    def take_out_patch(self, patch: FillPatch) -> int:
+        index = self.document.take_out(patch)
+        self.pixels_changed.emit(patch.box)
+        self.modified_changed.emit(self.is_modified)
+        return index
+
+    def put_back_patch(self, patch: FillPatch, index: int) -> None:
+        self.document.put_back(patch, index)
+        self.pixels_changed.emit(patch.box)
+        self.modified_changed.emit(self.is_modified)
 
     def project(self, mask: np.ndarray | None = None) -> Project:
         """The session as a project: source reference, ``mask`` (default: a copy of the

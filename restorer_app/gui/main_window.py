@@ -34,6 +34,8 @@ from .document import PendingRestore
 from .editor import Editor
 from .file_flow import FileFlow, openable_drop
 from .heal_flow import HealFlow
+from .history_flow import HistoryFlow
+from .history_panel import HistoryPanel
 from .fill_controller import FillController
 from .fill_worker import FillJob
 from .menus import build_menus, build_toolbar
@@ -86,6 +88,15 @@ class MainWindow(QMainWindow):
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.history_panel = HistoryPanel()
+        self.history_dock = QDockWidget("History", self)
+        self.history_dock.setObjectName("historyDock")
+        self.history_dock.setWidget(self.history_panel)
+        self.history_dock.setFeatures(self.dock.features())
+        # Beside the tools, as a tab: the photo keeps the window's full height.
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
+        self.tabifyDockWidget(self.dock, self.history_dock)
+        self.dock.raise_()
         self.status = StatusFields(self.statusBar())
         self.detection = DetectFlow(self.editor, self.fills, self.inpainter.registry, self.panel.detect_section,
                                     self.statusBar(), self)
@@ -96,10 +107,13 @@ class MainWindow(QMainWindow):
         self.extension = ExtendFlow(self.editor, self.fills, self.statusBar(), self,
                                     self.actions_.export_synthesized.isChecked)
         self.extension.saved.connect(self._open_extended)
+        self.history = HistoryFlow(self.editor, self.history_panel, self.layers, self.canvas, self.statusBar(),
+                                   self._show_layers, self)
         self.restoration = RestoreFlow(self.editor, self.fills, self.inpainter.registry, self.panel.restore_section,
                                        self.layers, self.canvas, self.actions_, self.statusBar(), self)
 
-        self.recent_menu = build_menus(self, self.actions_, self.panel.steps, self.dock, self._show_about)
+        self.recent_menu = build_menus(self, self.actions_, self.panel.steps, (self.dock, self.history_dock),
+                                       self._show_about)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         build_toolbar(self, self.actions_)
         self._connect()
@@ -491,6 +505,7 @@ class MainWindow(QMainWindow):
         self.actions_.variation_prev.setEnabled(choosing)
         self.actions_.variation_next.setEnabled(choosing)
         self.restoration.show_state(editing)
+        self.history.set_editable(editing)
         if self.panel.detect_section is not None:
             self.panel.detect_section.set_editable(editing)
         # Spot heals run one after another while the next speck is clicked.

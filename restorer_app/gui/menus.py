@@ -24,7 +24,8 @@ def step_actions(a: WindowActions, step: Step) -> list[list[QAction]]:
     return []
 
 
-def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], dock: QDockWidget, about) -> QMenu:
+def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], docks: Sequence[QDockWidget],
+                about) -> QMenu:
     """Fill the window's menu bar (the Repair menu in the order of work, like the panel);
     returns the (empty) Open Recent menu for the window to fill."""
     bar = window.menuBar()
@@ -67,7 +68,8 @@ def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], do
     hold_hint = view_menu.addAction("Hold \\ to Show Before")
     hold_hint.setEnabled(False)  # a held key cannot be a menu command; the menu still says where it is
     view_menu.addSeparator()
-    view_menu.addAction(dock.toggleViewAction())
+    for dock in docks:
+        view_menu.addAction(dock.toggleViewAction())
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction("&About Restorer", about)

@@ -136,6 +136,24 @@ class ScriptRunner(QObject):
             editor.set_threshold(round(1.0 - float(args[0]), 4))
         elif verb == "save-project":
             _check(window.save_project(args[0]), "the project was not saved")
+        elif verb == "history":  # history show | select N | hide N | show-all | remove N
+            panel = window.history_panel
+            if args[0] == "show":
+                window.history_dock.show()
+                window.history_dock.raise_()
+            elif args[0] == "show-all":
+                panel.show_all()
+            else:
+                index = int(args[1]) - 1
+                _check(0 <= index < len(panel.rows), f"there is no step {args[1]}")
+                if args[0] == "select":
+                    panel.select(index)
+                elif args[0] == "hide":
+                    panel.set_shown(index, False)
+                elif args[0] == "remove":
+                    _check(window.history.remove(panel.rows[index]), f"step {args[1]} was not removed")
+                else:
+                    raise ScriptError(f"unknown history action '{args[0]}'")
         elif verb == "shot":
             _check(window.grab().save(args[0]), f"could not write '{args[0]}'")
         elif verb in ("accept", "discard", "undo", "redo", "clear-detected"):

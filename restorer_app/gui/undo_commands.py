@@ -93,3 +93,20 @@ class AcceptFillCommand(QUndoCommand):
     def step(self) -> FillStep:
         """The fill as a project stores it (built once per command)."""
         return fill_step(self.patch)
+
+
+class RemoveStepCommand(QUndoCommand):
+    """An accepted step taken out of the history (the later steps did not read its pixels,
+    so they stay exactly as they are); undo puts it back in its place."""
+
+    def __init__(self, editor: "Editor", text: str, patch: FillPatch) -> None:
+        super().__init__(text)
+        self._editor = editor
+        self.patch = patch
+        self._index = 0
+
+    def redo(self) -> None:
+        self._index = self._editor.take_out_patch(self.patch)
+
+    def undo(self) -> None:
+        self._editor.put_back_patch(self.patch, self._index)

@@ -68,3 +68,38 @@ def test_context_box_and_scaling_follow_the_work():
     assert strategy.fit_scale(2048, 1024, 1024) == 0.5 and strategy.fit_scale(100, 100, 1024) == 1.0
     assert strategy.scaled_size(2048, 10, 0.5) == (8, 1024)  # (width, height), never under 8 px
     assert strategy.padded_side(1021, 8) == 1024 and strategy.padded_side(5, 1) == 5
+
+
+def _fill_reach_case(changed_box: Box) -> tuple[np.ndarray, np.ndarray, Box]:
+    """The bundled models' auto fill of one hole on a photo, and on the same photo with the
+    pixels of ``changed_box`` changed (another step's work); and the reach of the hole."""
+    from factories import make_photo
+    from restorer_app.engine.imageio import ImageInfo, RasterImage
+    from restorer_app.engine.pipeline import InpaintRequest, Inpainter
+
+    photo = make_photo(200, 640, seed=3)
+    mask = np.zeros((200, 640), np.uint8)
+    mask[80:130, 480:540] = 255  # deep enough for the learned fill
+    changed = photo.copy()
+    changed[changed_box.slices] = 255 - changed[changed_box.slices]
+    inpainter = Inpainter()
+    request = InpaintRequest(seed=0)
+    fills = [inpainter.inpaint(RasterImage(pixels, ImageInfo(format="PNG", bit_depth=8)), mask, request).pixels
+             for pixels in (photo, changed)]
+    return fills[0], fills[1], strategy.fill_reach(Box(480, 80, 540, 130), 200, 640)
+
+
+def test_a_fill_reads_nothing_outside_its_reach():
+    reach = strategy.fill_reach(Box(480, 80, 540, 130), 200, 640)
+    outside = Box(40, 60, reach.x0 - 1, 160)  # everything left of the reach, changed
+    plain, other, _ = _fill_reach_case(outside)
+    hole = (slice(80, 130), slice(480, 540))
+    assert np.array_equal(plain[hole], other[hole])
+
+
+def test_a_fill_does_read_what_lies_inside_its_reach():
+    # Proof the check above could fail: pixels next to the hole change the fill.
+    plain, other, reach = _fill_reach_case(Box(440, 70, 478, 140))
+    assert reach.x0 < 440
+    hole = (slice(80, 130), slice(480, 540))
+    assert not np.array_equal(plain[hole], other[hole])

@@ -44,6 +44,13 @@ class DialogRecorder:
     def confirm_replace(self, parent, path) -> bool:
         self.replace_questions.append(Path(path))
         return _answer(self.replace_answers, "Replace File")
+    #: Answers for "undo back to before this step?" (True = Yes); the sentences asked.
+    undo_back_answers: list[bool] = field(default_factory=list)
+    undo_back_questions: list[str] = field(default_factory=list)
+
+    def ask_undo_back(self, parent, sentence) -> bool:
+        self.undo_back_questions.append(sentence)
+        return _answer(self.undo_back_answers, "Remove step")
     project_open_paths: list[Path | None] = field(default_factory=list)
 
     def show_error(self, parent, error, title="Restorer") -> None:
@@ -101,7 +108,7 @@ def dialog_recorder(monkeypatch) -> DialogRecorder:
     monkeypatch.setattr(dialogs, "choose_save_path", recorder.choose_save_path)
     monkeypatch.setattr(dialogs, "tell", lambda *args: None)
     for name in ("ask_jpeg_quality", "locate_source", "ask_restore_session", "choose_project_save_path",
-                 "choose_project_to_open", "confirm_replace"):
+                 "choose_project_to_open", "confirm_replace", "ask_undo_back"):
         monkeypatch.setattr(dialogs, name, getattr(recorder, name))
     for name in ("choose_image_to_open", "choose_mask_to_open", "choose_mask_save_path"):
         def unexpected(*args, _name=name):
