@@ -231,7 +231,28 @@ class CanvasView(QGraphicsView):
 
     @property
     def split_fraction(self) -> float:
+        """Where the divider is across the part of the photo in view (0 = its left edge)."""
         return self._split_fraction
+
+    @property
+    def split_x(self) -> int:
+        """The photo column the divider stands at: 'before' is left of it."""
+        return round(self._divider_x())
+
+    def _visible_photo(self) -> QRectF:
+        """The part of the photo in view, in photo pixels (all of it when none is)."""
+        width, height = self.image_size
+        photo = QRectF(0, 0, width, height)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect().intersected(photo)
+        return visible if visible.width() > 0 and visible.height() > 0 else photo
+
+    def _divider_x(self) -> float:
+        # The divider keeps its place in the view, not on the photo: zoomed in or scrolled,
+        # it stays on screen, at the same share of the photo that is in view.
+        if not self._split:
+            return 0.0
+        visible = self._visible_photo()
+        return visible.left() + visible.width() * self._split_fraction
 
     def set_split_fraction(self, fraction: float) -> None:
         self._split_fraction = min(max(float(fraction), 0.0), 1.0)
@@ -241,11 +262,13 @@ class CanvasView(QGraphicsView):
 
     def _update_split_geometry(self) -> None:
         width, height = self.image_size
-        x = width * self._split_fraction if self._split else 0.0
+        x = self._divider_x()
         self._after_clip.setRect(QRectF(x, 0, width - x, height))
         self._before_clip.setRect(QRectF(0, 0, width if self._before_held else x, height))
         self._before_clip.setVisible(self._before_held or self._split)
         self._divider.setPos(x, 0)
+        if self._split and self.has_image:
+            self._divider.set_handle_y(self._visible_photo().center().y())
 
     # ------------------------------------------------------------------- brush
 
@@ -301,6 +324,7 @@ class CanvasView(QGraphicsView):
             item.smooth = zoom < 1.0
         self._cursor.set_zoom(zoom)
         self._divider.set_zoom(zoom)
+        self._update_split_geometry()
         self._update_viewport_cursor()
         self.viewport().update()
         self.zoom_changed.emit(zoom)
@@ -323,9 +347,13 @@ class CanvasView(QGraphicsView):
         super().resizeEvent(event)
         if self._fit_mode:
             self.fit()
+        elif self._split:
+            self._update_split_geometry()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
+        if self._split:
+            self._update_split_geometry()  # the divider stays where it is in the view
         self.viewport().update()  # the before/after tags are fixed to the viewport
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -422,9 +450,9 @@ class CanvasView(QGraphicsView):
         return abs(pos.x() - divider_x) <= _DIVIDER_GRAB
 
     def _drag_divider_to(self, pos: QPointF) -> None:
-        width, _ = self.image_size
-        if width:
-            self.set_split_fraction(self._to_scene(pos).x() / width)
+        if self.has_image:
+            visible = self._visible_photo()
+            self.set_split_fraction((self._to_scene(pos).x() - visible.left()) / visible.width())
 
     def _update_viewport_cursor(self, pos: QPointF | None = None) -> None:
         shape = Qt.CursorShape.ArrowCursor

@@ -146,12 +146,19 @@ class SplitDividerItem(QGraphicsItem):
     def __init__(self) -> None:
         super().__init__()
         self._height = 0.0
+        self._handle_y: float | None = None
         self._zoom = 1.0
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
     def set_height(self, height: float) -> None:
         self.prepareGeometryChange()
         self._height = float(height)
+
+    def set_handle_y(self, y: float | None) -> None:
+        """Where the handle sits (photo rows; None: the middle), so it stays in view when zoomed in."""
+        if y != self._handle_y:
+            self._handle_y = y
+            self.update()
 
     def set_zoom(self, zoom: float) -> None:
         self.prepareGeometryChange()
@@ -174,7 +181,7 @@ class SplitDividerItem(QGraphicsItem):
             painter.setPen(pen)
             painter.drawLine(QPointF(0, 0), QPointF(0, self._height))
         r = self._handle_radius()
-        centre = QPointF(0, self._height / 2)
+        centre = QPointF(0, self._height / 2 if self._handle_y is None else self._handle_y)
         painter.setPen(shadow)
         painter.setBrush(QBrush(QColor(245, 245, 245)))
         painter.drawEllipse(centre, r, r)

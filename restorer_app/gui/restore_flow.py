@@ -212,7 +212,7 @@ class RestoreFlow(QObject):
         if self.previewing:
             height, width = document.size
             canvas = self._canvas
-            split_x = round(canvas.split_fraction * width) if canvas.split else None
+            split_x = canvas.split_x if canvas.split else None
             area = preview_area(self._visible_box(), height, width, split_x)
             anchor = (area.x0 if split_x is not None else (area.x0 + area.x1) / 2, (area.y0 + area.y1) / 2)
             pieces = preview_pieces(area, height, width, anchor)
@@ -252,7 +252,7 @@ class RestoreFlow(QObject):
         if box is None or self._buffer is None:
             return
         height, width = self._editor.document.size
-        split_x = round(self._canvas.split_fraction * width) if self._canvas.split else None
+        split_x = self._canvas.split_x if self._canvas.split else None
         whole = box.width * box.height >= 0.999 * self._visible_area(height, width, split_x)
         self._canvas.set_preview_frame(None if whole else box)
         self._section.show_preview_note(

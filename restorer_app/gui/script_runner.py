@@ -129,8 +129,12 @@ class ScriptRunner(QObject):
             _check(window.extend_canvas(margins, args[1]), "the extension did not start")
             window.extension.saved.connect(self._after_extend)
             return True
-        elif verb == "zoom":
+        elif verb == "zoom":  # zoom fit | zoom FACTOR [X Y (the photo point to centre on)]
             window.canvas.fit() if args[0] == "fit" else window.canvas.set_zoom(float(args[0]))
+            if len(args) == 3:
+                window.canvas.centerOn(float(args[1]), float(args[2]))
+        elif verb == "split":
+            window.actions_.split.setChecked(args[0] == "on")
         elif verb == "sensitivity":
             _check(editor.proposal is not None, "nothing was detected")
             editor.set_threshold(round(1.0 - float(args[0]), 4))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
@@ -121,3 +122,22 @@ def test_after_accepting_backslash_compares_with_the_photo_as_opened(qtbot, open
     QTest.keyPress(opened.canvas, Qt.Key.Key_Backslash)
     assert is_damage_red(shown_colour(opened, cx, cy))
     QTest.keyRelease(opened.canvas, Qt.Key.Key_Backslash)
+
+
+def test_the_divider_stays_in_view_at_any_zoom_and_scroll(qtbot, opened):
+    canvas = opened.canvas
+    opened.actions_.split.setChecked(True)
+    canvas.set_split_fraction(0.25)
+    for zoom, (x, y) in ((8.0, (120, 80)), (16.0, (5, 5)), (4.0, (64, 48))):
+        canvas.set_zoom(zoom)
+        canvas.centerOn(x, y)
+        seen = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
+        left = max(seen.left(), 0.0)
+        right = min(seen.right(), canvas.image_size[0])
+        divider = canvas.split_x
+        assert left <= divider <= right  # on screen, wherever the view is
+        assert abs(divider - (left + 0.25 * (right - left))) <= 1  # at its share of the view
+        screen_x = canvas.mapFromScene(divider, 0).x()
+        assert 0 <= screen_x <= canvas.viewport().width()
+        # 'before' is left of it, 'after' right of it
+        assert canvas._before_clip.rect().right() == canvas._after_clip.rect().left() == pytest.approx(divider, abs=1)
