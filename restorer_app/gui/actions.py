@@ -112,6 +112,10 @@ class WindowActions:
         self.zoom_fit = a("&Fit to Window", ["Ctrl+0"], icon="fit", tip="Show the whole photograph")
         self.zoom_actual = a("&Actual Pixels (100 %)", ["Ctrl+1"], icon="actual-size",
                              tip="One photo pixel per screen pixel")
+        self.show_navigator = a("Show &Navigator", ["N"], checkable=True,
+                                tip="While zoomed in, show the whole photo in the corner with the part in view; "
+                                    "click or drag in it to move the view")
+        self.show_navigator.setChecked(True)
         self.zoom_in = a("Zoom &In", [QKeySequence.StandardKey.ZoomIn, "Ctrl+="], tip="Zoom in")
         self.zoom_out = a("Zoom &Out", [QKeySequence.StandardKey.ZoomOut], tip="Zoom out")
 
@@ -130,8 +134,8 @@ class WindowActions:
                        self.mask_clear, self.mask_invert, self.mask_load, self.fill, self.extend_canvas):
             action.setEnabled(editing)
         for action in (self.mask_save, self.split, self.zoom_fit, self.zoom_actual, self.zoom_in, self.zoom_out,
-                       self.show_mask, self.show_synthesized, self.brush, self.eraser, self.heal, self.size_down,
-                       self.size_up):
+                       self.show_mask, self.show_synthesized, self.show_navigator, self.brush, self.eraser,
+                       self.heal, self.size_down, self.size_up):
             action.setEnabled(has_document)
         self.cancel_fill.setEnabled(filling and not detecting and not restoring)
         self.cancel_restore.setEnabled(restoring)

@@ -22,6 +22,7 @@ from restorer_app.engine.regions import Box
 from .canvas_items import (BrushCursorItem, MaskOverlayItem, RasterItem, SplitDividerItem, box_rect,
                            draw_photo_backdrop, draw_tag)
 from .display import DisplayBuffer
+from .navigator import Navigator
 
 CANVAS_BACKGROUND = QColor(38, 38, 40)
 MASK_COLOUR = QColor(255, 45, 85, 125)
@@ -101,6 +102,7 @@ class CanvasView(QGraphicsView):
         self._has_alpha = False
         self._brush_diameter = 20.0
         self._after_tag = "After"
+        self.navigator = Navigator(self)
 
     # ------------------------------------------------------------------ content
 
@@ -132,6 +134,12 @@ class CanvasView(QGraphicsView):
     def set_after(self, display: DisplayBuffer) -> None:
         self._after.set_display(display)
         self._update_split_geometry()
+        self.navigator.follow()
+
+    @property
+    def after_display(self) -> DisplayBuffer | None:
+        """What the 'after' layer shows (the navigator's overview)."""
+        return self._after.display
 
     def clear(self) -> None:
         self._before.set_display(None)
@@ -139,6 +147,7 @@ class CanvasView(QGraphicsView):
         self._overlay.set_mask(None)
         self._proposal.set_mask(None)
         self.scene().setSceneRect(QRectF())
+        self.navigator.follow()
         self.viewport().update()
 
     def refresh_box(self, box: Box) -> None:
@@ -146,6 +155,8 @@ class CanvasView(QGraphicsView):
         rect = box_rect(box)
         self._before.update(rect)
         self._after.update(rect)
+        if self.navigator.isVisible():
+            self.navigator.update()
 
     def set_mask(self, mask: np.ndarray | None) -> None:
         self._overlay.set_mask(mask)
@@ -239,7 +250,7 @@ class CanvasView(QGraphicsView):
         """The photo column the divider stands at: 'before' is left of it."""
         return round(self._divider_x())
 
-    def _visible_photo(self) -> QRectF:
+    def visible_photo(self) -> QRectF:
         """The part of the photo in view, in photo pixels (all of it when none is)."""
         width, height = self.image_size
         photo = QRectF(0, 0, width, height)
@@ -251,7 +262,7 @@ class CanvasView(QGraphicsView):
         # it stays on screen, at the same share of the photo that is in view.
         if not self._split:
             return 0.0
-        visible = self._visible_photo()
+        visible = self.visible_photo()
         return visible.left() + visible.width() * self._split_fraction
 
     def set_split_fraction(self, fraction: float) -> None:
@@ -268,7 +279,7 @@ class CanvasView(QGraphicsView):
         self._before_clip.setVisible(self._before_held or self._split)
         self._divider.setPos(x, 0)
         if self._split and self.has_image:
-            self._divider.set_handle_y(self._visible_photo().center().y())
+            self._divider.set_handle_y(self.visible_photo().center().y())
 
     # ------------------------------------------------------------------- brush
 
@@ -325,6 +336,7 @@ class CanvasView(QGraphicsView):
         self._cursor.set_zoom(zoom)
         self._divider.set_zoom(zoom)
         self._update_split_geometry()
+        self.navigator.follow()
         self._update_viewport_cursor()
         self.viewport().update()
         self.zoom_changed.emit(zoom)
@@ -349,11 +361,13 @@ class CanvasView(QGraphicsView):
             self.fit()
         elif self._split:
             self._update_split_geometry()
+        self.navigator.follow()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
         if self._split:
             self._update_split_geometry()  # the divider stays where it is in the view
+        self.navigator.follow()
         self.viewport().update()  # the before/after tags are fixed to the viewport
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -451,7 +465,7 @@ class CanvasView(QGraphicsView):
 
     def _drag_divider_to(self, pos: QPointF) -> None:
         if self.has_image:
-            visible = self._visible_photo()
+            visible = self.visible_photo()
             self.set_split_fraction((self._to_scene(pos).x() - visible.left()) / visible.width())
 
     def _update_viewport_cursor(self, pos: QPointF | None = None) -> None:

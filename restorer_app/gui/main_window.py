@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         a.variation_prev.triggered.connect(lambda: self.variations.step(-1))
         a.variation_next.triggered.connect(lambda: self.variations.step(+1))
         a.split.toggled.connect(canvas.set_split)
+        a.show_navigator.toggled.connect(canvas.navigator.set_enabled)
         a.zoom_fit.triggered.connect(canvas.fit)
         a.zoom_actual.triggered.connect(canvas.zoom_actual)
         a.zoom_in.triggered.connect(lambda: canvas.set_zoom(canvas.zoom * 1.25))

@@ -65,6 +65,7 @@ def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], do
     view_menu.addSeparator()
     view_menu.addAction(a.split)
     view_menu.addAction(a.show_synthesized)
+    view_menu.addAction(a.show_navigator)
     hold_hint = view_menu.addAction("Hold \\ to Show Before")
     hold_hint.setEnabled(False)  # a held key cannot be a menu command; the menu still says where it is
     view_menu.addSeparator()
