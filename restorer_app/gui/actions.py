@@ -61,8 +61,11 @@ class WindowActions:
         self.eraser = a("&Eraser", ["E"], icon="eraser", tip="Remove marking from the mask", checkable=True)
         self.heal = a("Spot &Healing Brush", ["J"], icon="fill", checkable=True,
                       tip="Click a speck or paint over a short scratch: it is filled as soon as you let go")
+        self.lasso = a("&Lasso", ["L"], icon="lasso", checkable=True,
+                       tip="Outline a torn area to mark it: drag freehand, or click corner by corner and "
+                           "double-click to close; hold Alt as it closes to take the area out of the mask")
         self.tools = QActionGroup(parent)
-        for tool in (self.brush, self.eraser, self.heal):
+        for tool in (self.brush, self.eraser, self.lasso, self.heal):
             self.tools.addAction(tool)
         self.brush.setChecked(True)
         self.size_down = a("Smaller Brush", ["["], tip="Make the brush smaller")
@@ -135,7 +138,7 @@ class WindowActions:
             action.setEnabled(editing)
         for action in (self.mask_save, self.split, self.zoom_fit, self.zoom_actual, self.zoom_in, self.zoom_out,
                        self.show_mask, self.show_synthesized, self.show_navigator, self.brush, self.eraser,
-                       self.heal, self.size_down, self.size_up):
+                       self.lasso, self.heal, self.size_down, self.size_up):
             action.setEnabled(has_document)
         self.cancel_fill.setEnabled(filling and not detecting and not restoring)
         self.cancel_restore.setEnabled(restoring)

@@ -13,7 +13,7 @@ the compare key) reads best in one file; it is a little over 400 lines for that 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QTransform, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
 
@@ -22,6 +22,7 @@ from restorer_app.engine.regions import Box
 from .canvas_items import (BrushCursorItem, MaskOverlayItem, RasterItem, SplitDividerItem, box_rect,
                            draw_photo_backdrop, draw_tag)
 from .display import DisplayBuffer
+from .lasso_tool import LassoTool
 from .navigator import Navigator
 
 CANVAS_BACKGROUND = QColor(38, 38, 40)
@@ -36,6 +37,7 @@ HIGHLIGHT_COLOUR = QColor(60, 255, 120, 150)
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 _FIT_PADDING = 24  # screen pixels around a fitted photo
 _DIVIDER_GRAB = 10  # screen pixels either side of the divider that pick it up
+_LASSO_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape, Qt.Key.Key_Backspace)
 
 
 class CanvasView(QGraphicsView):
@@ -67,6 +69,7 @@ class CanvasView(QGraphicsView):
         self._highlight.hide()
         self._divider = SplitDividerItem()
         self._cursor = BrushCursorItem()
+        self.lasso = LassoTool(self)
         # Outlines the part of the photo a preview restored when that is not all of the view.
         self._preview_frame = QGraphicsRectItem()
         frame_pen = QPen(QColor(255, 255, 255, 200), 1, Qt.PenStyle.DashLine)
@@ -74,7 +77,8 @@ class CanvasView(QGraphicsView):
         self._preview_frame.setPen(frame_pen)
         self._preview_frame.hide()
         for z, item in enumerate((self._before_clip, self._after_clip, self._proposal, self._overlay,
-                                  self._synthesized, self._highlight, self._preview_frame, self._divider, self._cursor)):
+                                  self._synthesized, self._highlight, self._preview_frame, self.lasso.item,
+                                  self._divider, self._cursor)):
             item.setZValue(z)
             self.scene().addItem(item)
         self._divider.hide()
@@ -90,6 +94,7 @@ class CanvasView(QGraphicsView):
         self.viewport().setAcceptDrops(False)  # drops go to the window, which opens them
 
         self._painting_enabled = True
+        self._lasso_mode = False
         self._stroking = False
         self._panning = False
         self._pan_last = QPointF()
@@ -288,7 +293,17 @@ class CanvasView(QGraphicsView):
         self._cursor.set_diameter(diameter)
         self._update_viewport_cursor()
 
+    def set_lasso_mode(self, on: bool) -> None:
+        """The left button draws lasso outlines (lasso_tool.py) instead of brush strokes."""
+        if not on:
+            self.lasso.cancel()
+        self._lasso_mode = on
+        self._cursor.setVisible(self._cursor.isVisible() and not on)
+        self._update_viewport_cursor()
+
     def set_painting_enabled(self, enabled: bool) -> None:
+        if not enabled:
+            self.lasso.cancel()
         if not enabled and self._stroking:
             self._end_stroke()
         self._painting_enabled = enabled
@@ -380,6 +395,8 @@ class CanvasView(QGraphicsView):
                 self._near_divider(pos) or not self._painting_enabled):
             self._dragging_divider = True
             self._drag_divider_to(pos)
+        elif button == Qt.MouseButton.LeftButton and self._lasso_mode and self._painting_enabled and self.has_image:
+            self.lasso.press(self._to_scene(pos), pos, self.zoom, event.modifiers())
         elif button == Qt.MouseButton.LeftButton and self._painting_enabled and self.has_image:
             self._stroking = True
             point = self._to_scene(pos)
@@ -395,7 +412,7 @@ class CanvasView(QGraphicsView):
         pos = event.position()
         point = self._to_scene(pos)
         self._cursor.setPos(point)
-        if self._painting_enabled and self.has_image and not self._cursor.isVisible():
+        if self._painting_enabled and self.has_image and not self._cursor.isVisible() and not self._lasso_mode:
             self._cursor.show()
         if self._panning:
             delta = pos - self._pan_last
@@ -406,6 +423,8 @@ class CanvasView(QGraphicsView):
             self._drag_divider_to(pos)
         elif self._stroking:
             self.stroke_moved.emit(point.x(), point.y())
+        elif self._lasso_mode and self.lasso.active:
+            self.lasso.move(point, pos)
         self._update_viewport_cursor(pos)
         event.accept()
 
@@ -416,6 +435,8 @@ class CanvasView(QGraphicsView):
             self._dragging_divider = False
         elif self._stroking and event.button() == Qt.MouseButton.LeftButton:
             self._end_stroke()
+        elif self._lasso_mode and self.lasso.active and event.button() == Qt.MouseButton.LeftButton:
+            self.lasso.release(event.modifiers())
         else:
             super().mouseReleaseEvent(event)
         self._update_viewport_cursor(event.position())
@@ -425,7 +446,24 @@ class CanvasView(QGraphicsView):
         self._stroking = False
         self.stroke_finished.emit()
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._lasso_mode and self.lasso.active and event.button() == Qt.MouseButton.LeftButton:
+            self.lasso.double_click(event.modifiers())
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def event(self, event) -> bool:
+        # While an outline is drawn, Enter, Esc and Backspace are the lasso's, not the window's.
+        if event.type() == QEvent.Type.ShortcutOverride and self.lasso.active and event.key() in _LASSO_KEYS:
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self._lasso_mode and self.lasso.key(event.key(), event.modifiers()):
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space:
             if not event.isAutoRepeat():
                 self._space_held = True
@@ -450,7 +488,7 @@ class CanvasView(QGraphicsView):
 
     def enterEvent(self, event) -> None:
         self._cursor.setPos(self._to_scene(event.position()))
-        self._cursor.setVisible(self._painting_enabled and self.has_image)
+        self._cursor.setVisible(self._painting_enabled and self.has_image and not self._lasso_mode)
         super().enterEvent(event)
 
     def leaveEvent(self, event) -> None:
@@ -477,6 +515,9 @@ class CanvasView(QGraphicsView):
         elif self._dragging_divider or (self._split and (
                 not self._painting_enabled or (pos is not None and self._near_divider(pos)))):
             shape = Qt.CursorShape.SplitHCursor
+        elif self._painting_enabled and self.has_image and self._lasso_mode:
+            shape = Qt.CursorShape.CrossCursor
+            self._cursor.hide()
         elif self._painting_enabled and self.has_image:
             # The ring is the cursor; a tiny brush keeps the crosshair so it stays findable.
             big = self._brush_diameter * self.zoom >= 10

@@ -22,6 +22,7 @@ from restorer_app.engine.regions import Box
 from .brush_stroke import BrushStroke, MaskPatch
 from .document import Document, FillPatch, command_text, next_fill_id
 from .history import StepRow, removal_blockers
+from .lasso import fill_outline
 from .undo_commands import AcceptFillCommand, MaskPatchCommand, ProposalCommand, RemoveStepCommand, ThresholdCommand
 
 
@@ -137,6 +138,25 @@ class Editor(QObject):
             self._mask_count += int(np.count_nonzero(patch.after)) - int(np.count_nonzero(patch.before))
         if undoable or patch is None:
             self.undo_stack.push(MaskPatchCommand(self, self._stroke_text, patch, excluded))
+        return patch
+
+    def fill_outline(self, points: list[tuple[float, float]], subtract: bool = False) -> MaskPatch | None:
+        """Mark (or, ``subtract``, unmark) the area inside a lasso's closed outline as one undo
+        step; taking an area out also takes it out of the detected damage, as the eraser does."""
+        if not self.can_edit_mask:
+            return None
+        patch = fill_outline(self.document.mask, points, 0 if subtract else masks.FILL)
+        proposal = self.proposal
+        excluded = fill_outline(proposal.excluded, points, masks.FILL) if subtract and proposal else None
+        if patch is None and excluded is None:
+            return None
+        if patch is not None:
+            self._mask_count += int(np.count_nonzero(patch.after)) - int(np.count_nonzero(patch.before))
+            self.mask_changed.emit(patch.box)
+        if excluded is not None:
+            self.document.detected.refresh(excluded.box)
+            self.proposal_changed.emit(excluded.box)
+        self.undo_stack.push(MaskPatchCommand(self, "Lasso, taken out" if subtract else "Lasso", patch, excluded))
         return patch
 
     def accept_heal(self, stroke: MaskPatch) -> None:

@@ -54,6 +54,19 @@ def _brush(p: QPainter) -> None:
     _fill_with_pen_colour(p, tip)
 
 
+def _lasso(p: QPainter) -> None:
+    # A dashed loop with a tail, like the selection tools of other editors.
+    pen = p.pen()
+    pen.setDashPattern([2.2, 1.6])
+    p.setPen(pen)
+    p.drawEllipse(QRectF(4, 4, 16, 11))
+    pen.setStyle(Qt.PenStyle.SolidLine)
+    p.setPen(pen)
+    tail = QPainterPath(QPointF(8, 14.2))
+    tail.cubicTo(QPointF(6, 17), QPointF(9, 19), QPointF(7, 21))
+    p.drawPath(tail)
+
+
 def _eraser(p: QPainter) -> None:
     p.save()
     p.translate(12, 11)
@@ -170,7 +183,7 @@ def _cancel(p: QPainter) -> None:
 
 
 _DRAWINGS = {
-    "brush": _brush, "eraser": _eraser, "fill": _fill, "accept": _accept, "discard": _discard,
+    "brush": _brush, "eraser": _eraser, "lasso": _lasso, "fill": _fill, "accept": _accept, "discard": _discard,
     "split": _split, "fit": _fit, "actual-size": _actual_size, "open": _open, "save": _save,
     "undo": _undo, "redo": _redo, "cancel": _cancel,
 }

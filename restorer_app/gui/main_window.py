@@ -175,6 +175,8 @@ class MainWindow(QMainWindow):
         a.variation_next.triggered.connect(lambda: self.variations.step(+1))
         a.split.toggled.connect(canvas.set_split)
         a.show_navigator.toggled.connect(canvas.navigator.set_enabled)
+        a.lasso.toggled.connect(canvas.set_lasso_mode)
+        canvas.lasso.closed.connect(editor.fill_outline)
         a.zoom_fit.triggered.connect(canvas.fit)
         a.zoom_actual.triggered.connect(canvas.zoom_actual)
         a.zoom_in.triggered.connect(lambda: canvas.set_zoom(canvas.zoom * 1.25))

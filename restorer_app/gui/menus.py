@@ -44,7 +44,7 @@ def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], do
     edit_menu = bar.addMenu("&Edit")
     edit_menu.addActions([a.undo, a.redo])
     edit_menu.addSeparator()
-    edit_menu.addActions([a.brush, a.eraser, a.heal, a.size_down, a.size_up])
+    edit_menu.addActions([a.brush, a.eraser, a.lasso, a.heal, a.size_down, a.size_up])
 
     mask_menu = bar.addMenu("&Mask")
     mask_menu.addActions([a.mask_grow, a.mask_shrink, a.mask_clear, a.mask_invert])

@@ -133,6 +133,8 @@ class ScriptRunner(QObject):
             window.canvas.fit() if args[0] == "fit" else window.canvas.set_zoom(float(args[0]))
             if len(args) == 3:
                 window.canvas.centerOn(float(args[1]), float(args[2]))
+        elif verb == "tool":  # tool brush|eraser|lasso|heal
+            getattr(window.actions_, args[0]).setChecked(True)
         elif verb == "split":
             window.actions_.split.setChecked(args[0] == "on")
         elif verb == "sensitivity":
