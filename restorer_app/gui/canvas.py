@@ -166,6 +166,14 @@ class CanvasView(QGraphicsView):
     def set_mask(self, mask: np.ndarray | None) -> None:
         self._overlay.set_mask(mask)
 
+    def set_mask_colour(self, colour: QColor) -> None:
+        """The painted mask's colour, with its alpha as the overlay's opacity."""
+        self._overlay.set_colour(colour)
+
+    @property
+    def mask_colour(self) -> QColor:
+        return self._overlay.colour
+
     def refresh_mask(self, box: Box) -> None:
         self._overlay.update_box(box)
 

@@ -78,6 +78,16 @@ class MaskOverlayItem(QGraphicsItem):
     def mask(self) -> np.ndarray | None:
         return self._levels.mask if self._levels is not None else None
 
+    @property
+    def colour(self) -> QColor:
+        return QColor(self._colour)
+
+    def set_colour(self, colour: QColor) -> None:
+        self._colour = QColor(colour)
+        if self._levels is not None:
+            self._levels.set_colour(self._colour)
+        self.update()
+
     def update_box(self, box: Box) -> None:
         if self._levels is not None:
             self._levels.refresh(box)

@@ -181,6 +181,17 @@ class MaskLevels:
         if self._pyramid is not None:
             self._pyramid.refresh(box)
 
+    def set_colour(self, colour: QColor) -> None:
+        """Draw in ``colour`` from now on (a colour table change: nothing is converted)."""
+        self._colour = colour
+        table = _colour_table(colour)
+        for image in [self.image, *self._images]:
+            image.setColorTable(table)
+
+
+def _colour_table(colour: QColor) -> list[int]:
+    return [QColor(0, 0, 0, 0).rgba()] + [colour.rgba()] * 255
+
 
 def mask_overlay_image(mask: np.ndarray, colour: QColor) -> QImage:
     """An indexed QImage viewing ``mask``'s memory: 0 transparent, anything else ``colour``.
@@ -190,5 +201,5 @@ def mask_overlay_image(mask: np.ndarray, colour: QColor) -> QImage:
     """
     height, width = mask.shape
     image = QImage(mask.data, width, height, width, QImage.Format.Format_Indexed8)
-    image.setColorTable([QColor(0, 0, 0, 0).rgba()] + [colour.rgba()] * 255)
+    image.setColorTable(_colour_table(colour))
     return image

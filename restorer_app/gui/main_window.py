@@ -41,7 +41,7 @@ from .fill_worker import FillJob
 from .menus import build_menus, build_toolbar
 from .notice_bar import NoticeBar, WindowNotices
 from .operations import model_labels
-from .panel_widgets import scrolling
+from .panel_widgets import DEFAULT_MASK_OPACITY, scrolling
 from .restore_flow import RestoreFlow
 from .extend_flow import ExtendFlow
 from .variation_flow import VariationFlow
@@ -121,6 +121,9 @@ class MainWindow(QMainWindow):
         self.panel.set_methods(methods, any(m.uses_text and m.available for m in methods))
         self.panel.set_brush_size(int(self.settings.value("brush/size", 24)))
         self.panel.quick_check.setChecked(self.settings.value("fill/quick", False, type=bool))
+        self.panel.overlay.set_choice(self.settings.value("mask/colour", "Red"),
+                                      int(self.settings.value("mask/opacity", DEFAULT_MASK_OPACITY)))
+        self.canvas.set_mask_colour(self.panel.overlay.colour())
         self.canvas.set_brush_diameter(self.panel.brush_size)
         self.setAcceptDrops(True)
         self.resize(1280, 820)
@@ -146,6 +149,7 @@ class MainWindow(QMainWindow):
         a.save_project.triggered.connect(lambda: files.save_project())
         a.export_synthesized.toggled.connect(lambda on: self.settings.setValue("export/synthesized_mask", on))
         panel.quick_check.toggled.connect(lambda on: self.settings.setValue("fill/quick", on))
+        panel.overlay.changed.connect(self._on_overlay_changed)
         a.quit.triggered.connect(self.close)
         a.undo.triggered.connect(editor.undo_stack.undo)
         a.redo.triggered.connect(editor.undo_stack.redo)
@@ -466,6 +470,11 @@ class MainWindow(QMainWindow):
         self.canvas.refresh_proposal(box)
         if box is None:  # a proposal came or went: Repair and Clear follow
             self._update_actions()
+
+    def _on_overlay_changed(self, colour) -> None:
+        self.canvas.set_mask_colour(colour)
+        self.settings.setValue("mask/colour", self.panel.overlay.colour_combo.currentText())
+        self.settings.setValue("mask/opacity", self.panel.overlay.opacity_spin.value())
 
     def _on_method_changed(self, method: MethodInfo | None) -> None:
         # Until a fill with this method ran, all we can show is where it is expected to run.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
                                QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 
@@ -154,3 +154,50 @@ def duration_text(seconds: float) -> str:
         return f"{minutes} min {rest // 10 * 10} s" if rest >= 10 else f"{minutes} min"
     hours, rest = divmod(seconds, 3600)
     return f"{hours} h {rest // 60} min"
+
+
+#: Colours the painted mask can be shown in; none is the cyan of detected damage, the amber of
+#: synthesized pixels or the green of the History panel's selection.
+MASK_COLOURS = {"Red": QColor(255, 45, 85), "Magenta": QColor(230, 40, 230), "Blue": QColor(40, 110, 255),
+                "White": QColor(250, 250, 250), "Black": QColor(0, 0, 0)}
+DEFAULT_MASK_OPACITY = 49  # per cent
+
+
+class OverlayControls(QWidget):
+    """The painted mask's colour and opacity: a colour list and a percentage."""
+
+    #: The overlay's colour, with the opacity as its alpha.
+    changed = Signal(QColor)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.colour_combo = QComboBox()
+        for name, colour in MASK_COLOURS.items():
+            swatch = QPixmap(14, 14)
+            swatch.fill(colour)
+            self.colour_combo.addItem(QIcon(swatch), name)
+        self.colour_combo.setToolTip("The colour the painted mask is shown in, so it stands out on any photo")
+        self.opacity_spin = QSpinBox()
+        self.opacity_spin.setRange(10, 100)
+        self.opacity_spin.setSuffix(" %")
+        self.opacity_spin.setValue(DEFAULT_MASK_OPACITY)
+        self.opacity_spin.setToolTip("How strongly the mask covers the photo")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Overlay"))
+        row.addWidget(self.colour_combo, 1)
+        row.addWidget(self.opacity_spin)
+        self.colour_combo.currentIndexChanged.connect(lambda _i: self.changed.emit(self.colour()))
+        self.opacity_spin.valueChanged.connect(lambda _v: self.changed.emit(self.colour()))
+
+    def colour(self) -> QColor:
+        colour = QColor(MASK_COLOURS[self.colour_combo.currentText()])
+        colour.setAlpha(round(255 * self.opacity_spin.value() / 100))
+        return colour
+
+    def set_choice(self, name: str, opacity: int) -> None:
+        """Choose colour ``name`` (kept as it is when unknown) and ``opacity`` per cent."""
+        index = self.colour_combo.findText(name)
+        if index >= 0:
+            self.colour_combo.setCurrentIndex(index)
+        self.opacity_spin.setValue(opacity)

@@ -23,7 +23,8 @@ from .actions import WindowActions
 from .detect_section import DetectSection
 from .restore_section import RestoreSection
 from .operations import DETECT, REPAIR, RESTORE, offered_steps
-from .panel_widgets import ActionButton, JobProgress, heading, off_spin, separator, spin_row, step_heading
+from .panel_widgets import (ActionButton, JobProgress, OverlayControls, heading, off_spin, separator, spin_row,
+                            step_heading)
 from .variation_strip import VariationStrip
 
 MIN_BRUSH, MAX_BRUSH = 1, 500
@@ -133,6 +134,8 @@ class ToolPanel(QWidget):
         layout.addWidget(separator())
         layout.addWidget(heading("Mask"))
         layout.addLayout(self._build_mask_grid(actions))
+        self.overlay = OverlayControls()
+        layout.addWidget(self.overlay)
 
         layout.addWidget(separator())
         layout.addWidget(heading("Fill"))

@@ -111,3 +111,20 @@ def test_undo_and_redo_shortcuts(window, photo_file, qtbot):
     assert not window.editor.document.mask.any()
     QTest.keyClick(window.canvas, Qt.Key.Key_Z, ctrl | Qt.KeyboardModifier.ShiftModifier)
     np.testing.assert_array_equal(window.editor.document.mask, painted)
+
+
+def test_the_mask_overlay_colour_and_opacity_are_chosen_and_kept(qtbot, settings, opened):
+    from restorer_app.gui.main_window import MainWindow
+
+    overlay = opened.panel.overlay
+    assert opened.canvas.mask_colour.red() == 255 and opened.canvas.mask_colour.alpha() == round(255 * 0.49)
+    overlay.colour_combo.setCurrentText("Blue")
+    overlay.opacity_spin.setValue(80)
+    colour = opened.canvas.mask_colour
+    assert (colour.red(), colour.green(), colour.blue(), colour.alpha()) == (40, 110, 255, 204)
+    # The overlay draws in it: the mask's pixels take the new colour table.
+    image, _ = opened.canvas._overlay._levels.level_for(1.0)
+    assert image.color(255) == colour.rgba()
+    again = MainWindow(settings)  # the choice is kept for the next session
+    qtbot.addWidget(again)
+    assert again.canvas.mask_colour.rgba() == colour.rgba()
