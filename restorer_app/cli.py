@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--grain", type=float, default=DEFAULT_GRAIN, metavar="S",
                          help="give a learned fill the film grain and fine texture around it: 0 = off, "
                               f"1 = as much as the surroundings (default {DEFAULT_GRAIN:g})")
+    inpaint.add_argument("--no-source", type=Path, default=None, metavar="MASK",
+                         help="a mask of the photo's size (white = kept out): those pixels are never copied into "
+                              "a learned fill as texture, e.g. a face or lettering beside a hole")
     inpaint.add_argument("--quick", action="store_true",
                          help="run a learned model once per hole instead of twice (on the photo and its mirror "
                               "image, averaged): about 40 %% faster on the CPU, a little less accurate")
@@ -154,6 +157,9 @@ def run_inpaint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 mask = load_mask(job.mask, (image.height, image.width), max_pixels=max_pixels)
                 loaded = (job, image, mask)
             asked = replace(request, seed=args.seed + job.variation - 1) if job.variation else request
+            if args.no_source is not None:
+                asked = replace(asked, no_source=load_mask(args.no_source, (image.height, image.width),
+                                                           max_pixels=max_pixels))
             result = inpainter.inpaint(image, mask, asked, progress)
             operation = replace(operation_for(result, asked, mask), variation=job.variation)
             export_with_record(image.with_pixels(result.pixels), job.output, [operation], source=job.image,
@@ -271,6 +277,8 @@ def _describe_fill(op: dict) -> str:
     parts += [str(op.get("time")), f"on {op.get('device')}", f"seed {op.get('seed')}"]
     if op.get("variation"):
         parts.append(f"variation {op['variation']}")
+    if op.get("no_source_pixels"):
+        parts.append(f"{op['no_source_pixels']} pixels kept out of copying")
     if op.get("description"):
         parts.append(f"description \"{op['description']}\"")
     return ", ".join(parts)

@@ -151,7 +151,7 @@ class OnnxFill(FillMethod):
     """
 
     def __init__(self, model: LoadedModel, harmonize: bool = True, grain: float = 0.0, seed: int = 0,
-                 mirror: bool | None = None) -> None:
+                 mirror: bool | None = None, no_source: np.ndarray | None = None) -> None:
         # The registry has checked the model's inputs and outputs against its kind (kinds.py).
         self.model = model
         self.runner = InpaintRunner(model)
@@ -159,6 +159,8 @@ class OnnxFill(FillMethod):
         self.harmonize = harmonize
         self.grain = grain
         self.seed = seed
+        #: Photo-sized, nonzero where texture must never be copied from (InpaintRequest.no_source).
+        self.no_source = no_source
         entry = self.model_entry = model.entry
         self.generative = entry.kind is ModelKind.GENERATE
         if self.generative:
@@ -214,7 +216,8 @@ class OnnxFill(FillMethod):
             rng = np.random.default_rng([self.seed, box.y0, box.x0])
             own = np.zeros(hole.shape, bool)
             own[oy:oy + box.height, ox:ox + box.width] = region.holes
-            filled = match_texture(rgb, filled, holes, self.grain, rng, targets=own)
+            kept_out = self.no_source[crop_box.slices] != 0 if self.no_source is not None else None
+            filled = match_texture(rgb, filled, holes, self.grain, rng, targets=own, no_source=kept_out)
         full = tensors.from_float_rgb(filled, pixels[crop_box.slices])
         return full[oy:oy + box.height, ox:ox + box.width]
 

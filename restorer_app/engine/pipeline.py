@@ -94,6 +94,10 @@ class InpaintRequest:
     #: little less accurate (model 1.5, default grain: -0.21 / -0.15 / -0.01 dB hole-PSNR on
     #: scratches / strokes / blobs; MODEL_CARD).
     quick: bool = False
+    #: Source control: where ``no_source`` (the photo's size, nonzero = kept out) marks pixels,
+    #: a learned fill never copies texture from (texture.py): a face, lettering, anything that
+    #: must not be cloned into a hole nearby. The network still sees them as context.
+    no_source: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -242,7 +246,7 @@ class Inpainter:
         if model_id in self.registry.shadowed:
             notices.append(self.registry.shadowed[model_id])
         fill = OnnxFill(loaded, harmonize=request.harmonize, grain=request.grain, seed=request.seed,
-                        mirror=False if request.quick else None)
+                        mirror=False if request.quick else None, no_source=request.no_source)
         return fill, notices
 
     # ----------------------------------------------------------------------- filling
@@ -258,6 +262,8 @@ class Inpainter:
         if not 0.0 <= request.grain <= 1.0:
             raise RestorerError(f"Grain must be between 0 and 1 (got {request.grain}).")
         check_mask_size(mask, (image.height, image.width))
+        if request.no_source is not None:
+            check_mask_size(request.no_source, (image.height, image.width), name="The area kept out of copying")
         progress.check_cancelled()
         method, notices = self.resolve(request)
         embedding = None
@@ -408,7 +414,8 @@ class Inpainter:
         except ModelError as exc:
             notices.append(f"{exc} Torn edges and large losses were filled with the inpainting model instead.")
             return None
-        return OnnxFill(loaded, harmonize=request.harmonize, grain=request.grain, seed=request.seed)
+        return OnnxFill(loaded, harmonize=request.harmonize, grain=request.grain, seed=request.seed,
+                        no_source=request.no_source)
 
 
 def needs_generation(region: Region, height: int, width: int) -> bool:

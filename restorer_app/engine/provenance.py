@@ -96,6 +96,9 @@ class Operation:
     extend_right: int = 0
     extend_bottom: int = 0
     extend_left: int = 0
+    #: Source control: this many pixels of the photo were kept out of copying, never used as
+    #: texture for the fill (InpaintRequest.no_source); 0 when none were.
+    no_source_pixels: int = 0
 
     @property
     def is_restore(self) -> bool:
@@ -153,6 +156,7 @@ def operation_for(result, request, mask: np.ndarray) -> Operation:
         generator_version=generator.version if generator else None,
         generator_sha256=generator.sha256 if generator else None,
         pixels_generated=result.generated_pixels,
+        no_source_pixels=int(np.count_nonzero(request.no_source)) if request.no_source is not None and model else 0,
     )
 
 

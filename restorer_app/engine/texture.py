@@ -73,7 +73,8 @@ _CHUNK = 256  # target patches per distance matrix (256 x CANDIDATES float32: 6 
 
 
 def match_texture(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strength: float,
-                  rng: np.random.Generator, targets: np.ndarray | None = None) -> np.ndarray:
+                  rng: np.random.Generator, targets: np.ndarray | None = None,
+                  no_source: np.ndarray | None = None) -> np.ndarray:
     """``fill`` with the photo's own fine detail added inside ``hole``, up to ``strength`` x
     the fine-detail energy of the photo next to each place.
 
@@ -82,7 +83,9 @@ def match_texture(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strengt
     guarantees: equal to ``fill`` outside the hole; each connected hole worked in a window
     around it with its own random stream, so other holes change nothing in it; hairlines and
     fills already as detailed as asked stay as they are. A hole with too few known patches
-    around it gets :func:`.grain.match_grain`'s grain instead.
+    around it gets :func:`.grain.match_grain`'s grain instead. No patch that touches a
+    ``no_source`` pixel (bool, the photo's shape) is ever a source: source control, so a face
+    or lettering is not cloned into the hole beside it.
     """
     hole = hole.astype(bool)
     out = fill.astype(np.float32, copy=True)
@@ -94,7 +97,8 @@ def match_texture(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, strengt
     stream, holes = found
     without_sources = np.zeros(hole.shape, bool)
     for window, own, depth, hole_rng in holes:
-        if not _add_texture(out[window], photo[window], hole[window], own, depth, strength, hole_rng):
+        kept = no_source[window] if no_source is not None else None
+        if not _add_texture(out[window], photo[window], hole[window], own, depth, strength, hole_rng, kept):
             without_sources[window] |= own
     if without_sources.any():
         out = match_grain(photo, out, hole, strength, np.random.default_rng([stream, 1]), targets=without_sources)
@@ -108,10 +112,11 @@ def _luma(values: np.ndarray) -> np.ndarray:
 
 
 def _add_texture(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np.ndarray, depth: np.ndarray,
-                 strength: float, rng: np.random.Generator) -> bool:
+                 strength: float, rng: np.random.Generator, no_source: np.ndarray | None = None) -> bool:
     """Add copied detail in place to ``out`` (a window of the filled crop) inside the one hole
-    ``thick``; ``hole`` holds every hole in the window (none is a source). False when the
-    window has too few source patches (nothing was changed)."""
+    ``thick``; ``hole`` holds every hole in the window, and ``no_source`` the pixels the user
+    kept out of copying (neither is a source). False when the window has too few source
+    patches (nothing was changed)."""
     height, width, channels = out.shape
     p = PATCH
     if height < p or width < p:
@@ -125,7 +130,8 @@ def _add_texture(out: np.ndarray, photo: np.ndarray, hole: np.ndarray, thick: np
     log_energy = _expected_log_energy(detail_luma, pure)
     if log_energy is None:
         return False
-    sy, sx = _sources(pure, log_energy, detail_luma, rng)
+    sources_ok = pure if no_source is None else pure & ~no_source
+    sy, sx = _sources(sources_ok, log_energy, detail_luma, rng)
     if sy.size < MIN_SOURCES:
         return False
     ty, tx, parity = _targets(thick, height, width)

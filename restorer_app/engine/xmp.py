@@ -79,6 +79,7 @@ def xmp_packet(operations: list[Operation], source_xmp: bytes | None = None, rec
             said += (f", {op.pixels_generated} pixels of torn edges and large losses by {op.generator_id} "
                      f"{op.generator_version} sha256 {op.generator_sha256}")
         said += f", variation {op.variation}" if op.variation else ""
+        said += f", {op.no_source_pixels} pixels kept out of copying" if op.no_source_pixels else ""
         if op.is_extend:
             said += (f", canvas extended by {op.extend_top},{op.extend_right},{op.extend_bottom},{op.extend_left} px "
                      "(top, right, bottom, left)")

@@ -212,3 +212,24 @@ def test_quick_is_recorded_and_changes_only_the_holes(scan):
         assert ("quick (one model run)" in xmp) is operation["quick"]
     if operation["model_id"]:  # the shipped model: one run is not the mirror-averaged pair
         assert not np.array_equal(outputs["best"][mask > 0], outputs["quick"][mask > 0])
+
+
+def test_no_source_keeps_pixels_out_of_copying_and_is_recorded(scan):
+    import json
+
+    folder, photo, mask = scan
+    kept_out = np.zeros(mask.shape, np.uint8)
+    kept_out[:, :60] = 255
+    Image.fromarray(kept_out).save(folder / "face.png")
+    done = restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", folder / "out.png",
+                    "--no-source", folder / "face.png")
+    assert done.returncode == 0, done.stderr
+    (operation,) = json.loads((folder / "out.png.restorer.json").read_text())["operations"]
+    assert operation["no_source_pixels"] == (120 * 60 if operation["model_id"] else 0)
+    xmp = Image.open(folder / "out.png").info.get("XML:com.adobe.xmp", "")
+    assert ("7200 pixels kept out of copying" in xmp) is bool(operation["model_id"])
+    np.testing.assert_array_equal(np.asarray(Image.open(folder / "out.png"))[mask == 0], photo[mask == 0])
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(folder / "small.png")
+    refused = restorer("inpaint", folder / "photo.png", "--mask", folder / "mask.png", "-o", folder / "bad.png",
+                       "--no-source", folder / "small.png")
+    assert refused.returncode != 0 and "small.png" in refused.stderr and not (folder / "bad.png").exists()

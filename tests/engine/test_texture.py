@@ -163,3 +163,49 @@ def test_learned_fills_get_texture_in_every_layout_and_nothing_outside_changes(t
     assert energy(textured) > 3 * energy(plain)
     if dtype == np.uint16:
         assert np.any(textured[mask > 0] % 257 != 0)  # 16-bit detail, not 8-bit values scaled up
+
+
+def test_no_patch_touching_a_kept_out_pixel_is_ever_a_source(monkeypatch):
+    from restorer_app.engine import texture
+
+    photo, smooth, hole = _wood()
+    kept_out = np.zeros(hole.shape, bool)
+    kept_out[:, : hole.shape[1] // 2] = True  # the left half, e.g. a face beside the hole
+    seen = []
+    real_sources = texture._sources
+
+    def recording(allowed, *args):
+        sy, sx = real_sources(allowed, *args)
+        seen.append((allowed.copy(), sy, sx))
+        return sy, sx
+
+    monkeypatch.setattr(texture, "_sources", recording)
+    out = match_texture(photo, smooth, hole, 1.0, np.random.default_rng(0), no_source=kept_out)
+    assert seen and not np.array_equal(out, smooth)  # texture was still added, from the right half
+    for allowed, sy, sx in seen:
+        assert sy.size > 0
+        for y, x in zip(sy, sx):
+            patch = (slice(y, y + texture.PATCH), slice(x, x + texture.PATCH))
+            assert allowed[patch].all()
+    allowed = seen[0][0]
+    assert allowed.shape == hole.shape  # the hole's window is the whole test photo here
+    assert not (allowed & kept_out).any() and allowed[:, hole.shape[1] // 2 + 1:].any()
+
+
+def test_keeping_every_source_out_leaves_only_grain_and_is_recorded():
+    from restorer_app.engine.errors import MaskError
+    from restorer_app.engine.provenance import operation_for
+
+    photo = make_photo(160, 200)
+    mask = np.zeros((160, 200), np.uint8)
+    mask[60:100, 80:120] = 255
+    image = RasterImage(photo, ImageInfo(format="PNG", bit_depth=8))
+    inpainter = Inpainter()
+    everything = np.full((160, 200), 255, np.uint8)
+    request = InpaintRequest(no_source=everything)
+    result = inpainter.inpaint(image, mask, request)
+    assert result.model is not None
+    assert operation_for(result, request, mask).no_source_pixels == 160 * 200
+    assert operation_for(result, InpaintRequest(), mask).no_source_pixels == 0
+    with pytest.raises(MaskError, match="kept out of copying"):
+        inpainter.inpaint(image, mask, InpaintRequest(no_source=np.zeros((10, 10), np.uint8)))
