@@ -12,7 +12,8 @@ A project is a zip archive holding
 - when damage detection proposed a mask that is not repaired yet, ``proposal/probability.png``
   (the detector's map, lossless) and ``proposal/excluded.png`` (what the user erased from it),
   with the detector and the threshold in ``project.json``. A project without them (an older
-  one) has no proposal.
+  one) has no proposal;
+- when the user kept part of the photo out of copying (source control), ``no-source.png``.
 An accepted whole-photo restore is a step like a fill: its box is around the pixels it changed,
 its holes are those pixels, and its operation's ``action`` is ``"restore"``. Replayed in order,
 the restored pixels are the base every later fill and detection worked on. The pixels are kept,
@@ -104,6 +105,8 @@ class Project:
     saved_steps: int | None = None
     #: Detected damage not repaired yet.
     proposal: DamageProposal | None = None
+    #: H x W uint8, 255 where fills must never copy texture from (InpaintRequest.no_source).
+    no_source: np.ndarray | None = None
 
     def render(self, source_pixels: np.ndarray) -> np.ndarray:
         """The image after the applied steps, rebuilt from the source."""
@@ -154,6 +157,9 @@ def save_project(project: Project, path: Path) -> Path:
         }
         if project.proposal is not None:
             meta["proposal"] = _write_proposal(archive, project.proposal)
+        if project.no_source is not None and project.no_source.any():
+            archive.writestr(NO_SOURCE_MEMBER, _png_bytes(mask_of(holes_of(project.no_source))))
+            meta["no_source"] = NO_SOURCE_MEMBER
         # ASCII escapes keep every path exact, even a name that is not UTF-8 (read back by json).
         archive.writestr("project.json", json.dumps(meta, indent=2, ensure_ascii=True))
     payload = buffer.getvalue()
@@ -171,6 +177,7 @@ def _write_proposal(archive: zipfile.ZipFile, proposal: DamageProposal) -> dict:
 
 
 PROBABILITY_MEMBER, EXCLUDED_MEMBER = "proposal/probability.png", "proposal/excluded.png"
+NO_SOURCE_MEMBER = "no-source.png"
 #: The last probability map encoded, and its PNG: a map never changes, and every autosave of
 #: a session writes the same one (0.2 s for a 24 MP map of scratches, 1.2 s for pure noise).
 _last_encoded: tuple[DamageMap, bytes] | None = None
@@ -249,8 +256,13 @@ def load_project(path: Path, *, max_member_bytes: int = MAX_MEMBER_BYTES,
         steps = [reader.step(raw, number) for number, raw in enumerate(raw_steps, start=1)]
         mask = reader.gray_png("mask.png", None)
         proposal = reader.proposal(meta.get("proposal"), mask.shape) if "proposal" in meta else None
+        no_source = None
+        if "no_source" in meta:
+            if meta["no_source"] != NO_SOURCE_MEMBER:
+                raise ProjectError(f"'{name}' is damaged: its area kept out of copying is not '{NO_SOURCE_MEMBER}'.")
+            no_source = mask_of(holes_of(reader.gray_png(NO_SOURCE_MEMBER, mask.shape, "the project's mask")))
     return Project(Path(source["path"]), source["sha256"], mask_of(holes_of(mask)), steps,
-                   position, saved_steps, proposal)
+                   position, saved_steps, proposal, no_source)
 
 
 MAX_STEPS = 10_000

@@ -1,8 +1,10 @@
+import io
 import json
 import zipfile
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from restorer_app.engine.imageio import ImageInfo, RasterImage
 from restorer_app.engine.pipeline import InpaintRequest, Inpainter
@@ -74,3 +76,22 @@ def test_damaged_and_foreign_files_give_sentences(tmp_path):
     _archive(tmp_path / "b.restorer", {"project.json": json.dumps({"format": 1, "steps": []})})
     with pytest.raises(ProjectError, match="damaged"):
         load_project(tmp_path / "b.restorer")
+
+
+def test_the_area_kept_out_of_copying_is_saved_and_checked(tmp_path):
+    kept_out = np.zeros((80, 100), np.uint8)
+    kept_out[5:30, 40:90] = 255
+    project = Project(tmp_path / "scan.tif", "ab" * 32, make_mask(80, 100), no_source=kept_out)
+    reopened = load_project(save_project(project, tmp_path / "work.restorer"))
+    np.testing.assert_array_equal(reopened.no_source, kept_out)
+    assert load_project(save_project(Project(tmp_path / "scan.tif", "ab" * 32, make_mask(80, 100)),
+                                     tmp_path / "plain.restorer")).no_source is None
+    # A no-source.png of another size than the mask is refused with a sentence.
+    with zipfile.ZipFile(tmp_path / "work.restorer") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    small = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(small, format="PNG")
+    members["no-source.png"] = small.getvalue()
+    _archive(tmp_path / "bad.restorer", members)
+    with pytest.raises(ProjectError, match="no-source.png"):
+        load_project(tmp_path / "bad.restorer")
