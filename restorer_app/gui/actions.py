@@ -64,8 +64,14 @@ class WindowActions:
         self.lasso = a("&Lasso", ["L"], icon="lasso", checkable=True,
                        tip="Outline a torn area to mark it: drag freehand, or click corner by corner and "
                            "double-click to close; hold Alt as it closes to take the area out of the mask")
+        self.keep_out = a("&Keep Out of Copying", ["K"], icon="keep-out", checkable=True,
+                          tip="Paint over what must never be copied into a fill, such as a face or lettering "
+                              "beside a hole (shown in violet); hold Alt to erase it")
+        self.clear_keep_out = a("Clear Kept-Out Area", tip="Let fills copy texture from the whole photo again")
+        self.keep_out.setIconText("Keep out")
+        self.clear_keep_out.setIconText("Clear area")
         self.tools = QActionGroup(parent)
-        for tool in (self.brush, self.eraser, self.lasso, self.heal):
+        for tool in (self.brush, self.eraser, self.lasso, self.heal, self.keep_out):
             self.tools.addAction(tool)
         self.brush.setChecked(True)
         self.size_down = a("Smaller Brush", ["["], tip="Make the brush smaller")
@@ -134,11 +140,12 @@ class WindowActions:
         self.undo.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
         self.redo.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
         for action in (self.save, self.save_as, self.save_project, self.mask_grow, self.mask_shrink,
-                       self.mask_clear, self.mask_invert, self.mask_load, self.fill, self.extend_canvas):
+                       self.mask_clear, self.mask_invert, self.mask_load, self.fill, self.extend_canvas,
+                       self.clear_keep_out):
             action.setEnabled(editing)
         for action in (self.mask_save, self.split, self.zoom_fit, self.zoom_actual, self.zoom_in, self.zoom_out,
                        self.show_mask, self.show_synthesized, self.show_navigator, self.brush, self.eraser,
-                       self.lasso, self.heal, self.size_down, self.size_up):
+                       self.lasso, self.heal, self.keep_out, self.size_down, self.size_up):
             action.setEnabled(has_document)
         self.cancel_fill.setEnabled(filling and not detecting and not restoring)
         self.cancel_restore.setEnabled(restoring)

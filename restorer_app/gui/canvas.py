@@ -32,6 +32,8 @@ PROPOSAL_COLOUR = QColor(0, 210, 255, 130)
 #: Pixels that accepted fills made up (View ▸ Show Synthesized Pixels): amber, apart from the
 #: red of the mask and the cyan of detected damage.
 SYNTHESIZED_COLOUR = QColor(255, 190, 0, 140)
+#: The area kept out of copying (source control): violet, apart from every mask colour offered.
+NO_SOURCE_COLOUR = QColor(120, 70, 255, 110)
 #: The pixels of the step selected in the History panel: green, unlike every other overlay.
 HIGHLIGHT_COLOUR = QColor(60, 255, 120, 150)
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
@@ -63,6 +65,7 @@ class CanvasView(QGraphicsView):
         self._after = RasterItem(self._after_clip)
         self._proposal = MaskOverlayItem(PROPOSAL_COLOUR)
         self._overlay = MaskOverlayItem(MASK_COLOUR)
+        self._no_source = MaskOverlayItem(NO_SOURCE_COLOUR)
         self._synthesized = MaskOverlayItem(SYNTHESIZED_COLOUR)
         self._synthesized.hide()
         self._highlight = MaskOverlayItem(HIGHLIGHT_COLOUR)
@@ -76,7 +79,7 @@ class CanvasView(QGraphicsView):
         frame_pen.setCosmetic(True)
         self._preview_frame.setPen(frame_pen)
         self._preview_frame.hide()
-        for z, item in enumerate((self._before_clip, self._after_clip, self._proposal, self._overlay,
+        for z, item in enumerate((self._before_clip, self._after_clip, self._no_source, self._proposal, self._overlay,
                                   self._synthesized, self._highlight, self._preview_frame, self.lasso.item,
                                   self._divider, self._cursor)):
             item.setZValue(z)
@@ -151,6 +154,7 @@ class CanvasView(QGraphicsView):
         self._after.set_display(None)
         self._overlay.set_mask(None)
         self._proposal.set_mask(None)
+        self._no_source.set_mask(None)
         self.scene().setSceneRect(QRectF())
         self.navigator.follow()
         self.viewport().update()
@@ -166,6 +170,17 @@ class CanvasView(QGraphicsView):
     def set_mask(self, mask: np.ndarray | None) -> None:
         self._overlay.set_mask(mask)
 
+    def set_no_source(self, area: np.ndarray | None) -> None:
+        """The area kept out of copying (viewed, like the mask, not copied)."""
+        self._no_source.set_mask(area)
+
+    def refresh_no_source(self, box: Box) -> None:
+        self._no_source.update_box(box)
+
+    @property
+    def no_source_shown(self) -> np.ndarray | None:
+        return self._no_source.mask if self._no_source.isVisible() else None
+
     def set_mask_colour(self, colour: QColor) -> None:
         """The painted mask's colour, with its alpha as the overlay's opacity."""
         self._overlay.set_colour(colour)
@@ -180,6 +195,7 @@ class CanvasView(QGraphicsView):
     def set_mask_visible(self, visible: bool) -> None:
         self._overlay.setVisible(visible)
         self._proposal.setVisible(visible)
+        self._no_source.setVisible(visible)
 
     def set_synthesized(self, mask: np.ndarray | None) -> None:
         """Tint ``mask``'s pixels (the synthesized ones) amber; None hides the tint."""

@@ -74,8 +74,10 @@ class CanvasLayers:
     def hiding(self) -> bool:
         return "without" in self.displays
 
-    def show(self, mask: np.ndarray, proposal: np.ndarray, mask_wanted: bool) -> None:
-        """Show the photo's layers with the painted ``mask`` and the detected damage's ``proposal``."""
+    def show(self, mask: np.ndarray, proposal: np.ndarray, mask_wanted: bool,
+             no_source: np.ndarray | None = None) -> None:
+        """Show the photo's layers with the painted ``mask``, the detected damage's ``proposal``
+        and the area kept out of copying."""
         previewing = self.previewing and not self.reviewing
         hiding = self.hiding and not self.reviewing and not previewing
         self.canvas.set_after_tag("Preview" if previewing else "After, steps hidden" if hiding else "After")
@@ -91,6 +93,7 @@ class CanvasLayers:
         # Under review the mask would hide the very pixels being judged.
         self.canvas.set_mask(mask)
         self.canvas.set_proposal(proposal)
+        self.canvas.set_no_source(no_source)
         self.canvas.set_mask_visible(mask_wanted and not self.reviewing)
 
     def refresh_pixels(self, box: Box) -> None:

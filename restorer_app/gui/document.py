@@ -136,6 +136,8 @@ class Document:
         self.original = original
         self.image = RasterImage(original.copy(), image.info, image.path)
         self.mask = np.zeros((image.height, image.width), np.uint8)
+        #: 255 where fills must never copy texture from (source control; InpaintRequest.no_source).
+        self.no_source = np.zeros((image.height, image.width), np.uint8)
         #: The damage a detector proposed, shown apart from the painted ``mask``.
         self.detected = ProposalLayer((image.height, image.width))
         if mask is not None:

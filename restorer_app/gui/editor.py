@@ -23,7 +23,7 @@ from .brush_stroke import BrushStroke, MaskPatch
 from .document import Document, FillPatch, command_text, next_fill_id
 from .history import StepRow, removal_blockers
 from .lasso import fill_outline
-from .undo_commands import AcceptFillCommand, MaskPatchCommand, ProposalCommand, RemoveStepCommand, ThresholdCommand
+from .undo_commands import MASK_LAYER, NO_SOURCE_LAYER, AcceptFillCommand, MaskPatchCommand, ProposalCommand, RemoveStepCommand, ThresholdCommand
 
 
 class Editor(QObject):
@@ -33,6 +33,8 @@ class Editor(QObject):
     #: proposal, none, another threshold).
     proposal_changed = Signal(object)
     pixels_changed = Signal(object)  # Box that changed
+    #: The area kept out of copying (source control) changed: the Box that changed.
+    no_source_changed = Signal(object)
     pending_changed = Signal()  # a fill or restore entered or left review
     modified_changed = Signal(bool)
 
@@ -48,6 +50,7 @@ class Editor(QObject):
         self._threshold_before: float | None = None  # while the sensitivity slider is held
         self._mask_count = 0  # nonzero mask pixels, kept up to date patch by patch
         self._last_point: tuple[float, float] | None = None  # where the last stroke ended (Shift-click)
+        self._layer = MASK_LAYER  # what the stroke in progress paints
 
     # ------------------------------------------------------------------ document
 
@@ -91,20 +94,25 @@ class Editor(QObject):
 
     # --------------------------------------------------------------------- brush
 
-    def begin_stroke(self, x: float, y: float, diameter: float, erase: bool, from_last: bool = False) -> None:
+    def begin_stroke(self, x: float, y: float, diameter: float, erase: bool, from_last: bool = False,
+                     layer: str = MASK_LAYER) -> None:
         """Start a brush or eraser stroke at (x, y); ``from_last`` (Shift-click, as in Photoshop,
         GIMP and Krita) starts it where the previous stroke ended, so it paints a straight line
-        from there to (x, y)."""
+        from there to (x, y). ``layer`` :data:`NO_SOURCE_LAYER` paints the area kept out of
+        copying instead of the mask."""
         if not self.can_edit_mask:
             return
         start = self._last_point if from_last and self._last_point is not None else None
-        self._stroke = BrushStroke(self.document.mask, diameter, 0 if erase else masks.FILL)
+        self._layer = layer
+        self._stroke = BrushStroke(self._layer_array(layer), diameter, 0 if erase else masks.FILL)
         proposal = self.proposal
         # The eraser also takes pixels out of detected damage, for every threshold (see proposal.py).
-        self._excluding = BrushStroke(proposal.excluded, diameter, masks.FILL) if erase and proposal else None
-        self._stroke_text = "Eraser stroke" if erase else "Brush stroke"
+        self._excluding = (BrushStroke(proposal.excluded, diameter, masks.FILL)
+                           if erase and proposal and layer == MASK_LAYER else None)
+        kind = "keep-out " if layer == NO_SOURCE_LAYER else ""
+        self._stroke_text = f"{kind}{'eraser' if erase else 'brush'} stroke".capitalize()
         if start is not None:
-            self._stroke_text = "Straight eraser stroke" if erase else "Straight brush stroke"
+            self._stroke_text = f"Straight {kind}{'eraser' if erase else 'brush'} stroke"
             self.continue_stroke(*start)
         self.continue_stroke(x, y)
 
@@ -114,7 +122,7 @@ class Editor(QObject):
         self._last_point = (x, y)
         box = self._stroke.add_point(x, y)
         if box is not None:
-            self.mask_changed.emit(box)
+            (self.no_source_changed if self._layer == NO_SOURCE_LAYER else self.mask_changed).emit(box)
         if self._excluding is not None:
             excluded = self._excluding.add_point(x, y)
             if excluded is not None:
@@ -132,6 +140,10 @@ class Editor(QObject):
         excluded = excluding.finish() if excluding is not None else None
         if patch is None and excluded is None:
             return None
+        if self._layer == NO_SOURCE_LAYER:
+            if patch is not None:
+                self.undo_stack.push(MaskPatchCommand(self, self._stroke_text, patch, layer=NO_SOURCE_LAYER))
+            return patch
         if patch is not None:
             # The stroke is already on the mask, so count it here; the command's first redo
             # rewrites the same pixels and changes no count.
@@ -139,6 +151,30 @@ class Editor(QObject):
         if undoable or patch is None:
             self.undo_stack.push(MaskPatchCommand(self, self._stroke_text, patch, excluded))
         return patch
+
+    def clear_no_source(self) -> None:
+        """Let fills copy from every pixel again, as one undo step."""
+        if not self.can_edit_mask:
+            return
+        area = self.document.no_source
+        box = Box.around(area)
+        if box is not None:
+            patch = MaskPatch(box, area[box.slices].copy(), np.zeros((box.height, box.width), np.uint8))
+            self.undo_stack.push(MaskPatchCommand(self, "Clear kept-out area", patch, layer=NO_SOURCE_LAYER))
+
+    @property
+    def no_source(self) -> np.ndarray | None:
+        """The area kept out of copying for a fill's request; None when there is none."""
+        document = self.document
+        return document.no_source.copy() if document is not None and document.no_source.any() else None
+
+    def write_no_source_patch(self, box: Box, values: np.ndarray) -> None:
+        """Undo/redo entry point: put ``values`` into the kept-out area inside ``box``."""
+        self.document.no_source[box.slices] = values
+        self.no_source_changed.emit(box)
+
+    def _layer_array(self, layer: str) -> np.ndarray:
+        return self.document.no_source if layer == NO_SOURCE_LAYER else self.document.mask
 
     def fill_outline(self, points: list[tuple[float, float]], subtract: bool = False) -> MaskPatch | None:
         """Mark (or, ``subtract``, unmark) the area inside a lasso's closed outline as one undo
@@ -344,7 +380,7 @@ class Editor(QObject):
         return Project(document.path, checksum, document.mask.copy() if mask is None else mask,
                        [command.step for command in commands], applied,
                        document.saved_prefix([command.patch for command in commands]),
-                       proposal.snapshot() if proposal is not None else None)
+                       proposal.snapshot() if proposal is not None else None, self.no_source)
 
     def set_document_from_project(self, document: Document, project: Project, *, saved: bool) -> None:
         """Show ``document`` (the project's source, freshly read) with the project's history:
@@ -366,12 +402,15 @@ class Editor(QObject):
         self.undo_stack.setIndex(project.position)
         document.replace_mask(project.mask)
         document.detected.set(project.proposal)
+        if project.no_source is not None:
+            document.no_source[:] = project.no_source
         self._mask_count = int(np.count_nonzero(document.mask))
         if saved:
             document.mark_saved()
         else:  # recovered: what the crashed session had saved (exported) is still saved
             document.mark_saved_prefix(patches, project.saved_steps)
         self.mask_changed.emit(document.full_box)
+        self.no_source_changed.emit(document.full_box)
         self.proposal_changed.emit(None)
         self.modified_changed.emit(self.is_modified)
 

@@ -67,6 +67,18 @@ def _lasso(p: QPainter) -> None:
     p.drawPath(tail)
 
 
+def _keep_out(p: QPainter) -> None:
+    # A shield: what is under it is protected from being copied.
+    shield = QPainterPath(QPointF(12, 3))
+    shield.lineTo(QPointF(19, 6))
+    shield.cubicTo(QPointF(19, 13), QPointF(16, 18), QPointF(12, 21))
+    shield.cubicTo(QPointF(8, 18), QPointF(5, 13), QPointF(5, 6))
+    shield.closeSubpath()
+    p.drawPath(shield)
+    p.drawLine(QPointF(9, 9), QPointF(15, 15))
+    p.drawLine(QPointF(15, 9), QPointF(9, 15))
+
+
 def _eraser(p: QPainter) -> None:
     p.save()
     p.translate(12, 11)
@@ -183,7 +195,7 @@ def _cancel(p: QPainter) -> None:
 
 
 _DRAWINGS = {
-    "brush": _brush, "eraser": _eraser, "lasso": _lasso, "fill": _fill, "accept": _accept, "discard": _discard,
+    "brush": _brush, "eraser": _eraser, "lasso": _lasso, "keep-out": _keep_out, "fill": _fill, "accept": _accept, "discard": _discard,
     "split": _split, "fit": _fit, "actual-size": _actual_size, "open": _open, "save": _save,
     "undo": _undo, "redo": _redo, "cancel": _cancel,
 }

@@ -34,6 +34,7 @@ from .document import PendingRestore
 from .editor import Editor
 from .file_flow import FileFlow, openable_drop
 from .heal_flow import HealFlow
+from .undo_commands import NO_SOURCE_LAYER
 from .history_flow import HistoryFlow
 from .history_panel import HistoryPanel
 from .fill_controller import FillController
@@ -101,7 +102,8 @@ class MainWindow(QMainWindow):
         self.detection = DetectFlow(self.editor, self.fills, self.inpainter.registry, self.panel.detect_section,
                                     self.statusBar(), self)
         self.healing = HealFlow(self.editor, self.fills, self.statusBar(),
-                                lambda: inpaint_request(self.panel.fill_options()),
+                                lambda: replace(inpaint_request(self.panel.fill_options()),
+                                                no_source=self.editor.no_source),
                                 lambda: self.panel.review_heals_check.isChecked(), self)
         self.variations = VariationFlow(self.editor, self.fills, self.panel.variation_strip, self.statusBar(), self)
         self.extension = ExtendFlow(self.editor, self.fills, self.statusBar(), self,
@@ -180,6 +182,7 @@ class MainWindow(QMainWindow):
         a.split.toggled.connect(canvas.set_split)
         a.show_navigator.toggled.connect(canvas.navigator.set_enabled)
         a.lasso.toggled.connect(canvas.set_lasso_mode)
+        a.clear_keep_out.triggered.connect(lambda: self._run(editor.clear_no_source))
         canvas.lasso.closed.connect(editor.fill_outline)
         a.zoom_fit.triggered.connect(canvas.fit)
         a.zoom_actual.triggered.connect(canvas.zoom_actual)
@@ -204,6 +207,7 @@ class MainWindow(QMainWindow):
 
         editor.document_changed.connect(self._on_document_changed)
         editor.mask_changed.connect(self._on_mask_changed)
+        editor.no_source_changed.connect(canvas.refresh_no_source)
         editor.proposal_changed.connect(self._on_proposal_changed)
         editor.pixels_changed.connect(self.layers.refresh_pixels)
         editor.pixels_changed.connect(lambda _box: self._show_synthesized())
@@ -270,7 +274,7 @@ class MainWindow(QMainWindow):
             return False
         options = self.panel.fill_options()
         # A discarded fill moves the seed on, so Fill again gives another variation.
-        request = replace(inpaint_request(options), seed=self.variations.next_seed)
+        request = replace(inpaint_request(options), seed=self.variations.next_seed, no_source=self.editor.no_source)
         self.editor.locked = True
         self.notices.fill_started()
         self.panel.set_filling(True)
@@ -458,7 +462,8 @@ class MainWindow(QMainWindow):
     def _show_layers(self) -> None:
         document = self.editor.document
         if document is not None:
-            self.layers.show(document.mask, document.detected.mask, self.actions_.show_mask.isChecked())
+            self.layers.show(document.mask, document.detected.mask, self.actions_.show_mask.isChecked(),
+                             document.no_source)
 
     def _on_mask_changed(self, box) -> None:
         if box is not None:
@@ -490,6 +495,10 @@ class MainWindow(QMainWindow):
             self.editor.end_stroke()
 
     def _begin_stroke(self, x: float, y: float, straight: bool = False) -> None:
+        if self.actions_.keep_out.isChecked():  # Alt erases the kept-out area, as Alt subtracts a lasso
+            alt = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.AltModifier)
+            self.editor.begin_stroke(x, y, self.panel.brush_size, erase=alt, from_last=straight, layer=NO_SOURCE_LAYER)
+            return
         self.editor.begin_stroke(x, y, self.panel.brush_size, erase=self.actions_.eraser.isChecked(),
                                  from_last=straight)
 

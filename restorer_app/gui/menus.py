@@ -44,10 +44,11 @@ def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], do
     edit_menu = bar.addMenu("&Edit")
     edit_menu.addActions([a.undo, a.redo])
     edit_menu.addSeparator()
-    edit_menu.addActions([a.brush, a.eraser, a.lasso, a.heal, a.size_down, a.size_up])
+    edit_menu.addActions([a.brush, a.eraser, a.lasso, a.heal, a.keep_out, a.size_down, a.size_up])
 
     mask_menu = bar.addMenu("&Mask")
     mask_menu.addActions([a.mask_grow, a.mask_shrink, a.mask_clear, a.mask_invert])
+    mask_menu.addAction(a.clear_keep_out)
     mask_menu.addSeparator()
     mask_menu.addAction(a.show_mask)
     mask_menu.addSeparator()

@@ -35,6 +35,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
 from .main_window import MainWindow
+from .undo_commands import MASK_LAYER, NO_SOURCE_LAYER
 
 
 class ScriptError(Exception):
@@ -81,9 +82,10 @@ class ScriptRunner(QObject):
             _check(window.open_path(*args), "could not open")
         elif verb == "method":
             _check(window.panel.select_method(args[0]), f"no method '{args[0]}'")
-        elif verb in ("stroke", "erase"):
+        elif verb in ("stroke", "erase", "keep-out"):
             points = [tuple(float(v) for v in point.split(",")) for point in args[1:]]
-            editor.begin_stroke(*points[0], float(args[0]), erase=verb == "erase")
+            layer = NO_SOURCE_LAYER if verb == "keep-out" else MASK_LAYER
+            editor.begin_stroke(*points[0], float(args[0]), erase=verb == "erase", layer=layer)
             for point in points[1:]:
                 editor.continue_stroke(*point)
             editor.end_stroke()
@@ -133,6 +135,10 @@ class ScriptRunner(QObject):
             window.canvas.fit() if args[0] == "fit" else window.canvas.set_zoom(float(args[0]))
             if len(args) == 3:
                 window.canvas.centerOn(float(args[1]), float(args[2]))
+        elif verb == "resize":  # resize WIDTH HEIGHT (the window)
+            window.resize(int(args[0]), int(args[1]))
+        elif verb == "show-repair-tools":
+            window.panel_scroll.ensureWidgetVisible(window.panel.overlay, 0, 0)
         elif verb == "tool":  # tool brush|eraser|lasso|heal
             getattr(window.actions_, args[0]).setChecked(True)
         elif verb == "split":

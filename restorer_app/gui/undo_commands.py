@@ -16,28 +16,34 @@ if TYPE_CHECKING:
     from .editor import Editor
 
 
+#: What a MaskPatchCommand changes: the mask, or the area kept out of copying (source control).
+MASK_LAYER, NO_SOURCE_LAYER = "mask", "no_source"
+
+
 class MaskPatchCommand(QUndoCommand):
     """A brush stroke, or a whole-mask operation (clear, invert, grow, shrink, load),
     reduced to the box it changed. The edit is already on the mask when pushed; the
     first redo() therefore rewrites the same values, which is harmless. An eraser stroke over
-    detected damage also carries what it excluded from the proposal."""
+    detected damage also carries what it excluded from the proposal. On ``layer``
+    :data:`NO_SOURCE_LAYER` the patch is of the area kept out of copying."""
 
     def __init__(self, editor: "Editor", text: str, patch: MaskPatch | None,
-                 excluded: MaskPatch | None = None) -> None:
+                 excluded: MaskPatch | None = None, layer: str = MASK_LAYER) -> None:
         super().__init__(text)
         self._editor = editor
         self.patch = patch
         self.excluded = excluded
+        self._write = editor.write_no_source_patch if layer == NO_SOURCE_LAYER else editor.write_mask_patch
 
     def redo(self) -> None:
         if self.patch is not None:
-            self._editor.write_mask_patch(self.patch.box, self.patch.after)
+            self._write(self.patch.box, self.patch.after)
         if self.excluded is not None:
             self._editor.write_excluded_patch(self.excluded.box, self.excluded.after)
 
     def undo(self) -> None:
         if self.patch is not None:
-            self._editor.write_mask_patch(self.patch.box, self.patch.before)
+            self._write(self.patch.box, self.patch.before)
         if self.excluded is not None:
             self._editor.write_excluded_patch(self.excluded.box, self.excluded.before)
 
