@@ -48,6 +48,7 @@ from .cli_jobs import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Conso
 from .cli_generate import add_extend_command, run_extend
 from .cli_repair import add_detect_commands, run_detect, run_repair
 from .cli_restore import add_restore_command, run_restore
+from .cli_batch import add_batch_command, run_batch_command
 from .engine.errors import MaskError, OperationCancelled, RestorerError
 from .engine.imageio import load_image
 from .engine.masks import load_mask
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_detect_commands(commands)
     add_restore_command(commands)
     add_extend_command(commands)
+    add_batch_command(commands)
 
     verify = commands.add_parser("verify", help="check outputs against their sidecars and embedded XMP")
     verify.add_argument("outputs", nargs="+", type=Path, metavar="OUT")
@@ -327,6 +329,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return run_restore(args, out, err)
         if args.command == "extend":
             return run_extend(args, out, err)
+        if args.command == "batch":
+            return run_batch_command(args, out, err)
         if args.command == "verify":
             return run_verify(args, out, err)
         if args.command == "models":

@@ -24,8 +24,8 @@ from .engine.files import commit_and_sync
 from .engine.image_formats import format_for_path
 from .engine.image_write import stage_image
 from .engine.imageio import ImageInfo, RasterImage, load_image
+from .engine.chain import REPAIR, Chain, ChainSettings
 from .engine.pipeline import AUTO, InpaintRequest, Inpainter
-from .engine.provenance import operation_for, with_detection
 from .engine.registry import LoadedModel
 from .engine.runtime import Device
 
@@ -114,10 +114,13 @@ def run_repair(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     batch = args.out_dir is not None
     check_outputs(jobs, synthesized=args.save_synthesized_mask, overwrite=args.overwrite, batch=batch)
     prepare_output_folders(jobs, create=batch)
-    inpainter = Inpainter()
+    # The detector is opened once for the whole run: a missing or damaged one stops it before
+    # any photo is read. Its notice (a CUDA fallback) is said once, with the fill's.
+    chain = Chain(ChainSettings(op=REPAIR, threshold=args.threshold, grow=args.grow,
+                                request=InpaintRequest(method=args.method, device=Device(args.device)),
+                                device=Device(args.device)))
     shown: set[str] = set()
-    detector = _open(inpainter, args, err, shown)
-    request = InpaintRequest(method=args.method, device=Device(args.device))
+    _say_notices(chain.notices, shown, err)
     if any(job.output.suffix.lower() in (".jpg", ".jpeg") for job in jobs):
         err.write(f"restorer: warning: JPEG output is lossy (quality {args.jpeg_quality}); use PNG or TIFF to keep "
                   "every pixel.\n")
@@ -125,28 +128,20 @@ def run_repair(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     def one(job: Job, progress: ConsoleProgress) -> str:
         image = _load(job, args, err)
         started = time.perf_counter()
-        damage = DamageDetector(detector).detect(image.pixels, progress.sub(0.0, 0.5))
-        mask = damage.mask(args.threshold, args.grow)
-        found = describe_detection(damage, detector, args.threshold, args.grow, mask)
-        synthesized = mask if args.save_synthesized_mask else None
-        if not mask.any():
-            export_with_record(image, job.output, [], source=job.image, synthesized=synthesized,
-                               jpeg_quality=args.jpeg_quality, protect=(job.image,),
-                               overwrite=args.overwrite)
+        result = chain.run(image, None, progress)
+        found = describe_detection(result.damage, chain.detector, args.threshold, args.grow, result.detected)
+        synthesized = result.detected if args.save_synthesized_mask else None
+        export_with_record(image.with_pixels(result.pixels), job.output, result.operations, source=job.image,
+                           synthesized=synthesized, jpeg_quality=args.jpeg_quality, protect=(job.image,),
+                           overwrite=args.overwrite)
+        if result.fill is None:
             err.write(f"restorer: note: no damage found in {job.image.name} at threshold {args.threshold:g}; "
                       f"{job.output} is an unchanged copy.\n")
             return f"{job.output}  (unchanged; {found}, {time.perf_counter() - started:.2f} s)"
-        result = inpainter.inpaint(image, mask, request, progress.sub(0.5, 1.0))
-        operation = with_detection(operation_for(result, request, mask), damage, args.threshold, args.grow)
-        export_with_record(image.with_pixels(result.pixels), job.output, [operation], source=job.image,
-                           synthesized=synthesized, jpeg_quality=args.jpeg_quality, protect=(job.image,),
-                           overwrite=args.overwrite)
-        for notice in result.notices:
-            if notice not in shown:
-                shown.add(notice)
-                err.write(f"restorer: note: {notice}\n")
-        return (f"{job.output}  ({found}; {result.method_label} on {result.provider}, {result.changed_pixels} "
-                f"pixels in {result.regions} regions, {time.perf_counter() - started:.2f} s)")
+        _say_notices(result.notices, shown, err)
+        fill = result.fill
+        return (f"{job.output}  ({found}; {fill.method_label} on {fill.provider}, {fill.changed_pixels} "
+                f"pixels in {fill.regions} regions, {time.perf_counter() - started:.2f} s)")
 
     return _run_jobs(jobs, one, batch, out, err)
 
@@ -181,10 +176,15 @@ def _open(inpainter: Inpainter, args: argparse.Namespace, err: TextIO, shown: se
     """The detector, opened once for the whole run: a missing or damaged one stops it before
     any photo is read. Its notice (a CUDA fallback) is said once, with the fill's."""
     detector = open_detector(inpainter.registry, Device(args.device))
-    if detector.runtime.notice and detector.runtime.notice not in shown:
-        shown.add(detector.runtime.notice)
-        err.write(f"restorer: note: {detector.runtime.notice}\n")
+    _say_notices([detector.runtime.notice] if detector.runtime.notice else [], shown, err)
     return detector
+
+
+def _say_notices(notices, shown: set[str], err: TextIO) -> None:
+    for notice in notices:
+        if notice not in shown:
+            shown.add(notice)
+            err.write(f"restorer: note: {notice}\n")
 
 
 def _load(job: Job, args: argparse.Namespace, err: TextIO) -> RasterImage:

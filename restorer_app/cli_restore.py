@@ -17,9 +17,9 @@ from typing import TextIO
 from .cli_jobs import ConsoleProgress, Job, check_options, check_outputs, plan_outputs, prepare_output_folders
 from .cli_repair import _load, _run_jobs
 from .engine.export import export_with_record
-from .engine.pipeline import AUTO, Inpainter
-from .engine.provenance import restore_operation
-from .engine.restoration import PhotoRestorer, RestoreOptions, open_restorer
+from .engine.chain import RESTORE, Chain, ChainSettings
+from .engine.pipeline import AUTO
+from .engine.restoration import RestoreOptions
 from .engine.runtime import Device
 
 OFF = "off"
@@ -76,20 +76,19 @@ def run_restore(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     check_outputs(jobs, synthesized=False, overwrite=args.overwrite, batch=batch)
     prepare_output_folders(jobs, create=batch)
     # Opened once for the whole run: a missing or damaged model stops it before any photo is read.
-    model = open_restorer(Inpainter().registry, Device(args.device), args.model)
-    if model.runtime.notice:
-        err.write(f"restorer: note: {model.runtime.notice}\n")
-    restorer = PhotoRestorer(model)
     options = RestoreOptions(args.denoise, args.deblock, args.sharpen, colour=args.colour == AUTO)
+    chain = Chain(ChainSettings(op=RESTORE, restore=options, device=Device(args.device), restore_model=args.model))
+    for notice in chain.notices:
+        err.write(f"restorer: note: {notice}\n")
     if any(job.output.suffix.lower() in (".jpg", ".jpeg") for job in jobs):
         err.write(f"restorer: warning: JPEG output is lossy (quality {args.jpeg_quality}); use PNG or TIFF to keep "
                   "every pixel.\n")
 
     def one(job: Job, progress: ConsoleProgress) -> str:
         image = _load(job, args, err)
-        result = restorer.restore(image.pixels, options, progress)
-        operation = restore_operation(result, image.height, image.width)
-        export_with_record(image.with_pixels(result.pixels), job.output, [operation], source=job.image,
+        done = chain.run(image, None, progress)
+        result, (operation,) = done.restored, done.operations
+        export_with_record(image.with_pixels(result.pixels), job.output, done.operations, source=job.image,
                            jpeg_quality=args.jpeg_quality, protect=(job.image,), overwrite=args.overwrite)
         return (f"{job.output}  (restored by {result.model.id} {result.model.version} on {result.provider}: "
                 f"{operation.restore_summary}; {result.changed_pixels} pixels changed, {result.seconds:.2f} s)")

@@ -66,3 +66,15 @@ class RecordingProgress(Progress):
         self.reports.append((fraction, message))
         if self._cancel_after is not None and len(self.reports) >= self._cancel_after:
             self.cancel()
+
+
+def duration_text(seconds: float) -> str:
+    """'8 s', '2 min 10 s', '1 h 5 min' (a time left, said the same in the window and on the terminal)."""
+    seconds = max(1, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} min {rest // 10 * 10} s" if rest >= 10 else f"{minutes} min"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours} h {rest // 60} min"

@@ -9,6 +9,8 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
                                QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
+from restorer_app.engine.progress import duration_text
+
 
 class ActionButton(QPushButton):
     """A push button that mirrors a QAction (text, icon, tip, enabled, checked) and triggers it.
@@ -142,18 +144,6 @@ def progress_text(fraction: float, message: str, elapsed: float | None) -> str:
     if elapsed is not None and elapsed >= 2.0 and 0.05 <= fraction < 1.0:
         parts += f", about {duration_text(elapsed * (1.0 - fraction) / fraction)} left"
     return f"{parts} · {message}" if message else parts
-
-
-def duration_text(seconds: float) -> str:
-    """'8 s', '2 min 10 s', '1 h 5 min'."""
-    seconds = max(1, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        minutes, rest = divmod(seconds, 60)
-        return f"{minutes} min {rest // 10 * 10} s" if rest >= 10 else f"{minutes} min"
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours} h {rest // 60} min"
 
 
 #: Colours the painted mask can be shown in; none is the cyan of detected damage, the amber of

@@ -1,0 +1,130 @@
+"""restorer batch: the same pixels as the single-file commands, a manifest, and resuming."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restorer_app.engine.batch import DONE, FAILED, SKIPPED, BatchTask, ResultsLog, plan_tasks, run_batch
+from restorer_app.engine.chain import INPAINT, Chain, ChainSettings
+from restorer_app.engine.errors import OperationCancelled, RestorerError
+from restorer_app.engine.progress import Progress
+
+from factories import make_mask, make_photo
+
+
+def restorer(*args):
+    env = dict(os.environ, RESTORER_MODEL_PATH="")
+    return subprocess.run([sys.executable, "-m", "restorer_app.cli", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+@pytest.fixture
+def scans(tmp_path):
+    folder = tmp_path / "in"
+    masks = tmp_path / "masks"
+    folder.mkdir()
+    masks.mkdir()
+    for number in range(3):
+        photo = make_photo(120, 160, seed=number)
+        photo[30:33, 10:150] = 250  # a bright scratch for the detector
+        Image.fromarray(photo).save(folder / f"scan{number}.png")
+        Image.fromarray(make_mask(120, 160)).save(masks / f"scan{number}_mask.png")
+    (folder / "notes.txt").write_text("not a photo")
+    return tmp_path
+
+
+def pixels(path):
+    return np.asarray(Image.open(path))
+
+
+@pytest.mark.parametrize("op", ["repair", "restore", "inpaint"])
+def test_a_batch_gives_the_single_file_commands_pixels_and_records(scans, op):
+    extra = ["--mask-dir", scans / "masks"] if op == "inpaint" else []
+    done = restorer("batch", scans / "in", "--out-dir", scans / "out", "--op", op, *extra)
+    assert done.returncode == 0, done.stderr
+    assert "3 done, 0 already done, 0 failed" in done.stdout
+    for number in range(3):
+        name = f"scan{number}.png"
+        single = (["--mask", scans / "masks" / f"scan{number}_mask.png"] if op == "inpaint" else [])
+        alone = restorer(op, scans / "in" / name, *single, "-o", scans / f"alone-{name}")
+        assert alone.returncode == 0, alone.stderr
+        assert np.array_equal(pixels(scans / "out" / name), pixels(scans / f"alone-{name}"))
+        ours = json.loads((scans / "out" / f"{name}.restorer.json").read_text())["operations"]
+        theirs = json.loads((scans / f"alone-{name}.restorer.json").read_text())["operations"]
+        assert [o["method"] for o in ours] == [o["method"] for o in theirs]
+    lines = [json.loads(line) for line in (scans / "out" / "restorer-results.jsonl").read_text().splitlines()]
+    assert [line["status"] for line in lines] == [DONE] * 3
+    first = lines[0]
+    assert first["op"] == op and first["input_sha256"] and first["output_sha256"] and first["seconds"] > 0
+    assert first["models"] and first["method"]
+
+
+def test_restore_then_repair_equals_restore_and_then_repair(scans):
+    done = restorer("batch", scans / "in" / "scan1.png", "--out-dir", scans / "out", "--op", "restore+repair")
+    assert done.returncode == 0, done.stderr
+    assert restorer("restore", scans / "in" / "scan1.png", "-o", scans / "restored.png").returncode == 0
+    assert restorer("repair", scans / "restored.png", "-o", scans / "repaired.png").returncode == 0
+    assert np.array_equal(pixels(scans / "out" / "scan1.png"), pixels(scans / "repaired.png"))
+    operations = json.loads((scans / "out" / "scan1.png.restorer.json").read_text())["operations"]
+    assert [o["action"] for o in operations][0] == "restore"  # both steps in one record
+
+
+def test_a_rerun_skips_what_is_done_and_retries_what_failed(scans):
+    broken = scans / "in" / "scan2.png"
+    good = broken.read_bytes()
+    broken.write_bytes(good[:200])  # cut off: it fails
+    settings = ChainSettings(op="repair")
+    chain = Chain(settings)
+    tasks = plan_tasks([scans / "in"], scans / "out")
+    assert [t.image.name for t in tasks] == ["scan0.png", "scan1.png", "scan2.png"]  # notes.txt left out
+    log = ResultsLog(scans / "out" / "results.jsonl")
+    first = run_batch(chain, tasks, log)
+    assert [o.status for o in first] == [DONE, DONE, FAILED] and "scan2.png" in first[2].error
+    assert not (scans / "out" / "scan2.png").exists()
+    broken.write_bytes(good)
+    with open(log.path, "a") as handle:
+        handle.write('{"input": "cut off by a cra')  # a crash mid-line is tolerated
+    again = run_batch(chain, tasks, log)
+    assert [o.status for o in again] == [SKIPPED, SKIPPED, DONE]
+    assert [o["status"] for o in log.read()] == [DONE, DONE, FAILED, SKIPPED, SKIPPED, DONE]
+    # An output changed since (or not made by this batch) is not taken for done work.
+    Image.fromarray(np.zeros((120, 160, 3), np.uint8)).save(scans / "out" / "scan0.png")
+    third = run_batch(chain, tasks[:1], log)
+    assert third[0].status == DONE  # its own sidecar names this input: an earlier attempt, redone
+
+
+def test_a_file_the_batch_did_not_make_is_never_replaced_unless_asked(scans):
+    (scans / "out").mkdir()
+    theirs = scans / "out" / "scan0.png"
+    theirs.write_bytes(b"someone else's file")
+    chain = Chain(ChainSettings(op="repair"))
+    tasks = plan_tasks([scans / "in" / "scan0.png"], scans / "out")
+    log = ResultsLog(scans / "out" / "results.jsonl")
+    (outcome,) = run_batch(chain, tasks, log)
+    assert outcome.status == FAILED and "already exists" in outcome.error
+    assert theirs.read_bytes() == b"someone else's file"
+    (outcome,) = run_batch(chain, tasks, log, overwrite=True)
+    assert outcome.status == DONE
+
+
+def test_inpaint_needs_each_photos_mask_and_cancel_stops_between_photos(scans):
+    with pytest.raises(RestorerError, match="mask folder"):
+        plan_tasks([scans / "in"], scans / "out", needs_mask=True)
+    (scans / "masks" / "scan1_mask.png").unlink()
+    tasks = plan_tasks([scans / "in"], scans / "out", mask_dir=scans / "masks", needs_mask=True)
+    assert tasks[1].mask is None and "no mask named 'scan1.*'" in tasks[1].problem
+    chain = Chain(ChainSettings(op=INPAINT))
+    log = ResultsLog(scans / "out" / "results.jsonl")
+    outcomes = run_batch(chain, tasks, log)
+    assert [o.status for o in outcomes] == [DONE, FAILED, DONE]
+    progress = Progress()
+    progress.cancel()
+    with pytest.raises(OperationCancelled):
+        run_batch(chain, [BatchTask(scans / "in" / "scan0.png", scans / "out2" / "scan0.png",
+                                    scans / "masks" / "scan0_mask.png")], log, progress=progress)
+    assert not (scans / "out2").exists()
