@@ -100,22 +100,23 @@ def run_batch_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     max_pixels = None if args.max_megapixels is None else int(args.max_megapixels * 1e6)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    meter = BatchMeter(err, len(tasks))
     if args.workers is not None or args.scheduler:
-        from .cluster import run_on_cluster
+        from .cluster import TaskOptions, run_on_cluster
 
+        options = TaskOptions(jpeg_quality=args.jpeg_quality, synthesized=args.save_synthesized_mask,
+                              overwrite=args.overwrite, max_pixels=max_pixels, page=args.page)
         outcomes = run_on_cluster(settings, tasks, log, workers=args.workers, scheduler=args.scheduler,
-                                  threads=args.threads_per_worker, jpeg_quality=args.jpeg_quality,
-                                  synthesized=args.save_synthesized_mask, overwrite=args.overwrite,
-                                  max_pixels=max_pixels, page=args.page, err=err)
+                                  threads=args.threads_per_worker, options=options, progress=meter,
+                                  on_outcome=meter.ended)
     else:
         chain = Chain(settings)  # models opened before any photo: a missing one stops the run here
         for notice in chain.notices:
             err.write(f"restorer: note: {notice}\n")
-        meter = BatchMeter(err, len(tasks))
         outcomes = run_batch(chain, tasks, log, jpeg_quality=args.jpeg_quality, synthesized=args.save_synthesized_mask,
                              overwrite=args.overwrite, progress=meter, on_outcome=meter.ended,
                              max_pixels=max_pixels, page=args.page)
-        meter.done()
+    meter.done()
     return summarise(outcomes, log, time.perf_counter() - started, out, err)
 
 

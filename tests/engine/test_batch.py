@@ -2,14 +2,16 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from restorer_app.engine.batch import DONE, FAILED, SKIPPED, BatchTask, ResultsLog, plan_tasks, run_batch
+from restorer_app.engine.batch import DONE, FAILED, SKIPPED, BatchTask, ResultsLog, is_done, plan_tasks, run_batch
 from restorer_app.engine.chain import INPAINT, Chain, ChainSettings
 from restorer_app.engine.errors import OperationCancelled, RestorerError
 from restorer_app.engine.progress import Progress
@@ -128,3 +130,53 @@ def test_inpaint_needs_each_photos_mask_and_cancel_stops_between_photos(scans):
         run_batch(chain, [BatchTask(scans / "in" / "scan0.png", scans / "out2" / "scan0.png",
                                     scans / "masks" / "scan0_mask.png")], log, progress=progress)
     assert not (scans / "out2").exists()
+
+
+def test_a_local_dask_cluster_gives_the_same_pixels_and_resumes(scans):
+    pytest.importorskip("distributed")
+    alone = restorer("batch", scans / "in", "--out-dir", scans / "alone", "--op", "restore+repair")
+    assert alone.returncode == 0, alone.stderr
+    done = restorer("batch", scans / "in", "--out-dir", scans / "out", "--op", "restore+repair", "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    assert "3 done, 0 already done, 0 failed" in done.stdout
+    for number in range(3):
+        name = f"scan{number}.png"
+        assert np.array_equal(pixels(scans / "out" / name), pixels(scans / "alone" / name))
+    lines = ResultsLog(scans / "out" / "restorer-results.jsonl").read()
+    assert sorted(line["input"] for line in lines) == sorted(str(scans / "in" / f"scan{n}.png") for n in range(3))
+    assert all(line["worker"].startswith("tcp://127.0.0.1:") for line in lines)  # this machine only
+    again = restorer("batch", scans / "in", "--out-dir", scans / "out", "--op", "restore+repair", "--workers", "2")
+    assert again.returncode == 0 and "0 done, 3 already done, 0 failed" in again.stdout
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
+    pytest.importorskip("distributed")
+    psutil = pytest.importorskip("psutil")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for number in range(6):
+        photo = make_photo(600, 900, seed=number)
+        photo[100:104, 20:880] = 250
+        Image.fromarray(photo).save(folder / f"big{number}.png")
+    env = dict(os.environ, RESTORER_MODEL_PATH="")
+    run = subprocess.Popen([sys.executable, "-m", "restorer_app.cli", "batch", str(folder), "--out-dir",
+                            str(tmp_path / "out"), "--op", "restore+repair", "--workers", "2"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    results = tmp_path / "out" / "restorer-results.jsonl"
+    killed = None
+    deadline = time.time() + 120
+    while time.time() < deadline and run.poll() is None:
+        # Once the first photo is done, kill a worker process in the middle of its next one.
+        if killed is None and results.exists() and results.read_text().count("\n") >= 1:
+            workers = [p for p in psutil.Process(run.pid).children(recursive=True)
+                       if "multiprocessing" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())]
+            if workers:
+                killed = workers[0].pid
+                os.kill(killed, signal.SIGKILL)
+        time.sleep(0.1)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    assert killed is not None  # the check below is about a run that lost a worker
+    assert "6 done, 0 already done, 0 failed" in out
+    for task in plan_tasks([folder], tmp_path / "out"):
+        assert is_done(task)
