@@ -34,7 +34,7 @@ from .files import sha256_file
 from .image_formats import is_image_path
 from .imageio import load_image
 from .masks import load_mask
-from .progress import Progress
+from .progress import PrefixedProgress, Progress
 from .provenance import now_iso
 
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"
@@ -263,8 +263,9 @@ def run_batch(chain: Chain, tasks: list[BatchTask], log: ResultsLog, *, jpeg_qua
     count = len(tasks)
     for number, task in enumerate(tasks, start=1):
         progress.check_cancelled()
-        share = progress.sub((number - 1) / count, number / count)
-        share.report(0.0, f"{task.image.name} ({number} of {count})")
+        share = PrefixedProgress(progress, (number - 1) / count, number / count,
+                                 f"{task.image.name} ({number} of {count})")
+        share.report(0.0)
         if not overwrite and is_done(task):
             outcome = skipped_outcome(task, op)
         else:

@@ -54,6 +54,17 @@ class SubProgress(Progress):
         self._parent.report(self._start + self._span * clamped, message)
 
 
+class PrefixedProgress(SubProgress):
+    """A sub-step whose messages say which part of the whole they belong to: "scan.tif (3 of 9): …"."""
+
+    def __init__(self, parent: Progress, start: float, end: float, prefix: str) -> None:
+        super().__init__(parent, start, end)
+        self._prefix = prefix
+
+    def report(self, fraction: float, message: str = "") -> None:
+        super().report(fraction, f"{self._prefix}: {message}" if message else self._prefix)
+
+
 class RecordingProgress(Progress):
     """Keeps every report; for tests and scripts that want to inspect progress."""
 

@@ -51,6 +51,8 @@ class WindowActions:
         self.export_synthesized = a("Also Export Synthesized-Pixels &Mask",
                                     tip="With each saved photograph, also write a PNG beside it (name.synthesized.png) "
                                         "that is white wherever a fill created the pixels", checkable=True)
+        self.batch = a("&Batch…", ["Ctrl+B"], tip="Restore, repair or fill a whole folder of photos into another "
+                                                  "folder, with a results list; a rerun skips what is done")
         self.quit = a("&Quit", ["Ctrl+Q"], tip="Quit Restorer")
         # Edit
         self.undo = a("&Undo", [QKeySequence.StandardKey.Undo], icon="undo", tip="Undo")

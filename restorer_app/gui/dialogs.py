@@ -107,6 +107,16 @@ def choose_image_to_open(parent: QWidget | None, folder: str = "") -> Path | Non
     return Path(path) if path else None
 
 
+def choose_folder(parent: QWidget | None, title: str, folder: str = "") -> Path | None:
+    chosen = QFileDialog.getExistingDirectory(parent, title, folder)
+    return Path(chosen) if chosen else None
+
+
+def choose_images(parent: QWidget | None, folder: str = "") -> list[Path]:
+    chosen, _ = QFileDialog.getOpenFileNames(parent, "Photos for the batch", folder, _images_filter())
+    return [Path(path) for path in chosen]
+
+
 def choose_project_to_open(parent: QWidget | None, folder: str = "") -> Path | None:
     path, _ = QFileDialog.getOpenFileName(parent, "Open Project", folder, _projects_filter())
     return Path(path) if path else None

@@ -19,7 +19,7 @@ from restorer_app.engine.detection import DamageMap, detect_damage
 from restorer_app.engine.errors import OperationCancelled
 from restorer_app.engine.imageio import RasterImage
 from restorer_app.engine.pipeline import FillResult, Inpainter, InpaintRequest
-from restorer_app.engine.progress import Progress, SubProgress
+from restorer_app.engine.progress import PrefixedProgress, Progress
 from restorer_app.engine.registry import ModelRegistry
 from restorer_app.engine.runtime import Device
 
@@ -100,15 +100,9 @@ class FillWorker(Worker):
         return self._inpainter.inpaint(self._image, self._mask, self._request, progress)
 
 
-class _VariationProgress(SubProgress):
+def _variation_progress(parent: Progress, number: int, count: int) -> PrefixedProgress:
     """One variation's share of the job, its messages prefixed "Variation 2 of 4: "."""
-
-    def __init__(self, parent: Progress, number: int, count: int) -> None:
-        super().__init__(parent, (number - 1) / count, number / count)
-        self._prefix = f"Variation {number} of {count}: "
-
-    def report(self, fraction: float, message: str = "") -> None:
-        super().report(fraction, self._prefix + message)
+    return PrefixedProgress(parent, (number - 1) / count, number / count, f"Variation {number} of {count}")
 
 
 class VariationsWorker(Worker):
@@ -129,7 +123,7 @@ class VariationsWorker(Worker):
         for number in range(1, self.count + 1):
             request = replace(self._request, seed=self._request.seed + number - 1)
             result = self._inpainter.inpaint(self._image, self._mask, request,
-                                             _VariationProgress(progress, number, self.count))
+                                             _variation_progress(progress, number, self.count))
             progress.check_cancelled()
             self.variation.emit(result, number, request)
             results.append(result)

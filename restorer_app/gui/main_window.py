@@ -27,6 +27,7 @@ from restorer_app.engine.runtime import CUDA_FALLBACK_NOTICE, Device
 from . import dialogs
 from .actions import WindowActions
 from .autosave import Autosaver
+from .batch_window import BatchDialog
 from .canvas import CanvasView
 from .canvas_layers import CanvasLayers
 from .detect_flow import DetectFlow
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.inpainter = inpainter or Inpainter()
         self.editor = Editor(self)
+        self.batch_dialog: BatchDialog | None = None
         self.fills = FillController(self.inpainter, self)
         self.autosaver = Autosaver(self.editor, self)
         self.actions_ = WindowActions(self)
@@ -153,6 +155,7 @@ class MainWindow(QMainWindow):
         panel.quick_check.toggled.connect(lambda on: self.settings.setValue("fill/quick", on))
         panel.overlay.changed.connect(self._on_overlay_changed)
         a.quit.triggered.connect(self.close)
+        a.batch.triggered.connect(self.open_batch)
         a.undo.triggered.connect(editor.undo_stack.undo)
         a.redo.triggered.connect(editor.undo_stack.redo)
         a.size_down.triggered.connect(lambda: panel.step_brush_size(up=False))
@@ -564,10 +567,20 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         self.open_path(path)
 
+    def open_batch(self) -> BatchDialog:
+        """The Batch dialog (one per window, kept while it runs), with the panel's fill options."""
+        if self.batch_dialog is None or not self.batch_dialog.running:
+            self.batch_dialog = BatchDialog(self.inpainter, inpaint_request(self.panel.fill_options()), self)
+        self.batch_dialog.show()
+        self.batch_dialog.raise_()
+        return self.batch_dialog
+
     def stop_jobs(self) -> None:
-        """Cancel the background work (preview, restore, fill, detection) and wait for it."""
+        """Cancel the background work (preview, restore, fill, detection, batch) and wait for it."""
         self.restoration.stop()
         self.fills.stop()
+        if self.batch_dialog is not None:
+            self.batch_dialog.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.confirm_unsaved():

@@ -39,6 +39,8 @@ def build_menus(window: QMainWindow, a: WindowActions, steps: Sequence[Step], do
     file_menu.addSeparator()
     file_menu.addAction(a.export_synthesized)
     file_menu.addSeparator()
+    file_menu.addAction(a.batch)
+    file_menu.addSeparator()
     file_menu.addAction(a.quit)
 
     edit_menu = bar.addMenu("&Edit")

@@ -139,6 +139,15 @@ class ScriptRunner(QObject):
             window.resize(int(args[0]), int(args[1]))
         elif verb == "show-repair-tools":
             window.panel_scroll.ensureWidgetVisible(window.panel.overlay, 0, 0)
+        elif verb == "batch":  # batch INPUT OUTPUT_FOLDER OP  (runs the Batch dialog, waits for it)
+            dialog = window.open_batch()
+            dialog.add_inputs([args[0]])
+            dialog.output_folder.setText(args[1])
+            dialog.restore_check.setChecked("restore" in args[2])
+            dialog.repair_radio.setChecked("repair" in args[2])
+            _check(dialog.start(), dialog.progress_label.text())
+            dialog.finished_batch.connect(self._after_batch)
+            return True
         elif verb == "tool":  # tool brush|eraser|lasso|heal
             getattr(window.actions_, args[0]).setChecked(True)
         elif verb == "split":
@@ -188,6 +197,11 @@ class ScriptRunner(QObject):
         else:
             raise ScriptError(f"unknown action '{verb}'")
         return False
+
+    def _after_batch(self) -> None:
+        self._window.batch_dialog.finished_batch.disconnect(self._after_batch)
+        _say(f"BATCH {self._window.batch_dialog.progress_label.text()}")
+        self._step()
 
     def _after_fill(self) -> None:
         self._window.fill_done.disconnect(self._after_fill)

@@ -110,7 +110,8 @@ def dialog_recorder(monkeypatch) -> DialogRecorder:
     for name in ("ask_jpeg_quality", "locate_source", "ask_restore_session", "choose_project_save_path",
                  "choose_project_to_open", "confirm_replace", "ask_undo_back"):
         monkeypatch.setattr(dialogs, name, getattr(recorder, name))
-    for name in ("choose_image_to_open", "choose_mask_to_open", "choose_mask_save_path"):
+    for name in ("choose_image_to_open", "choose_mask_to_open", "choose_mask_save_path", "choose_folder",
+                 "choose_images"):
         def unexpected(*args, _name=name):
             raise AssertionError(f"dialogs.{_name} opened during a test")
         monkeypatch.setattr(dialogs, name, unexpected)
