@@ -33,12 +33,22 @@ def heal_holes(stroke: MaskPatch, shape: tuple[int, int]) -> np.ndarray:
     return holes
 
 
-def is_thin(stroke: MaskPatch) -> bool:
+def half_width(stroke: MaskPatch) -> float:
+    """How far the middle of what ``stroke`` painted lies from its edge, in pixels."""
     painted = ((stroke.after > 0) & (stroke.before == 0)).astype(np.uint8)
     if not painted.any():
-        return True
-    depth = cv2.distanceTransform(np.pad(painted, 1), cv2.DIST_L2, 3)
-    return float(depth.max()) <= THIN_RADIUS
+        return 0.0
+    return float(cv2.distanceTransform(np.pad(painted, 1), cv2.DIST_L2, 3).max())
+
+
+def is_thin(stroke: MaskPatch) -> bool:
+    return half_width(stroke) <= THIN_RADIUS
+
+
+def heal_feather(stroke: MaskPatch, hardness: float) -> int:
+    """The soft edge of a heal with brush ``hardness`` (0..1): a fully soft brush fades over the
+    stroke's whole half-width (blend.soft_edge_weight keeps it to a third of the way in)."""
+    return round((1.0 - hardness) * half_width(stroke))
 
 
 class HealFlow(QObject):
@@ -47,10 +57,10 @@ class HealFlow(QObject):
 
     def __init__(self, editor: Editor, jobs: FillController, status: QStatusBar,
                  request: Callable[[], InpaintRequest], review: Callable[[], bool],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, hardness: Callable[[], float] = lambda: 1.0) -> None:
         super().__init__(parent)
         self._editor, self._jobs, self._status = editor, jobs, status
-        self._request, self._review = request, review
+        self._request, self._review, self._hardness = request, review, hardness
         self._queue: deque[MaskPatch] = deque()
         self._current: MaskPatch | None = None
         self._reviewing: MaskPatch | None = None
@@ -88,6 +98,9 @@ class HealFlow(QObject):
             self._next()
             return
         request = self._request()
+        feather = heal_feather(stroke, self._hardness())
+        if feather > request.feather:
+            request = replace(request, feather=feather)
         if is_thin(stroke):
             request = replace(request, method="ns", prompt="")
         self._current = stroke

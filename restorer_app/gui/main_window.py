@@ -106,7 +106,8 @@ class MainWindow(QMainWindow):
         self.healing = HealFlow(self.editor, self.fills, self.statusBar(),
                                 lambda: replace(inpaint_request(self.panel.fill_options()),
                                                 no_source=self.editor.no_source),
-                                lambda: self.panel.review_heals_check.isChecked(), self)
+                                lambda: self.panel.review_heals_check.isChecked(), self,
+                                hardness=lambda: self.panel.hardness_spin.value() / 100)
         self.variations = VariationFlow(self.editor, self.fills, self.panel.variation_strip, self.statusBar(), self)
         self.extension = ExtendFlow(self.editor, self.fills, self.statusBar(), self,
                                     self.actions_.export_synthesized.isChecked)
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self.panel.set_methods(methods, any(m.uses_text and m.available for m in methods))
         self.panel.set_brush_size(int(self.settings.value("brush/size", 24)))
         self.panel.quick_check.setChecked(self.settings.value("fill/quick", False, type=bool))
+        self.panel.hardness_spin.setValue(int(self.settings.value("heal/hardness", 100)))
         self.panel.overlay.set_choice(self.settings.value("mask/colour", "Red"),
                                       int(self.settings.value("mask/opacity", DEFAULT_MASK_OPACITY)))
         self.canvas.set_mask_colour(self.panel.overlay.colour())
@@ -154,6 +156,7 @@ class MainWindow(QMainWindow):
         a.export_synthesized.toggled.connect(lambda on: self.settings.setValue("export/synthesized_mask", on))
         panel.quick_check.toggled.connect(lambda on: self.settings.setValue("fill/quick", on))
         panel.overlay.changed.connect(self._on_overlay_changed)
+        panel.hardness_spin.valueChanged.connect(lambda value: self.settings.setValue("heal/hardness", value))
         a.quit.triggered.connect(self.close)
         a.batch.triggered.connect(self.open_batch)
         a.undo.triggered.connect(editor.undo_stack.undo)

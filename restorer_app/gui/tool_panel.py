@@ -132,6 +132,14 @@ class ToolPanel(QWidget):
         keep_out.addWidget(ActionButton(actions.clear_keep_out), 1)
         layout.addLayout(keep_out)
         layout.addLayout(self._build_size_row())
+        self.hardness_spin = QSpinBox()
+        self.hardness_spin.setRange(0, 100)
+        self.hardness_spin.setSuffix(" %")
+        self.hardness_spin.setValue(100)
+        self.hardness_spin.setToolTip(
+            "Spot heals: below 100 % the heal fades into the photo at its edge, up to a third of the way in "
+            "(the speck itself is always replaced). For Fill, the Soft edge setting does this.")
+        layout.addLayout(spin_row(QLabel("Heal hardness"), self.hardness_spin))
         self.review_heals_check = QCheckBox("Review each heal")
         self.review_heals_check.setToolTip("Show each spot heal for Accept or Discard instead of keeping it at once")
         layout.addWidget(self.review_heals_check)

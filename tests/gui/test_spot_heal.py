@@ -73,3 +73,26 @@ def test_review_each_heal_shows_it_for_accept_or_discard(qtbot, window, photo_fi
     qtbot.waitUntil(lambda: window.editor.document.pending is not None and not window.fills.running, timeout=10_000)
     window.accept_fill()
     assert window.editor.undo_stack.undoText() == "Spot heal" and not window.editor.document.mask.any()
+
+
+def test_a_soft_heal_fades_into_the_photo_at_its_edge_and_replaces_its_middle(qtbot, window, photo_file):
+    assert window.open_path(photo_file)
+    window.actions_.heal.trigger()
+    window.panel.set_brush_size(30)
+    centre = ((DAMAGE.x0 + DAMAGE.x1) / 2, (DAMAGE.y0 + DAMAGE.y1) / 2)
+    results = {}
+    for hardness in (100, 0):
+        window.panel.hardness_spin.setValue(hardness)
+        _heal_at(window, *centre)
+        qtbot.waitUntil(lambda: _idle(window), timeout=10_000)
+        results[hardness] = window.editor.document.image.pixels.copy()
+        (operation,) = window.editor.document.operations
+        assert (operation.feather > 0) is (hardness == 0)  # recorded like Fill's soft edge
+        window.editor.undo_stack.undo()
+    original = window.editor.document.image.pixels
+    hard, soft = (results[h].astype(int) for h in (100, 0))
+    cy, cx = round(centre[1]), round(centre[0])
+    assert np.array_equal(hard[cy, cx], soft[cy, cx])  # the middle is all heal either way
+    edge = (cy, cx + 14)  # just inside the 30 px brush's edge
+    assert np.abs(soft[edge] - original[edge]).sum() < np.abs(hard[edge] - original[edge]).sum()
+    assert window.settings.value("heal/hardness", type=int) == 0
