@@ -121,8 +121,41 @@ def regions_around_mask(mask: np.ndarray, margin: int, cell: int = 8) -> list[Re
         owned = np.repeat(np.repeat(cells, cell, axis=0), cell, axis=1)[: box.height, : box.width]
         own_holes = holes[box.slices] & owned
         if own_holes.any():
-            regions.append(Region(box, own_holes))
+            regions.extend(tiled(Region(box, own_holes), margin, height, width))
     return sorted(regions, key=lambda r: (r.box.y0, r.box.x0))
+
+
+#: A region whose box is larger than this is cut into tiles (long scratches across a scan
+#: otherwise make one scan-sized crop, and memory follows the crop).
+MAX_REGION_PIXELS = 2048 * 2048
+#: The side of those tiles: each owns the holes inside it and takes ``margin`` of context.
+REGION_TILE = 256
+
+
+def tiled(region: Region, margin: int, height: int, width: int) -> list[Region]:
+    """``region`` as it is, or, when its box is larger than :data:`MAX_REGION_PIXELS`, cut into
+    :data:`REGION_TILE` tiles: each owns the region's holes inside it (so every hole pixel still
+    belongs to exactly one region) and its box is those holes with ``margin`` of context. A
+    long scratch is then filled piece by piece in crops of bounded size."""
+    box = region.box
+    if box.width * box.height <= MAX_REGION_PIXELS:
+        return [region]
+    pieces = []
+    for ty in range(box.y0 - box.y0 % REGION_TILE, box.y1, REGION_TILE):
+        for tx in range(box.x0 - box.x0 % REGION_TILE, box.x1, REGION_TILE):
+            tile = Box(tx, ty, tx + REGION_TILE, ty + REGION_TILE).intersection(box)
+            if tile is None:
+                continue
+            owned = region.holes[tile.slices_within(box)]
+            found = Box.around(owned.view(np.uint8))
+            if found is None:
+                continue
+            inner = Box(tile.x0 + found.x0, tile.y0 + found.y0, tile.x0 + found.x1, tile.y0 + found.y1)
+            piece = inner.expanded(margin, height, width)
+            holes = np.zeros((piece.height, piece.width), bool)
+            holes[inner.slices_within(piece)] = owned[found.slices]
+            pieces.append(Region(piece, holes))
+    return pieces
 
 
 def _coarse_any(binary: np.ndarray, cell: int) -> np.ndarray:

@@ -112,3 +112,25 @@ def test_box_around_holds_every_nonzero_pixel(dtype):
     mask[8, 30] = mask[22, 3] = 1
     assert Box.around(mask) == Box(3, 8, 31, 23)
     assert Box.around(mask[::2, ::3]) == Box(1, 4, 11, 12)  # a strided view, not only whole arrays
+
+
+def test_a_scratch_across_a_large_scan_is_cut_into_bounded_regions_that_own_every_hole():
+    import cv2
+    import numpy as np
+
+    from restorer_app.engine.regions import MAX_REGION_PIXELS, REGION_TILE, regions_around_mask
+
+    height, width = 3000, 4000
+    mask = np.zeros((height, width), np.uint8)
+    cv2.line(mask, (10, 10), (3990, 2990), 255, 5)  # one long diagonal scratch
+    cv2.circle(mask, (3500, 400), 150, 255, -1)  # and a round loss, small enough to stay whole
+    regions = regions_around_mask(mask, 32)
+    owned = np.zeros((height, width), np.int32)
+    for region in regions:
+        assert region.box.width * region.box.height <= (REGION_TILE + 2 * 32 + 8) ** 2 or \
+            region.box.width * region.box.height <= MAX_REGION_PIXELS
+        owned[region.box.slices] += region.holes
+    assert np.array_equal(owned > 0, mask > 0) and owned.max() == 1  # each hole pixel exactly once
+    assert len(regions) > 4  # the scratch was cut up
+    loss = [r for r in regions if r.box.x0 <= 3350 and r.box.x1 >= 3650 and r.box.y0 <= 250 and r.box.y1 >= 550]
+    assert loss  # the round loss is one region with all its context
