@@ -22,7 +22,7 @@ from restorer_app.engine.regions import Box
 from .brush_stroke import BrushStroke, MaskPatch
 from .document import Document, FillPatch, command_text, next_fill_id
 from .history import StepRow, removal_blockers
-from .lasso import fill_outline
+from .lasso import fill_outline as outline_patch
 from .undo_commands import MASK_LAYER, NO_SOURCE_LAYER, AcceptFillCommand, MaskPatchCommand, ProposalCommand, RemoveStepCommand, ThresholdCommand
 
 
@@ -181,9 +181,9 @@ class Editor(QObject):
         step; taking an area out also takes it out of the detected damage, as the eraser does."""
         if not self.can_edit_mask:
             return None
-        patch = fill_outline(self.document.mask, points, 0 if subtract else masks.FILL)
+        patch = outline_patch(self.document.mask, points, 0 if subtract else masks.FILL)
         proposal = self.proposal
-        excluded = fill_outline(proposal.excluded, points, masks.FILL) if subtract and proposal else None
+        excluded = outline_patch(proposal.excluded, points, masks.FILL) if subtract and proposal else None
         if patch is None and excluded is None:
             return None
         if patch is not None:

@@ -27,6 +27,9 @@ class HistoryFlow(QObject):
         self._editor, self._panel, self._layers, self._canvas = editor, panel, layers, canvas
         self._status, self._show_layers, self._window = status, show_layers, parent
         self._hidden: set[int] = set()
+        #: The steps as last listed, so that a brush stroke (which moves the undo stack too)
+        #: neither rebuilds the view without the hidden steps nor scrolls to the selected one.
+        self._listed: tuple = ()
         panel.selected.connect(self._on_selected)
         panel.hidden_changed.connect(self._on_hidden_changed)
         panel.remove_requested.connect(self.remove)
@@ -42,11 +45,15 @@ class HistoryFlow(QObject):
         again, and the view without the others is made again from the photo as it is now."""
         document = self._editor.document
         rows = self._editor.history() if document is not None else []
+        listed = tuple((row.patch.id, row.applied) for row in rows)
+        if listed == self._listed:
+            return
+        self._listed = listed
         applied = {row.patch.id for row in rows if row.applied}
         self._hidden &= applied
         self._panel.set_rows(rows, self._hidden)
         self._show_without()
-        self._on_selected(self._panel.selected_row())
+        self._highlight(self._panel.selected_row())
 
     def set_editable(self, editable: bool) -> None:
         self._panel.set_editable(editable)
@@ -101,17 +108,23 @@ class HistoryFlow(QObject):
 
     def _on_document_changed(self) -> None:
         self._hidden.clear()
+        self._listed = ()
         self._layers.set_without(None)
         self._canvas.set_highlight(None)
         self.refresh()
 
     def _on_selected(self, row: StepRow | None) -> None:
+        """The user chose a step: tint its pixels and bring them into view."""
+        if self._highlight(row):
+            self._canvas.show_box(row.patch.box)
+
+    def _highlight(self, row: StepRow | None) -> bool:
         document = self._editor.document
         if row is None or document is None or not row.applied:
             self._canvas.set_highlight(None)
-            return
+            return False
         self._canvas.set_highlight(highlight_mask(row.patch, document.size))
-        self._canvas.show_box(row.patch.box)
+        return True
 
     def _on_hidden_changed(self, hidden: set[int]) -> None:
         self._hidden = set(hidden)

@@ -143,3 +143,18 @@ def test_a_step_a_later_one_read_is_not_removed_but_undone_back_to(qtbot, opened
     assert np.array_equal(opened.editor.document.image.pixels, original)
     assert [row.applied for row in panel.rows] == [False, False]
     assert not panel.remove_button.isEnabled()
+
+
+def test_painting_with_a_step_selected_neither_scrolls_nor_rebuilds_the_view(qtbot, wide):
+    two_fills(qtbot, wide)
+    panel, canvas = wide.history_panel, wide.canvas
+    panel.set_shown(0, False)
+    click_row(qtbot, panel, 1)
+    view = canvas._after.display
+    canvas.set_zoom(8.0)
+    canvas.centerOn(240, 20)
+    where = canvas.visible_photo()
+    paint(wide, [(200, 100), (210, 100)], diameter=3)  # a stroke moves the undo stack
+    assert canvas.visible_photo() == where  # no jump to the selected step
+    assert canvas._after.display is view  # the view without the hidden step was not made again
+    assert canvas.highlighted is not None and panel.selected_row().title == panel.rows[1].title
