@@ -138,13 +138,6 @@ def is_done(task: BatchTask) -> bool:
         return False
 
 
-def still_to_do(tasks: list[BatchTask]) -> tuple[list[BatchTask], list[BatchTask]]:
-    """(to run, already done)."""
-    done = [task for task in tasks if is_done(task)]
-    finished = {task.output for task in done}
-    return [task for task in tasks if task.output not in finished], done
-
-
 # ----------------------------------------------------------------------------- running
 
 
