@@ -1,7 +1,7 @@
 """A 60 MP 16-bit scan with scattered scratches, dust and a few large damaged areas.
 
 Prints time and peak RSS of Restorer's region-by-region fill next to OpenCV's Telea run on
-the whole image (one channel at a time, as OpenCV requires for 16-bit). Each measurement runs
+the whole image (and, with ``--photo-models``, of damage detection and restoration) (one channel at a time, as OpenCV requires for 16-bit). Each measurement runs
 in a fresh process that loads the scan from disk; inputs are made in a child process so the
 parent stays small (Linux keeps a parent's peak RSS across fork+exec).
 
@@ -81,6 +81,18 @@ def run(kind: str, method: str, quick: bool, inputs: str, queue) -> None:
         request = InpaintRequest(method=method, quick=quick)
         result = Inpainter().inpaint(RasterImage(scan, ImageInfo("TIFF", 16)), mask, request, progress)
         detail = f"{result.regions} regions, {result.method_label} on {result.provider}"
+    elif kind == "detect":
+        from restorer_app.engine.detection import detect_damage, open_detector
+        from restorer_app.engine.pipeline import Inpainter
+
+        damage = detect_damage(scan, open_detector(Inpainter().registry))
+        detail = f"{damage.model_id} {damage.model_version}, {np.count_nonzero(damage.mask(0.5, 0)):,} pixels flagged"
+    elif kind == "restore":
+        from restorer_app.engine.pipeline import Inpainter
+        from restorer_app.engine.restoration import PhotoRestorer, RestoreOptions, open_restorer
+
+        result = PhotoRestorer(open_restorer(Inpainter().registry)).restore(scan, RestoreOptions())
+        detail = f"{result.model.id} {result.model.version}, strengths on auto, {result.changed_pixels:,} pixels changed"
     else:
         flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
         out = np.empty_like(scan)
@@ -98,6 +110,8 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=6700)
     parser.add_argument("--method", default="telea", help="Restorer method: telea, ns, auto or a model id")
     parser.add_argument("--quick", action="store_true", help="one model run per hole (the Quick fill switch)")
+    parser.add_argument("--photo-models", action="store_true",
+                        help="also time damage detection and whole-photo restoration on the scan")
     parser.add_argument("--case", choices=("mixed", "long-scratches"), default="mixed",
                         help="the damage: scattered (mixed) or long scratches across the scan")
     args = parser.parse_args()
@@ -114,8 +128,11 @@ def main() -> None:
     print("| fill | time | peak RSS | RSS with scan loaded | detail |")
     print("|---|---|---|---|---|")
     quick = ", quick" if args.quick else ""
-    for kind, label in (("restorer", f"Restorer ({args.method}{quick}, region by region)"),
-                        ("opencv", "OpenCV Telea on the whole image")):
+    rows = [("restorer", f"Restorer ({args.method}{quick}, region by region)"),
+            ("opencv", "OpenCV Telea on the whole image")]
+    if args.photo_models:
+        rows += [("detect", "damage detection (restorer detect)"), ("restore", "whole-photo restoration")]
+    for kind, label in rows:
         method = args.method if kind == "restorer" else "telea"
         queue = context.Queue()
         worker = context.Process(target=run, args=(kind, method, args.quick, inputs, queue))
