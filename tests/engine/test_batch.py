@@ -180,3 +180,17 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
     assert "6 done, 0 already done, 0 failed" in out
     for task in plan_tasks([folder], tmp_path / "out"):
         assert is_done(task)
+
+
+def test_an_existing_cluster_is_used_by_its_scheduler_address(scans):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        done = restorer("batch", scans / "in" / "scan0.png", "--out-dir", scans / "out", "--op", "repair",
+                        "--scheduler", cluster.scheduler_address)
+        assert done.returncode == 0, done.stderr
+        (line,) = ResultsLog(scans / "out" / "restorer-results.jsonl").read()
+        assert line["status"] == DONE and line["worker"].startswith("tcp://127.0.0.1:")
+    alone = restorer("repair", scans / "in" / "scan0.png", "-o", scans / "alone.png")
+    assert alone.returncode == 0
+    assert np.array_equal(pixels(scans / "out" / "scan0.png"), pixels(scans / "alone.png"))
