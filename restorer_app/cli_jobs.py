@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
+from .engine.batch import mask_for, masks_by_stem
 from .engine.errors import ImageWriteError, UnsupportedImageError
 from .engine.files import stage_write
-from .engine.image_formats import format_for_path, is_image_path
+from .engine.image_formats import format_for_path
 from .engine.export import owner_of, sidecar_path, synthesized_mask_path
 from .engine.progress import Progress
 
@@ -115,11 +116,11 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
         raise UsageError(f"the mask folder '{args.mask_dir}' does not exist")
     if args.out_dir.exists() and not args.out_dir.is_dir():
         raise UsageError(f"the output folder '{args.out_dir}' is a file, not a folder")
-    masks = _masks_by_stem(args.mask_dir)
+    masks = masks_by_stem(args.mask_dir)
     base = _common_folder(args.images) if args.keep_folders else None
     jobs = []
     for image in args.images:
-        mask = masks.get(image.stem) or masks.get(f"{image.stem}_mask")
+        mask = mask_for(masks, image)
         problem = None if mask else f"no mask named '{image.stem}.*' in {args.mask_dir}"
         place = Path(os.path.abspath(image)).relative_to(base) if base else Path(image.name)
         jobs.append(Job(image, mask, args.out_dir / place, problem))
@@ -173,14 +174,6 @@ def _common_folder(images: list[Path]) -> Path:
         return Path(os.path.commonpath([os.path.abspath(image.parent) for image in images]))
     except ValueError:  # on Windows, inputs on different drives share no folder
         raise UsageError("--keep-folders needs inputs that share a folder (they are on different drives)") from None
-
-
-def _masks_by_stem(folder: Path) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and is_image_path(path):
-            found.setdefault(path.stem, path)
-    return found
 
 
 def check_outputs(jobs: list[Job], *, synthesized: bool, overwrite: bool, batch: bool) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .engine.batch import FAILED, BatchOutcome, BatchTask, ResultsLog, is_done, run_task, skipped_outcome
+from .engine.batch import FAILED, BatchOutcome, BatchTask, ResultsLog, done_record, run_task, skipped_outcome
 from .engine.chain import Chain, ChainSettings
 from .engine.errors import RestorerError
 from .engine.progress import Progress
@@ -76,8 +76,9 @@ def work(task: BatchTask, options: TaskOptions) -> BatchOutcome:
 
     worker = get_worker()
     chain = worker.plugins[PLUGIN_NAME].chain
-    if not options.overwrite and is_done(task):
-        return skipped_outcome(task, chain.settings.op)
+    record = None if options.overwrite else done_record(task)
+    if record is not None:
+        return skipped_outcome(task, chain.settings.op, record)
     return run_task(chain, task, jpeg_quality=options.jpeg_quality, synthesized=options.synthesized,
                     overwrite=options.overwrite, worker=worker.address, max_pixels=options.max_pixels,
                     page=options.page)

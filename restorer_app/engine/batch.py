@@ -96,7 +96,7 @@ def plan_tasks(inputs: list[Path], out_dir: Path, *, mask_dir: Path | None = Non
     if needs_mask and (mask_dir is None or not Path(mask_dir).is_dir()):
         raise RestorerError("Filling given masks needs a mask folder that exists"
                             + (f"; '{mask_dir}' does not." if mask_dir else "."))
-    masks = _masks_by_stem(Path(mask_dir)) if needs_mask else {}
+    masks = masks_by_stem(Path(mask_dir)) if needs_mask else {}
     base = Path(os.path.commonpath([os.path.abspath(p.parent) for p in images])) if keep_folders else None
     tasks, seen = [], {}
     for image in images:
@@ -108,13 +108,14 @@ def plan_tasks(inputs: list[Path], out_dir: Path, *, mask_dir: Path | None = Non
         seen[output] = image
         mask, problem = None, None
         if needs_mask:
-            mask = masks.get(image.stem) or masks.get(f"{image.stem}_mask")
+            mask = mask_for(masks, image)
             problem = None if mask else f"no mask named '{image.stem}.*' in {mask_dir}"
         tasks.append(BatchTask(image, output, mask, problem))
     return tasks
 
 
-def _masks_by_stem(folder: Path) -> dict[str, Path]:
+def masks_by_stem(folder: Path) -> dict[str, Path]:
+    """The images in ``folder`` by file stem (the first of several with one stem, sorted)."""
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
         if path.is_file() and is_image_path(path):
@@ -125,17 +126,27 @@ def _masks_by_stem(folder: Path) -> dict[str, Path]:
 # ------------------------------------------------------------------------------ done?
 
 
-def is_done(task: BatchTask) -> bool:
-    """The task's output exists, agrees with its sidecar, and the sidecar names this input as
-    it is now (its sha256): the work is done and need not run again."""
+def mask_for(masks: dict[str, Path], image: Path) -> Path | None:
+    """The mask of ``image`` among ``masks`` (by stem): ``scan.*``, else ``scan_mask.*``."""
+    return masks.get(image.stem) or masks.get(f"{image.stem}_mask")
+
+
+def done_record(task: BatchTask) -> dict | None:
+    """The sidecar record of the task's output when the output exists, agrees with it, and it
+    names this input as it is now (its sha256): the work is done and need not run again.
+    None otherwise."""
     if not task.output.is_file():
-        return False
+        return None
     try:
         record = verify_output(task.output).record
         source = record.get("source") or {}
-        return source.get("sha256") == sha256_file(task.image)
+        return record if source.get("sha256") == sha256_file(task.image) else None
     except (RecordMismatchError, OSError):
-        return False
+        return None
+
+
+def is_done(task: BatchTask) -> bool:
+    return done_record(task) is not None
 
 
 # ----------------------------------------------------------------------------- running
@@ -179,9 +190,11 @@ def run_task(chain: Chain, task: BatchTask, *, jpeg_quality: int = 95, synthesiz
                         finished=now_iso())
 
 
-def skipped_outcome(task: BatchTask, op: str) -> BatchOutcome:
+def skipped_outcome(task: BatchTask, op: str, record: dict) -> BatchOutcome:
+    """The outcome of a task found done; ``record`` is its output's verified sidecar
+    (:func:`done_record`), whose checksums were just checked, so nothing is hashed again."""
     return BatchOutcome(input=str(task.image), output=str(task.output), status=SKIPPED, op=op,
-                        input_sha256=sha256_file(task.image), output_sha256=sha256_file(task.output),
+                        input_sha256=record["source"]["sha256"], output_sha256=record["output"]["sha256"],
                         finished=now_iso())
 
 
@@ -259,8 +272,9 @@ def run_batch(chain: Chain, tasks: list[BatchTask], log: ResultsLog, *, jpeg_qua
         share = PrefixedProgress(progress, (number - 1) / count, number / count,
                                  f"{task.image.name} ({number} of {count})")
         share.report(0.0)
-        if not overwrite and is_done(task):
-            outcome = skipped_outcome(task, op)
+        record = None if overwrite else done_record(task)
+        if record is not None:
+            outcome = skipped_outcome(task, op, record)
         else:
             outcome = run_task(chain, task, jpeg_quality=jpeg_quality, synthesized=synthesized,
                                overwrite=overwrite, progress=share, worker=f"pid {os.getpid()}",

@@ -41,14 +41,11 @@ def half_width(stroke: MaskPatch) -> float:
     return float(cv2.distanceTransform(np.pad(painted, 1), cv2.DIST_L2, 3).max())
 
 
-def is_thin(stroke: MaskPatch) -> bool:
-    return half_width(stroke) <= THIN_RADIUS
-
-
-def heal_feather(stroke: MaskPatch, hardness: float) -> int:
-    """The soft edge of a heal with brush ``hardness`` (0..1): a fully soft brush fades over the
-    stroke's whole half-width (blend.soft_edge_weight keeps it to a third of the way in)."""
-    return round((1.0 - hardness) * half_width(stroke))
+def heal_feather(depth: float, hardness: float) -> int:
+    """The soft edge of a heal of half-width ``depth`` with brush ``hardness`` (0..1): a fully
+    soft brush fades over the whole half-width (blend.soft_edge_weight keeps it to a third of
+    the way in)."""
+    return round((1.0 - hardness) * depth)
 
 
 class HealFlow(QObject):
@@ -98,10 +95,11 @@ class HealFlow(QObject):
             self._next()
             return
         request = self._request()
-        feather = heal_feather(stroke, self._hardness())
+        depth = half_width(stroke)
+        feather = heal_feather(depth, self._hardness())
         if feather > request.feather:
             request = replace(request, feather=feather)
-        if is_thin(stroke):
+        if depth <= THIN_RADIUS:
             request = replace(request, method="ns", prompt="")
         self._current = stroke
         waiting = f" ({len(self._queue)} more waiting)" if self._queue else ""
