@@ -1,6 +1,6 @@
 # Restorer — two commands for a fresh Debian/Ubuntu machine with Python 3.11.
 #   make run   create .venv, install the app, open the GUI on the bundled damaged sample
-#   make test  create .venv with the dev and train extras, run the whole suite offscreen
+#   make test  create .venv with the dev, train and cluster extras, run the whole suite offscreen
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -19,7 +19,7 @@ $(VENV)/.app-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,train]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,train,cluster]"
 	touch $@ $(VENV)/.app-installed
 
 run: $(VENV)/.app-installed

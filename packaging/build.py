@@ -62,7 +62,9 @@ def environment(variant: str) -> Path:
         return python
     shutil.rmtree(venv, ignore_errors=True)
     run([sys.executable, "-m", "venv", str(venv)])
-    dependencies = [d for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    # The installers carry the cluster extra, so restorer batch --workers works out of the box.
+    dependencies = [d for d in project["dependencies"] + project["optional-dependencies"]["cluster"]
                     if not d.startswith("onnxruntime")]
     run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     run([str(python), "-m", "pip", "install", "--quiet", PYINSTALLER, ONNXRUNTIME[variant], *dependencies])

@@ -90,6 +90,17 @@ def run_batch_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         raise UsageError("use either --workers (a cluster on this machine) or --scheduler (an existing one)")
     if args.mask_dir is not None and "inpaint" not in args.op:
         raise UsageError(f"--mask-dir is for the inpaint operations; '{args.op}' finds its own damage or fills none")
+    on_cluster = args.workers is not None or bool(args.scheduler)
+    if on_cluster:
+        from . import cluster
+
+        if not cluster.available():
+            if args.scheduler:
+                raise UsageError(f"--scheduler needs Dask's distributed package, which is not installed "
+                                 f"({cluster.INSTALL_HINT} brings it)")
+            err.write(f"restorer: note: {cluster.MISSING}, so the photos are worked on in this process, one after "
+                      "another, instead of on a cluster of workers.\n")
+            on_cluster = False
     settings = settings_from(args)
     try:
         tasks = plan_tasks(args.inputs, args.out_dir, mask_dir=args.mask_dir, keep_folders=args.keep_folders,
@@ -101,7 +112,7 @@ def run_batch_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     args.out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     meter = BatchMeter(err, len(tasks))
-    if args.workers is not None or args.scheduler:
+    if on_cluster:
         from .cluster import TaskOptions, run_on_cluster
 
         options = TaskOptions(jpeg_quality=args.jpeg_quality, synthesized=args.save_synthesized_mask,

@@ -38,12 +38,25 @@ class TaskOptions:
     page: int | None = None
 
 
+#: How to get what a cluster needs, as the sentences about it say.
+INSTALL_HINT = "pip install 'restorer-app[cluster]'"
+MISSING = f"Dask's distributed package is not installed ({INSTALL_HINT} brings it)"
+
+
+def available() -> bool:
+    """Whether Dask distributed can be imported (the optional ``cluster`` extra)."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _distributed():
     try:
         import distributed
     except ImportError:
-        raise RestorerError("Running on a cluster needs Dask's 'distributed' package, which is not installed "
-                            "(pip install distributed); without --workers or --scheduler the batch runs here.") from None
+        raise RestorerError(f"Running on a cluster needs {MISSING[0].lower() + MISSING[1:]}.") from None
     return distributed
 
 

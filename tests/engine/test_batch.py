@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,15 +183,87 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
         assert is_done(task)
 
 
-def test_an_existing_cluster_is_used_by_its_scheduler_address(scans):
+def _dask(*args, env):
+    """`dask scheduler` / `dask worker` as a user starts them by hand."""
+    command = [str(Path(sys.executable).with_name("dask")), *map(str, args)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+
+
+def test_a_scheduler_and_two_workers_started_by_hand_run_the_batch_and_resume_after_a_kill(tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
-        done = restorer("batch", scans / "in" / "scan0.png", "--out-dir", scans / "out", "--op", "repair",
-                        "--scheduler", cluster.scheduler_address)
-        assert done.returncode == 0, done.stderr
-        (line,) = ResultsLog(scans / "out" / "restorer-results.jsonl").read()
-        assert line["status"] == DONE and line["worker"].startswith("tcp://127.0.0.1:")
-    alone = restorer("repair", scans / "in" / "scan0.png", "-o", scans / "alone.png")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for number in range(5):
+        photo = make_photo(400, 600, seed=number)
+        photo[100:104, 20:580] = 250
+        Image.fromarray(photo).save(folder / f"big{number}.png")
+    env = dict(os.environ, RESTORER_MODEL_PATH="")
+    address_file = tmp_path / "scheduler.json"
+    started = [_dask("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
+                     address_file, env=env)]
+    try:
+        deadline = time.time() + 60
+        while not address_file.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        address = json.loads(address_file.read_text())["address"]
+        for _ in range(2):
+            started.append(_dask("worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1",
+                                 env=env))
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        # Killed (SIGKILL) once its first photo is done, then run again: it goes on from there.
+        command = [sys.executable, "-m", "restorer_app.cli", "batch", str(folder), "--out-dir", str(tmp_path / "out"),
+                   "--op", "repair", "--scheduler", address]
+        first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        results = tmp_path / "out" / "restorer-results.jsonl"
+        deadline = time.time() + 120
+        while first.poll() is None and time.time() < deadline:
+            if results.exists() and results.read_text().count("\n") >= 1:
+                first.kill()
+                break
+            time.sleep(0.05)
+        first.communicate(timeout=60)
+        again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        assert again.returncode == 0, again.stderr
+        lines = ResultsLog(results).read()
+        workers = {line["worker"] for line in lines if line["status"] == DONE}
+        assert all(w.startswith("tcp://127.0.0.1:") for w in workers)
+        assert sum(line["status"] == SKIPPED for line in lines) >= 1  # the rerun kept what was done
+        for task in plan_tasks([folder], tmp_path / "out"):
+            assert is_done(task)
+    finally:
+        for process in started:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            process.wait(timeout=60)
+    alone = restorer("repair", folder / "big3.png", "-o", tmp_path / "alone.png")
     assert alone.returncode == 0
-    assert np.array_equal(pixels(scans / "out" / "scan0.png"), pixels(scans / "alone.png"))
+    assert np.array_equal(pixels(tmp_path / "out" / "big3.png"), pixels(tmp_path / "alone.png"))
+
+
+def test_without_dask_the_batch_runs_here_and_says_how_to_get_the_cluster(scans, tmp_path):
+    # A distributed package that cannot be imported, ahead of the installed one on the path.
+    blocked = tmp_path / "blocked" / "distributed"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text("raise ImportError('the cluster extra is not installed')\n")
+    env = dict(os.environ, RESTORER_MODEL_PATH="", PYTHONPATH=os.pathsep.join(
+        [str(blocked.parent)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+
+    def batch(*args):
+        return subprocess.run([sys.executable, "-m", "restorer_app.cli", "batch", *map(str, args)],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    done = batch(scans / "in", "--out-dir", scans / "out", "--op", "repair", "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'restorer-app[cluster]'" in done.stderr and "in this process" in done.stderr
+    assert "3 done, 0 already done, 0 failed" in done.stdout
+    lines = ResultsLog(scans / "out" / "restorer-results.jsonl").read()
+    assert len(lines) == 3 and all(not line["worker"].startswith("tcp://") for line in lines)
+    alone = restorer("repair", scans / "in" / "scan1.png", "-o", scans / "alone.png")
+    assert alone.returncode == 0
+    assert np.array_equal(pixels(scans / "out" / "scan1.png"), pixels(scans / "alone.png"))
+    # An existing cluster cannot be reached without it: refused before any work.
+    refused = batch(scans / "in", "--out-dir", scans / "out2", "--scheduler", "tcp://127.0.0.1:8786")
+    assert refused.returncode == 2 and "restorer-app[cluster]" in refused.stderr
+    assert not (scans / "out2").exists()
