@@ -24,6 +24,12 @@ NO_MODEL_NOTICE = ("No learned inpainting model is installed (reinstall Restorer
 
 #: Holes no wider than about twice this (pixels) count as thin damage: scratches, cracks, dust.
 THIN_RADIUS = 5.0
+#: ... and in a job whose thick parts alone still exceed :data:`AUTO_MODEL_BUDGET`, no wider than
+#: about twice this: long scratches 2-7 px wide crossing at shallow angles make many short
+#: stretches 10-16 px wide, each a model crop mostly of known photo. On the long-scratch scan of
+#: benchmarks/large_scan.py (60 MP, 6.7 %) they were 89 % of the model's input (46 of 50 MP)
+#: for 4 % of the holes; at this radius the model gets the three round losses (4.5 MP).
+LARGE_JOB_THIN_RADIUS = 8.0
 #: Descriptions apply to the parts of holes wider than about twice this (pixels): areas such
 #: as a torn corner, not single strokes. A brush stroke is 24-30 px wide (the default brush, grown
 #: by 3 px), and with the limit at 24 px a description that did not fit turned such strokes
@@ -379,15 +385,20 @@ class Inpainter:
         if generation:
             rest = mask.copy()
             rest[generation[0].mask > 0] = 0
-        thick = thick_holes(rest, regions, THIN_RADIUS)
+        for radius in (THIN_RADIUS, LARGE_JOB_THIN_RADIUS):
+            thick = thick_holes(rest, regions, radius)
+            pieces = regions_around_mask(thick, method.context_margin)
+            if sum(method.input_pixels(r, image.height, image.width) for r in pieces) <= budget:
+                break
         thin = rest.copy()
         thin[holes_of(thick)] = 0
         del regions
-        passes = [_Pass(method, regions_around_mask(thick, method.context_margin), mask),
+        passes = [_Pass(method, pieces, mask),
                   _Pass(classical, regions_around_mask(thin, classical.context_margin), thin)]
         thin_pixels = sum(r.hole_count for r in passes[1].regions)
         if thin_pixels:
-            notices.append(f"Thin scratches and dust ({thin_pixels:,} pixels in {len(passes[1].regions):,} places) were "
+            notices.append(f"Thin scratches and dust (up to about {2 * radius:.0f} px wide; {thin_pixels:,} pixels in "
+                           f"{len(passes[1].regions):,} places) were "
                            f"filled with {classical.label} to keep this large job fast; choose {method.label} as the "
                            "method to use the model everywhere.")
         return [p for p in passes if p.regions] + generation

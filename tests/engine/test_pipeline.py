@@ -123,6 +123,33 @@ def _scratches_and_a_tear(height=600, width=800):
     return mask
 
 
+def test_a_job_still_over_budget_gives_wider_strips_to_navier_stokes_too(tiny_model_folder, monkeypatch):
+    from restorer_app.engine import pipeline
+    from restorer_app.engine.regions import regions_around_mask
+
+    photo = make_photo(600, 800)
+    tear = np.zeros((600, 800), np.uint8)
+    cv2.ellipse(tear, (560, 420), (70, 45), 20, 0, 360, 255, -1)
+    strip = np.zeros_like(tear)
+    cv2.line(strip, (100, 40), (300, 560), 255, 11)  # 11 px: thick at THIN_RADIUS, thin at the large-job radius
+    mask = tear | strip
+    inpainter = Inpainter(ModelRegistry([tiny_model_folder]))
+    method, _ = inpainter.resolve(InpaintRequest())
+    tear_cost = sum(method.input_pixels(r, 600, 800) for r in regions_around_mask(tear, method.context_margin))
+    monkeypatch.setitem(pipeline.AUTO_MODEL_BUDGET, Device.CPU, tear_cost + 100)  # the tear fits, the strip not
+    split = inpainter.inpaint(_raster(photo), mask, InpaintRequest())
+    assert split.classical_pixels == int((strip > 0).sum())
+    assert any("up to about 16 px wide" in n for n in split.notices)
+    within = inpainter.inpaint(_raster(photo), tear, InpaintRequest())
+    np.testing.assert_array_equal(split.pixels[tear > 0], within.pixels[tear > 0])  # the tear is the model's
+    np.testing.assert_array_equal(split.pixels[mask == 0], photo[mask == 0])
+
+    # With room for it, the strip is the model's as before.
+    monkeypatch.setitem(pipeline.AUTO_MODEL_BUDGET, Device.CPU, 10 * tear_cost)
+    roomy = inpainter.inpaint(_raster(photo), mask, InpaintRequest())
+    assert roomy.classical_pixels == 0
+
+
 def test_thick_holes_keep_tears_and_drop_scratches_and_dust():
     from restorer_app.engine.regions import regions_around_mask, thick_holes
 
