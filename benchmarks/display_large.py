@@ -5,10 +5,14 @@ Writes a 9000x6700 16-bit RGB TIFF (the large-scan benchmark's scan), opens it i
 - open: time until the photo is shown (decode + display buffers), and RSS afterwards;
 - repaint: median time of one full repaint of the canvas at fit-to-window, 25 %, 100 %;
 - stroke: median time of one brush-stroke segment plus the repaint it causes, zoomed to fit
-  (the zoom a restorer paints long scratches at) and at 100 %.
+  (the zoom a restorer paints long scratches at) and at 100 %;
+- fill: the window's memory through a fill of the long-scratch mask (60 scratches right across
+  the scan and 3 round losses, 6.7 %: a fill whose box is the whole scan), its review, Accept,
+  a second fill of the same kind and Undo (``--method``, Telea by default: the memory is the
+  window's, whatever the method).
 Prints a Markdown table.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/display_large.py [--width 9000 --height 6700]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/display_large.py [--width 9000 --height 6700] [--method telea]
 """
 
 from __future__ import annotations
@@ -61,10 +65,36 @@ def stroke_seconds(window, app, centre: tuple[float, float], repeats: int = 15) 
     return statistics.median(times)
 
 
+def fill_and_wait(window, app) -> float:
+    """Fill the document's mask in the background worker; seconds until the result is shown."""
+    done = []
+    window.fill_done.connect(lambda *args: done.append(True))
+    started = time.perf_counter()
+    assert window.fill(), "the fill did not start"
+    while not done:
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
+    return time.perf_counter() - started
+
+
+def settle(window, app) -> None:
+    """Until an autosave in progress has been written (it builds each step's box image)."""
+    app.processEvents()
+    while window.autosaver.busy:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--width", type=int, default=9000)
     parser.add_argument("--height", type=int, default=6700)
+    parser.add_argument("--method", default="telea", help="the fill's method (telea, ns, auto or a model id)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["RESTORER_DATA_DIR"] = tmp
@@ -101,7 +131,31 @@ def main() -> int:
             app.processEvents()
             rows.append((f"repaint at {100 * zoom:.0f} %", f"{1000 * repaint_seconds(view):.0f} ms", ""))
         rows.append(("brush segment at 100 %", f"{1000 * stroke_seconds(window, app, centre):.0f} ms",
-                     f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"))
+                     f"peak RSS {peak_mb():.0f} MB"))
+        _, mask = make_scan(args.height, args.width, "long-scratches")
+        document = window.editor.document
+        window.editor.mark(mask, "Mark the scratches")
+        del mask
+        assert window.panel.select_method(args.method), f"no method {args.method!r}"
+        start_rss = rss_mb()
+        seconds = fill_and_wait(window, app)
+        rows.append((f"fill of the long-scratch mask ({args.method}), shown for review", f"{seconds:.1f} s",
+                     f"RSS {rss_mb():.0f} MB (+{rss_mb() - before:.0f}), peak {peak_mb():.0f} MB"))
+        window.actions_.accept.trigger()
+        settle(window, app)
+        rows.append(("Accept (and its autosave written)", "", f"RSS {rss_mb():.0f} MB (+{rss_mb() - before:.0f})"))
+        _, mask = make_scan(args.height, args.width, "long-scratches")
+        window.editor.mark(mask[:, ::-1].copy(), "Mark the scratches")
+        del mask
+        seconds = fill_and_wait(window, app)
+        window.actions_.accept.trigger()
+        settle(window, app)
+        rows.append(("a second such fill, accepted", f"{seconds:.1f} s",
+                     f"RSS {rss_mb():.0f} MB (+{rss_mb() - before:.0f}), peak {peak_mb():.0f} MB"))
+        window.actions_.undo.trigger()
+        settle(window, app)
+        rows.append(("Undo", "", f"RSS {rss_mb():.0f} MB (+{rss_mb() - before:.0f}); "
+                                 f"{rss_mb() - start_rss:+.0f} MB since the mask was painted"))
         print(f"Scan: {args.width}x{args.height} 16-bit RGB TIFF, window 1400x900 (offscreen, software rendering)\n")
         print("| step | time | memory |")
         print("|---|---|---|")

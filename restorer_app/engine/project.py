@@ -60,15 +60,29 @@ class ProjectError(RestorerError):
 
 @dataclass
 class FillStep:
-    """One accepted fill: the new pixels of ``box`` where ``holes`` is set."""
+    """One accepted fill: the new pixels of ``box`` where ``holes`` is set, kept as those
+    pixels only (``values``, N x C in row order), so a fill over scratches right across a 60 MP
+    scan holds the scratches, not a copy of the scan."""
 
     box: Box
-    pixels: np.ndarray
+    values: np.ndarray
     holes: np.ndarray
     operation: Operation
 
+    @classmethod
+    def from_pixels(cls, box: Box, pixels: np.ndarray, holes: np.ndarray, operation: Operation) -> "FillStep":
+        """The step from ``box``-shaped new pixels (only those under ``holes`` are kept)."""
+        return cls(box, pixels[holes], holes, operation)
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """The box with the step's pixels under its holes and zero elsewhere (as files store it)."""
+        pixels = np.zeros((self.box.height, self.box.width, self.values.shape[1]), self.values.dtype)
+        pixels[self.holes] = self.values
+        return pixels
+
     def apply(self, image: np.ndarray) -> None:
-        image[self.box.slices][self.holes] = self.pixels[self.holes]
+        image[self.box.slices][self.holes] = self.values
 
     @property
     def is_restore(self) -> bool:
@@ -120,7 +134,7 @@ def step_from_images(before: np.ndarray, after: np.ndarray, operation: Operation
     """The smallest step that turns ``before`` into ``after``."""
     changed = np.any((before != after).reshape(before.shape[0], before.shape[1], -1), axis=2)
     box = Box.around(changed) or Box(0, 0, 0, 0)
-    return FillStep(box, after[box.slices].copy(), changed[box.slices].copy(), operation)
+    return FillStep.from_pixels(box, after[box.slices], changed[box.slices].copy(), operation)
 
 
 # --------------------------------------------------------------------------- writing
@@ -432,7 +446,7 @@ class _ProjectReader:
         operation = _operation_of(raw.get("operation"), self.name, number)
         pixels = self.tiff(raw.get("pixels"), (box.height, box.width))
         holes = holes_of(self.gray_png(raw.get("holes"), (box.height, box.width)))
-        return FillStep(box, pixels, holes, operation)
+        return FillStep.from_pixels(box, pixels, holes, operation)
 
 
 def _check_members(archive: zipfile.ZipFile, name: str, max_member: int, max_total: int) -> dict[str, zipfile.ZipInfo]:

@@ -95,8 +95,11 @@ class FillPatch:
 
     id: int
     box: Box
-    old_pixels: np.ndarray
-    new_pixels: np.ndarray
+    #: The pixels the step changed (``changed``, in row order), before and after it: N x C.
+    #: Nothing else in the box differs, so a fill over scratches across a 60 MP scan keeps
+    #: the scratches' pixels, not two copies of the scan.
+    old_values: np.ndarray
+    new_values: np.ndarray
     mask_before: np.ndarray
     operation: Operation
     #: The painted strokes inside ``box`` before, when they were not all of ``mask_before``
@@ -108,14 +111,25 @@ class FillPatch:
     #: clears only its own stroke, so strokes painted meanwhile for a later fill stay.
     mask_after: np.ndarray | None = None
 
+    @classmethod
+    def between(cls, id: int, box: Box, before: np.ndarray, after: np.ndarray, mask_before: np.ndarray,
+                operation: Operation, **rest) -> "FillPatch":
+        """The patch of a step that turned ``before`` into ``after`` (``box``-shaped arrays, or
+        views of the photo) where ``mask_before`` is set."""
+        changed = mask_before > 0
+        return cls(id, box, before[changed], after[changed], mask_before, operation, **rest)
+
+    @property
+    def changed(self) -> np.ndarray:
+        """Within ``box``: the pixels the step changed (synthesized, or restored)."""
+        return self.mask_before > 0
+
 
 def fill_step(patch: FillPatch) -> FillStep:
-    """The patch as a project stores it. Only the synthesized pixels matter when a step is
-    replayed, so the rest of the box is zeroed: a fill over scratches all across a scan
-    then costs the scratches, not the whole photo, in every autosave."""
-    holes = patch.mask_before > 0
-    pixels = np.where(holes[:, :, None], patch.new_pixels, 0).astype(patch.new_pixels.dtype, copy=False)
-    return FillStep(patch.box, pixels, holes, patch.operation)
+    """The patch as a project stores it: the pixels it synthesized (or restored) only, so a fill
+    over scratches all across a scan costs the scratches, not the whole photo, in memory and
+    in every autosave."""
+    return FillStep(patch.box, patch.new_values, patch.changed, patch.operation)
 
 
 #: What one export wrote (the engine's record of it).
@@ -272,13 +286,9 @@ class Document:
         operation = replace(operation_for(pending.result, pending.request, pending.mask), variation=pending.variation)
         painted = self.mask[box.slices].copy()
         holes = np.ascontiguousarray(pending.mask[box.slices])
-        return FillPatch(
-            id=next_fill_id(),
-            box=box,
-            old_pixels=self.image.pixels[box.slices].copy(),
-            new_pixels=pending.result.pixels[box.slices].copy(),
-            mask_before=holes,
-            operation=repair_operation(operation, pending.proposal) if pending.proposal else operation,
+        return FillPatch.between(
+            next_fill_id(), box, self.image.pixels[box.slices], pending.result.pixels[box.slices], holes,
+            repair_operation(operation, pending.proposal) if pending.proposal else operation,
             painted_before=None if np.array_equal(painted, holes) else painted,
             proposal_before=pending.proposal,
         )
@@ -311,16 +321,14 @@ class Document:
         if box is None:
             return None
         height, width = self.size
-        return FillPatch(
-            id=next_fill_id(), box=box, old_pixels=self.image.pixels[box.slices].copy(),
-            new_pixels=result.pixels[box.slices].copy(),
-            mask_before=np.where(changed[box.slices], np.uint8(masks.FILL), np.uint8(0)),
-            operation=restore_operation(result, height, width))
+        return FillPatch.between(
+            next_fill_id(), box, self.image.pixels[box.slices], result.pixels[box.slices],
+            np.where(changed[box.slices], np.uint8(masks.FILL), np.uint8(0)), restore_operation(result, height, width))
 
     def apply_fill(self, patch: FillPatch) -> None:
         """Write an accepted fill into the pixels; its damage is repaired, so its mask (and
         the proposal it repaired) clears. A restore changes the pixels only."""
-        self.image.pixels[patch.box.slices] = patch.new_pixels
+        self.image.pixels[patch.box.slices][patch.changed] = patch.new_values
         if patch.operation.is_restore:
             self._applied.append(patch)
             return
@@ -330,7 +338,7 @@ class Document:
         self._applied.append(patch)
 
     def revert_fill(self, patch: FillPatch) -> None:
-        self.image.pixels[patch.box.slices] = patch.old_pixels
+        self.image.pixels[patch.box.slices][patch.changed] = patch.old_values
         if patch.operation.is_restore:
             self._applied = [applied for applied in self._applied if applied.id != patch.id]
             return
@@ -345,15 +353,13 @@ class Document:
         exact when no later step read its pixels (history.removal_blockers); the mask and the
         detected damage stay as they are."""
         index = [applied.id for applied in self._applied].index(patch.id)
-        changed = patch.mask_before > 0
-        self.image.pixels[patch.box.slices][changed] = patch.old_pixels[changed]
+        self.image.pixels[patch.box.slices][patch.changed] = patch.old_values
         del self._applied[index]
         return index
 
     def put_back(self, patch: FillPatch, index: int) -> None:
         """Undo :meth:`take_out`: the step's pixels and its place in the record come back."""
-        changed = patch.mask_before > 0
-        self.image.pixels[patch.box.slices][changed] = patch.new_pixels[changed]
+        self.image.pixels[patch.box.slices][patch.changed] = patch.new_values
         self._applied.insert(index, patch)
 
     # ---------------------------------------------------------------------- files

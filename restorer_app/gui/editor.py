@@ -390,14 +390,14 @@ class Editor(QObject):
         project does not fit the photograph."""
         check_project_fits(project, document)
         self.set_document(document)
-        replay = document.original.copy()
+        # Each step is read off the photo as the steps before it left it (pushing a command
+        # applies it), so no second copy of the photo is made.
         patches = []
         for step in project.steps:
-            old = replay[step.box.slices].copy()
-            step.apply(replay)
-            patches.append(FillPatch(next_fill_id(), step.box, old, replay[step.box.slices].copy(),
-                                     np.where(step.holes, np.uint8(masks.FILL), np.uint8(0)), step.operation))
-        for patch in patches:
+            patch = FillPatch(next_fill_id(), step.box, document.image.pixels[step.box.slices][step.holes],
+                              step.values, np.where(step.holes, np.uint8(masks.FILL), np.uint8(0)),
+                              step.operation)
+            patches.append(patch)
             self.undo_stack.push(AcceptFillCommand(self, command_text(patch.operation), patch))
         self.undo_stack.setIndex(project.position)
         document.replace_mask(project.mask)
@@ -462,6 +462,6 @@ def check_project_fits(project: Project, document: Document) -> None:
     for step in project.steps:
         box = step.box
         inside = 0 <= box.x0 <= box.x1 <= width and 0 <= box.y0 <= box.y1 <= height
-        if not inside or step.pixels.shape[2:] != pixels.shape[2:] or step.pixels.dtype != pixels.dtype:
+        if not inside or step.values.shape[1:] != pixels.shape[2:] or step.values.dtype != pixels.dtype:
             raise ProjectError(f"The project's repairs do not fit '{document.display_name}' "
                                "(size, channels or bit depth differ); it belongs to another photograph.")

@@ -81,7 +81,7 @@ class StepRow:
 
 def holes(patch: FillPatch) -> np.ndarray:
     """Within ``patch.box``: the pixels the step changed (synthesized, or restored)."""
-    return patch.mask_before > 0
+    return patch.changed
 
 
 def reach(patch: FillPatch, height: int, width: int) -> Box:
@@ -121,7 +121,7 @@ def photo_without(pixels: np.ndarray, applied: list[FillPatch], hidden: set[int]
             common = later.box.intersection(box)
             if common is not None:
                 take[common.slices_within(box)] &= ~holes(later)[common.slices_within(later.box)]
-        out[box.slices][take] = patch.old_pixels[take]
+        out[box.slices][take] = patch.old_values[take[holes(patch)]]  # old_values are in row order
     return out
 
 

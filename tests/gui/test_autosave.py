@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from restorer_app.engine.project import FillStep, Project, load_project, save_project
+from restorer_app.engine.project import Project, load_project, save_project
 from restorer_app.engine.files import sha256_file
 from restorer_app.gui import dialogs
+from restorer_app.gui import editor as editor_module
 from restorer_app.gui.main_window import MainWindow
 
 from gui_helpers import damage_mask, fill_and_accept, make_photo_pixels, paint
@@ -286,10 +287,11 @@ def test_a_recovered_session_that_cannot_be_replayed_is_set_aside(qtbot, window,
     window.editor.mark_saved()
     assert window.open_path(photo_file)
 
-    def out_of_memory(self, image):
+    def out_of_memory(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(FillStep, "apply", out_of_memory)  # a huge scan's replay running out of memory
+    # A huge scan's replay running out of memory as it reads a step's pixels off the photo.
+    monkeypatch.setattr(editor_module, "FillPatch", out_of_memory)
     dialog_recorder.recovery_answer = dialogs.RecoveryChoice.RESTORE
     assert not window.offer_recovery()
     assert window.editor.document is None  # no half-replayed photo left on screen

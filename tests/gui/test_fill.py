@@ -155,6 +155,31 @@ def test_accepted_fill_undo_and_redo_restore_exact_arrays(qtbot, opened):
     assert opened.editor.is_modified
 
 
+def test_an_accepted_fill_keeps_only_the_pixels_it_changed(qtbot, opened):
+    document = opened.editor.document
+    height, width = document.size
+    mask = np.zeros((height, width), np.uint8)
+    mask[5, 2:width - 2] = 255  # two thin scratches whose box is nearly the whole photo
+    mask[2:height - 2, width - 6] = 255
+    opened.editor.mark(mask, "Mark the scratches")
+    before = document.image.pixels.copy()
+    run_fill(qtbot, opened)
+    opened.accept_fill()
+    (command,) = opened.editor.fill_commands()[0]
+    patch = command.patch
+    holes = int((mask > 0).sum())
+    assert patch.box.area > 20 * holes
+    assert patch.old_values.shape == patch.new_values.shape == (holes, before.shape[2])
+    np.testing.assert_array_equal(patch.old_values, before[mask > 0])
+    np.testing.assert_array_equal(patch.new_values, document.image.pixels[mask > 0])
+    assert command.step.values.shape == (holes, before.shape[2])  # what autosaves and projects keep
+    after = document.image.pixels.copy()
+    opened.actions_.undo.trigger()
+    np.testing.assert_array_equal(document.image.pixels, before)
+    opened.actions_.redo.trigger()
+    np.testing.assert_array_equal(document.image.pixels, after)
+
+
 def test_discard_keeps_photo_and_mask(qtbot, opened):
     document = opened.editor.document
     pixels_before, mask_before = document.image.pixels.copy(), document.mask.copy()

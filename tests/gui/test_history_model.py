@@ -24,7 +24,7 @@ def step(pixels: np.ndarray, box: Box, value: int, patch_id: int, **changes) -> 
     """Apply a step that sets ``box`` to ``value`` on ``pixels``; returns its patch."""
     old = pixels[box.slices].copy()
     pixels[box.slices] = value
-    return FillPatch(patch_id, box, old, pixels[box.slices].copy(), np.full((box.height, box.width), 255, np.uint8),
+    return FillPatch.between(patch_id, box, old, pixels[box.slices].copy(), np.full((box.height, box.width), 255, np.uint8),
                      operation(pixels_changed=box.width * box.height, **changes))
 
 
