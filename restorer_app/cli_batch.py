@@ -30,7 +30,9 @@ from .engine.runtime import Device
 def add_batch_command(commands) -> None:
     batch = commands.add_parser(
         "batch", help="a folder of photos through restore / repair / inpaint, resumable, with a results manifest")
-    batch.add_argument("inputs", nargs="+", type=Path, metavar="FOLDER_OR_IMAGE")
+    batch.add_argument("inputs", nargs="+", type=Path, metavar="FOLDER_IMAGE_OR_LIST",
+                       help="photos, folders of photos, or .txt lists of photos (one path per line, relative to "
+                            "the list's folder)")
     batch.add_argument("--out-dir", type=Path, required=True, help="folder for the outputs (same file names)")
     batch.add_argument("--op", choices=OPS, default=REPAIR,
                        help="what to do to each photo: restore, repair (detect the damage and fill it), inpaint "

@@ -4,8 +4,9 @@ scheduler: the command line runs tasks one after another or on a Dask cluster
 (restorer_app/cluster.py), the window's Batch dialog on its job thread; all call
 :func:`run_task`, so an output is the same whoever made it.
 
-- **Tasks** (:func:`plan_tasks`): inputs are files or folders (their images, sorted; not
-  their subfolders); each output is ``OUT_DIR/<name>`` (or the input's folder below their common
+- **Tasks** (:func:`plan_tasks`): inputs are files, folders (their images, sorted; not
+  their subfolders) or lists of photos (``.txt``: one path per line, relative to the list's
+  folder; an archive's manifest); each output is ``OUT_DIR/<name>`` (or the input's folder below their common
   folder, ``keep_folders``); the mask of ``scan.tif`` for ``inpaint`` is ``MASK_DIR/scan.*`` or
   ``MASK_DIR/scan_mask.*``.
 - **Done** means verified, not remembered: a task is skipped when its output exists, agrees with
@@ -84,12 +85,14 @@ def plan_tasks(inputs: list[Path], out_dir: Path, *, mask_dir: Path | None = Non
         path = Path(path)
         if path.is_dir():
             images += sorted(p for p in path.iterdir() if p.is_file() and is_image_path(p))
+        elif path.is_file() and path.suffix.lower() in LIST_SUFFIXES:
+            images += read_list(path)
         elif path.is_file():
             images.append(path)
         else:
             raise RestorerError(f"'{path}' does not exist.")
     if not images:
-        raise RestorerError("There is no photo to work on: the folders given hold no images.")
+        raise RestorerError("There is no photo to work on: the folders and lists given hold no images.")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise RestorerError(f"The output folder '{out_dir}' is a file, not a folder.")
@@ -112,6 +115,30 @@ def plan_tasks(inputs: list[Path], out_dir: Path, *, mask_dir: Path | None = Non
             problem = None if mask else f"no mask named '{image.stem}.*' in {mask_dir}"
         tasks.append(BatchTask(image, output, mask, problem))
     return tasks
+
+
+#: Inputs that list photos rather than being one.
+LIST_SUFFIXES = (".txt",)
+
+
+def read_list(path: Path) -> list[Path]:
+    """The photos a list names: one path per line, relative paths from the list's folder;
+    blank lines and lines starting with ``#`` are skipped. The photos are not looked at here
+    (an archive's list can name a million files on a network share): one that is not there
+    fails as its task runs, with its reason in the manifest, and the others go on."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RestorerError(f"'{path}' is not a list of photos (one path per line, UTF-8 text).") from None
+    except OSError as exc:
+        raise RestorerError(f"'{path}' cannot be read: {exc.strerror or exc}.") from None
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            photo = Path(line).expanduser()
+            found.append(photo if photo.is_absolute() else path.parent / photo)
+    return found
 
 
 def masks_by_stem(folder: Path) -> dict[str, Path]:

@@ -1,8 +1,8 @@
 """Writing files so that a crash never leaves half of one, and naming files by their content.
 
 Every write goes to a temporary file beside its target that is flushed and then renamed over
-it (atomic on one file system). The temporary names carry the writer's pid, so a later write
-removes what a killed process left behind, and only that.
+it (atomic on one file system). The temporary names carry the writer's pid and machine, so a
+later write on the same machine removes what a killed process left behind, and only that.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,12 @@ from typing import BinaryIO, Callable
 
 from .errors import ImageWriteError
 
-#: Restorer's temporary files: ``.<target name>.restorer-<pid>-<random>.part`` beside the
-#: target.
+#: Restorer's temporary files: ``.<target name>.restorer-<pid>@<host>-<random>.part`` beside
+#: the target (``<host>``: 6 hex digits of the machine's name; older ones lack ``@<host>``).
 TEMP_MARK, TEMP_SUFFIX = ".restorer-", ".part"
+#: This machine, as temporary file names say it: only a temporary written here can be judged
+#: stale here (a pid means nothing on another machine writing to the same share).
+HOST_TAG = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
 #: Room for the mark, pid and random part within the usual 255-byte name limit.
 _TEMP_NAME_KEEP = 200
 
@@ -68,7 +72,10 @@ def stale_temporaries(target: Path) -> list[Path]:
     for path in paths:
         if not is_temporary_of(path, target):
             continue
-        pid_text = path.name[len(temp_prefix(target)):-len(TEMP_SUFFIX)].split("-", 1)[0]
+        writer = path.name[len(temp_prefix(target)):-len(TEMP_SUFFIX)].split("-", 1)[0]
+        pid_text, tagged, host = writer.partition("@")
+        if tagged and host != HOST_TAG:
+            continue  # another machine's (a cluster worker's on a shared folder): not ours to judge
         if pid_text.isdigit() and int(pid_text) != os.getpid() and not _process_alive(int(pid_text)):
             found.append(path)
     return found
@@ -114,7 +121,7 @@ def stage_write(target: Path, write: Writer) -> StagedFile:
         keep_mode = None
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _attempt in range(100):
-        temp = folder / f"{temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
+        temp = folder / f"{temp_prefix(target)}{os.getpid()}@{HOST_TAG}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
         try:
             fd = os.open(temp, flags, 0o666)  # the umask applies, unlike mkstemp's fixed 0600
             break

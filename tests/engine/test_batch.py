@@ -267,3 +267,20 @@ def test_without_dask_the_batch_runs_here_and_says_how_to_get_the_cluster(scans,
     refused = batch(scans / "in", "--out-dir", scans / "out2", "--scheduler", "tcp://127.0.0.1:8786")
     assert refused.returncode == 2 and "restorer-app[cluster]" in refused.stderr
     assert not (scans / "out2").exists()
+
+
+def test_a_list_of_photos_is_an_archive_manifest(scans):
+    listing = scans / "lists" / "box17.txt"
+    listing.parent.mkdir()
+    listing.write_text("# box 17, scanned 2026\n../in/scan0.png\n\n" + str(scans / "in" / "scan2.png")
+                       + "\n../in/lost.png\n", encoding="utf-8")
+    done = restorer("batch", listing, "--out-dir", scans / "out", "--op", "repair")
+    assert done.returncode == 1  # one listed photo is not there: it fails, the others are done
+    assert "2 done, 0 already done, 1 failed" in done.stdout
+    assert "lost.png" in done.stderr
+    lines = {Path(line["input"]).name: line for line in ResultsLog(scans / "out" / "restorer-results.jsonl").read()}
+    assert lines["scan0.png"]["status"] == lines["scan2.png"]["status"] == DONE
+    assert lines["lost.png"]["status"] == FAILED and lines["lost.png"]["error"]
+    assert sorted(p.name for p in (scans / "out").glob("scan*.png")) == ["scan0.png", "scan2.png"]
+    again = restorer("batch", listing, "--out-dir", scans / "out", "--op", "repair")
+    assert "0 done, 2 already done, 1 failed" in again.stdout

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from restorer_app.engine.errors import ImageWriteError
-from restorer_app.engine.files import (atomic_write, commit_and_sync, is_temporary_of, same_file, sha256_file,
-                                       stage_write, stale_temporaries, temp_prefix)
+from restorer_app.engine.files import (HOST_TAG, atomic_write, commit_and_sync, is_temporary_of, same_file,
+                                       sha256_file, stage_write, stale_temporaries, temp_prefix)
 
 
 def test_a_staged_file_is_beside_its_target_until_committed(tmp_path):
@@ -48,12 +48,17 @@ def test_only_temporaries_of_finished_processes_are_stale(tmp_path):
                               capture_output=True, text=True, check=True)
     dead = tmp_path / f"{temp_prefix(target)}{finished.stdout.strip()}-abcd1234.part"
     mine = tmp_path / f"{temp_prefix(target)}{os.getpid()}-abcd1234.part"
+    dead_here = tmp_path / f"{temp_prefix(target)}{finished.stdout.strip()}@{HOST_TAG}-abcd1234.part"
     other_target = tmp_path / f"{temp_prefix(tmp_path / 'other.tif')}{finished.stdout.strip()}-abcd1234.part"
-    for path in (dead, mine, other_target):
+    # Another machine writing to the same shared folder: its pid means nothing here.
+    other_machine = tmp_path / f"{temp_prefix(target)}{finished.stdout.strip()}@0f0f0f-abcd1234.part"
+    for path in (dead, dead_here, mine, other_target, other_machine):
         path.write_bytes(b"")
-    assert stale_temporaries(target) == [dead]
+    assert sorted(stale_temporaries(target)) == sorted([dead, dead_here])
     atomic_write(target, lambda handle: handle.write(b"x"))
-    assert not dead.exists() and mine.exists() and other_target.exists()
+    assert not dead.exists() and not dead_here.exists()
+    assert mine.exists() and other_target.exists() and other_machine.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(temp_prefix(target)) and HOST_TAG in p.name]
 
 
 def test_same_file_sees_through_other_spellings_and_links(tmp_path):
