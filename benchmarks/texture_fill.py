@@ -114,7 +114,8 @@ class _GrainInstead:
 
     def __enter__(self):
         self.original = methods.match_texture
-        methods.match_texture = match_grain
+        # The grain has no source patches, so nothing to keep out of copying.
+        methods.match_texture = lambda *args, no_source=None, **kwargs: match_grain(*args, **kwargs)
         return self
 
     def __exit__(self, *exc) -> None:
