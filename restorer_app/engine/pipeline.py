@@ -25,11 +25,14 @@ NO_MODEL_NOTICE = ("No learned inpainting model is installed (reinstall Restorer
 #: Holes no wider than about twice this (pixels) count as thin damage: scratches, cracks, dust.
 THIN_RADIUS = 5.0
 #: ... and in a job whose thick parts alone still exceed :data:`AUTO_MODEL_BUDGET`, no wider than
-#: about twice this: long scratches 2-7 px wide crossing at shallow angles make many short
-#: stretches 10-16 px wide, each a model crop mostly of known photo. On the long-scratch scan of
-#: benchmarks/large_scan.py (60 MP, 6.7 %) they were 89 % of the model's input (46 of 50 MP)
-#: for 4 % of the holes; at this radius the model gets the three round losses (4.5 MP).
-LARGE_JOB_THIN_RADIUS = 8.0
+#: about twice the first of these that brings the model's part within it (or the last): long
+#: scratches crossing at shallow angles make many short stretches 10-24 px wide, each a model
+#: crop mostly of known photo. On the long-scratch scan of benchmarks/large_scan.py (60 MP,
+#: 6.7 %) they were 89 % of the model's input (46 of 50 MP) for 4 % of the holes; at 8 the
+#: model gets the three round losses (4.5 MP). The same scan through ``restorer repair`` (the
+#: detected scratches grown by a pixel, 5.3 %) still gave the model 25.8 MP at 8, all of it
+#: crossings 17-22 px wide (0.2 MP of holes): 78 s of 95; at 12, 0.25 MP.
+LARGE_JOB_THIN_RADII = (8.0, 12.0)
 #: Descriptions apply to the parts of holes wider than about twice this (pixels): areas such
 #: as a torn corner, not single strokes. A brush stroke is 24-30 px wide (the default brush, grown
 #: by 3 px), and with the limit at 24 px a description that did not fit turned such strokes
@@ -385,7 +388,7 @@ class Inpainter:
         if generation:
             rest = mask.copy()
             rest[generation[0].mask > 0] = 0
-        for radius in (THIN_RADIUS, LARGE_JOB_THIN_RADIUS):
+        for radius in (THIN_RADIUS, *LARGE_JOB_THIN_RADII):
             thick = thick_holes(rest, regions, radius)
             pieces = regions_around_mask(thick, method.context_margin)
             if sum(method.input_pixels(r, image.height, image.width) for r in pieces) <= budget:
