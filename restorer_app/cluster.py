@@ -15,6 +15,7 @@ Ctrl-C cancels what is queued, closes the cluster and leaves a manifest the next
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 from .engine.batch import FAILED, BatchOutcome, BatchTask, ResultsLog, done_record, run_task, skipped_outcome
@@ -77,10 +78,37 @@ class ChainPlugin:
 
         os.environ["RESTORER_CPU_THREADS"] = str(self.threads)  # read when ONNX Runtime sessions open
         cv2.setNumThreads(self.threads)
+        reuse_freed_memory()
         self.chain = Chain(self.settings)
 
     def teardown(self, worker) -> None:
         self.chain = None
+
+
+#: glibc's mallopt parameters, and the values a worker gets: arrays up to 32 MiB come from (and
+#: go back to) the heap, which keeps up to 64 MiB free at its top.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD, _TRIM_THRESHOLD = 32 * 2**20, 64 * 2**20
+
+
+def reuse_freed_memory() -> bool:
+    """Let this (worker) process reuse freed memory as a plain process does. Dask's nanny starts
+    workers with ``MALLOC_TRIM_THRESHOLD_=65536``, and any such setting also fixes glibc's mmap
+    threshold at 128 KiB, so every array a fill makes is fresh pages from the kernel: a photo took
+    3.27 s in a worker against 2.30 s in one process, and 2.41 s in the worker after this (system
+    time 10.4 s against 3.3 s for 6 photos). Arrays larger than 32 MiB (a 60 MP scan's) are still
+    mapped and unmapped on their own, so memory is given back after each photo as before. True
+    when set (Linux with glibc); elsewhere nothing is changed."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(
+            libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
 
 
 def work(task: BatchTask, options: TaskOptions) -> BatchOutcome:

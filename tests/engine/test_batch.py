@@ -284,3 +284,10 @@ def test_a_list_of_photos_is_an_archive_manifest(scans):
     assert sorted(p.name for p in (scans / "out").glob("scan*.png")) == ["scan0.png", "scan2.png"]
     again = restorer("batch", listing, "--out-dir", scans / "out", "--op", "repair")
     assert "0 done, 2 already done, 1 failed" in again.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_a_worker_reuses_freed_memory_despite_dasks_trim_setting():
+    from restorer_app.cluster import reuse_freed_memory
+
+    assert reuse_freed_memory() is True  # glibc took both settings
