@@ -14,6 +14,7 @@ Ctrl-C cancels what is queued, closes the cluster and leaves a manifest the next
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -138,8 +139,10 @@ def run_on_cluster(settings: ChainSettings, tasks: list[BatchTask], log: Results
         count = max(1, len(client.scheduler_info().get("workers", {})))
     else:
         count = workers or 1
+        # Dask's own warnings (a cancelled task, a worker killed at Ctrl-C) would bury the batch's
+        # lines; what happened to each photo is in its outcome and the manifest.
         cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None)
+                                           host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
         client = distributed.Client(cluster)
     share = threads or max(1, (os.cpu_count() or 1) // count)
     plugin = type("RestorerChainPlugin", (ChainPlugin, distributed.WorkerPlugin), {})(settings, share)
