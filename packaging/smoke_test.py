@@ -9,6 +9,8 @@ system's folders only, so no ``.venv``), and, where the kernel lets us, with no 
 - ``restorer --version`` and ``restorer models`` (every model in the bundled manifest is there
   and usable);
 - a fill of the bundled sample equals the same fill from the source tree, pixel for pixel;
+- ``restorer batch --workers 2`` runs the sample on a local Dask cluster (over 127.0.0.1, so
+  with the network as it is) and gives ``restorer inpaint``'s pixels;
 - ``restorer-gui`` starts offscreen with the sample open and quits cleanly;
 - a GUI session that lives 42 s (long enough for ONNX Runtime's telemetry client to report, were
   it on) leaves no telemetry store and, under strace where it is installed, opens no internet
@@ -78,8 +80,12 @@ class Sandbox:
         (home / "run").mkdir(mode=0o700, exist_ok=True)
         (home / "tmp").mkdir(exist_ok=True)
 
-    def run(self, program: str, *args, timeout: int = 300, trace: Path | None = None) -> subprocess.CompletedProcess:
-        command = [*self.prefix, *self.env, str(self.folder / program), *map(str, args)]
+    def run(self, program: str, *args, timeout: int = 300, trace: Path | None = None,
+            loopback: bool = False) -> subprocess.CompletedProcess:
+        """``loopback``: with this machine's network as it is (a Dask LocalCluster talks over
+        127.0.0.1, which a fresh network namespace has down)."""
+        prefix = [] if loopback else self.prefix
+        command = [*prefix, *self.env, str(self.folder / program), *map(str, args)]
         if trace is not None:
             command = ["strace", "-f", "-qq", "-e", "trace=network", "-o", str(trace), *command]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -124,6 +130,24 @@ def smoke(package: Path, *, source_python: str | None = None, live: bool = True,
                            env=dict(os.environ, RESTORER_MODEL_PATH=""), cwd=ROOT)
             check(_pixels(out) == _pixels(reference), "the build's fill of the sample differs from the source tree's")
             log("  the fill of the sample equals the source tree's, pixel for pixel")
+
+        # The cluster batch: Dask is bundled and its worker processes start from the frozen program.
+        photos, masks_dir, out_dir = box.home / "batch-in", box.home / "batch-masks", box.home / "batch-out"
+        photos.mkdir()
+        masks_dir.mkdir()
+        shutil.copy(sample, photos / sample.name)
+        shutil.copy(mask, masks_dir / f"{sample.stem}_mask.png")
+        done = box.run("restorer", "batch", photos, "--out-dir", out_dir, "--op", "inpaint", "--mask-dir", masks_dir,
+                       "--workers", "2", timeout=300, loopback=True)
+        check(done.returncode == 0 and "1 done" in done.stdout, f"the batch on 2 workers failed: {done.stderr}")
+        lines = [json.loads(line) for line in (out_dir / "restorer-results.jsonl").read_text().splitlines()]
+        check(len(lines) == 1 and lines[0]["worker"].startswith("tcp://127.0.0.1:"),
+              f"the batch did not run on a local cluster: {lines} {done.stderr}")
+        alone = box.home / f"alone{sample.suffix}"  # the batch keeps the name, so the format: JPEG
+        done = box.run("restorer", "inpaint", sample, "--mask", mask, "-o", alone)
+        check(done.returncode == 0 and _pixels(out_dir / sample.name) == _pixels(alone),
+              f"the cluster batch's fill differs from restorer inpaint's: {done.stderr}")
+        log("  restorer batch --workers 2 ran on a local Dask cluster, with restorer inpaint's pixels")
 
         done = box.run("restorer-gui", sample, "--mask", mask, "--self-test-quit", timeout=120)
         check(done.returncode == 0, f"restorer-gui did not start and quit cleanly: {done.stderr}")
