@@ -84,6 +84,7 @@ def freeze(variant: str, python: Path) -> Path:
          "--workpath", str(BUILD / f"pyi-work-{variant}"), str(ROOT / "packaging" / "restorer.spec")], env=env)
     folder = out / PACKAGE
     (folder / "VARIANT").write_text(variant + "\n")
+    shutil.copy(ROOT / "LICENSE", folder / "LICENSE")  # Restorer's own licence, Apache-2.0
     # Python's own library carries its debugging symbols (23 MB, 6 MB without); the wheels'
     # libraries are left alone (stripping numpy's repaired OpenBLAS breaks it).
     for library in (folder / "_internal").glob("libpython3*.so*"):
@@ -127,7 +128,8 @@ def deb(folder: Path, variant: str) -> Path:
                            (ROOT / "packaging" / "restorer.svg",
                             share / "icons" / "hicolor" / "scalable" / "apps" / "org.restorer.Restorer.svg"),
                            (BUILD / "icons" / "restorer.png",
-                            share / "icons" / "hicolor" / "256x256" / "apps" / "org.restorer.Restorer.png")):
+                            share / "icons" / "hicolor" / "256x256" / "apps" / "org.restorer.Restorer.png"),
+                           (ROOT / "LICENSE", share / "doc" / name / "copyright")):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, target)
     size_kb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink()) // 1024

@@ -16,7 +16,8 @@ system's folders only, so no ``.venv``), and, where the kernel lets us, with no 
   it on) leaves no telemetry store and, under strace where it is installed, opens no internet
   socket;
 - the CPU variant carries no CUDA library;
-- a ``.deb``'s control fields, its /usr/bin links, desktop entry, MIME type and metainfo.
+- the LICENSE, and a ``.deb``'s control fields, its /usr/bin links, desktop entry, MIME type,
+  metainfo and copyright file.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ def smoke(package: Path, *, source_python: str | None = None, live: bool = True,
         box = Sandbox(folder, work / "home")
         measured["network_off"] = " ".join(box.prefix) or "unavailable (no unshare permission here)"
         variant = (folder / "VARIANT").read_text().strip() if (folder / "VARIANT").exists() else "?"
+        check((folder / "LICENSE").is_file() and "Apache License" in (folder / "LICENSE").read_text(),
+              "the package carries no LICENSE")
         measured["variant"] = variant
 
         done = box.run("restorer", "--version")
@@ -195,7 +198,10 @@ def _check_deb(package: Path, root: Path, log) -> None:
     check(mime.is_file() and "*.restorer" in mime.read_text(), "no MIME type for .restorer projects")
     check((root / "usr" / "share" / "metainfo" / "org.restorer.Restorer.metainfo.xml").is_file(), "no metainfo")
     check(any((root / "usr" / "share" / "icons" / "hicolor").rglob("org.restorer.Restorer.*")), "no icon")
-    log("  .deb: control fields, /usr/bin links, desktop entry, MIME type, metainfo and icon")
+    name = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Package:"))
+    copyright_file = root / "usr" / "share" / "doc" / name / "copyright"
+    check(copyright_file.is_file() and "Apache License" in copyright_file.read_text(), "no copyright file")
+    log("  .deb: control fields, /usr/bin links, desktop entry, MIME type, metainfo, icon and copyright")
 
 
 def _pixels(path: Path) -> bytes:
