@@ -24,7 +24,7 @@ TEMP_MARK, TEMP_SUFFIX = ".restorer-", ".part"
 #: This machine, as temporary file names say it: only a temporary written here can be judged
 #: stale here (a pid means nothing on another machine writing to the same share).
 HOST_TAG = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
-#: Room for the mark, pid and random part within the usual 255-byte name limit.
+#: Room for the mark, pid, machine tag and random part within the usual 255-byte name limit.
 _TEMP_NAME_KEEP = 200
 
 Writer = Callable[[BinaryIO], object]

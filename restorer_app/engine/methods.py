@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -92,16 +93,11 @@ def classical_fill(pixels: np.ndarray, mask: np.ndarray, algorithm: ClassicalAlg
     return out
 
 
-_POOL: ThreadPoolExecutor | None = None
-
-
+@functools.cache
 def _channel_pool() -> ThreadPoolExecutor:
     """Threads for the channels of a 16-bit classical fill (cv2.inpaint runs on one core and
     releases the GIL: on two cores a 60 MP scan's thin damage fills in half the time)."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="restorer-inpaint")
-    return _POOL
+    return ThreadPoolExecutor(max_workers=3, thread_name_prefix="restorer-inpaint")
 
 
 def _fine_detail(rgb: np.ndarray, hole: np.ndarray, small_size: tuple[int, int]) -> np.ndarray:

@@ -150,15 +150,20 @@ def test_a_local_dask_cluster_gives_the_same_pixels_and_resumes(scans):
     assert again.returncode == 0 and "0 done, 3 already done, 0 failed" in again.stdout
 
 
+def scratched_photos(folder, count, height, width):
+    """``count`` photos big<N>.png with a bright scratch for the detector, in a new ``folder``."""
+    folder.mkdir()
+    for number in range(count):
+        photo = make_photo(height, width, seed=number)
+        photo[100:104, 20:width - 20] = 250
+        Image.fromarray(photo).save(folder / f"big{number}.png")
+    return folder
+
+
 def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
     pytest.importorskip("distributed")
     psutil = pytest.importorskip("psutil")
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for number in range(6):
-        photo = make_photo(600, 900, seed=number)
-        photo[100:104, 20:880] = 250
-        Image.fromarray(photo).save(folder / f"big{number}.png")
+    folder = scratched_photos(tmp_path / "in", 6, 600, 900)
     env = dict(os.environ, RESTORER_MODEL_PATH="")
     run = subprocess.Popen([sys.executable, "-m", "restorer_app.cli", "batch", str(folder), "--out-dir",
                             str(tmp_path / "out"), "--op", "restore+repair", "--workers", "2"],
@@ -192,12 +197,7 @@ def _dask(*args, env):
 
 def test_a_scheduler_and_two_workers_started_by_hand_run_the_batch_and_resume_after_a_kill(tmp_path):
     distributed = pytest.importorskip("distributed")
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for number in range(5):
-        photo = make_photo(400, 600, seed=number)
-        photo[100:104, 20:580] = 250
-        Image.fromarray(photo).save(folder / f"big{number}.png")
+    folder = scratched_photos(tmp_path / "in", 5, 400, 600)
     env = dict(os.environ, RESTORER_MODEL_PATH="")
     address_file = tmp_path / "scheduler.json"
     started = [_dask("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
